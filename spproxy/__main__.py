@@ -1,0 +1,3 @@
+from spproxy.cli import main
+
+raise SystemExit(main())

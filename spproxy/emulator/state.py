@@ -1,0 +1,136 @@
+"""What the emulated Amazon knows: who may log in, which tokens it issued, what it received.
+
+Tests read `EmulatorState` (via `STATE_KEY` on the emulator app) to assert what reached
+"Amazon": the headers, the kind of token, whether the signature verified.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from aiohttp import web
+from multidict import CIMultiDictProxy
+
+DEMO_CLIENT_ID = "amzn1.application-oa2-client.spproxydemo"
+DEMO_CLIENT_SECRET = "amzn1.oa2-cs.v1.spproxy-demo-client-secret"  # noqa: S105 - a fake for the emulator
+DEMO_REFRESH_TOKEN = "Atzr|spproxy-demo-refresh-token"  # noqa: S105 - a fake for the emulator
+DEMO_SELLER_ID = "A2SPPROXYDEMO1"
+
+TokenKind = Literal["lwa", "grantless"]
+SignatureOutcome = Literal["valid", "invalid", "absent"]
+
+
+def _demo_refresh_tokens() -> dict[str, str]:
+    return {DEMO_REFRESH_TOKEN: DEMO_SELLER_ID}
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    """Who the emulated Amazon accepts.
+
+    `refresh_tokens` maps each refresh token it honours to the selling partner it stands for.
+    `aws_keys` maps access key ids to secret keys; when set, every SP-API call must carry a
+    valid SigV4 signature (as SP-API required before 2023-10-02), else none is checked.
+    """
+
+    client_id: str = DEMO_CLIENT_ID
+    client_secret: str = DEMO_CLIENT_SECRET
+    refresh_tokens: Mapping[str, str] = field(default_factory=_demo_refresh_tokens)
+    aws_keys: Mapping[str, str] | None = None
+    token_ttl_s: int = 3600
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    kind: TokenKind
+    scope: str | None  # grantless tokens only
+    selling_partner_id: str | None  # seller tokens only
+    expires_at: float  # time.time()
+
+
+@dataclass(frozen=True)
+class TemporaryCredentials:
+    """Credentials handed out by the emulated STS AssumeRole."""
+
+    access_key_id: str
+    secret_access_key: str
+    session_token: str
+    expires_at: float  # time.time()
+
+
+@dataclass(frozen=True)
+class ReceivedRequest:
+    """One request as it reached the emulated SP-API (not LWA or STS calls)."""
+
+    method: str
+    raw_path: str  # path as on the wire, without the query
+    query_string: str  # raw, as on the wire
+    headers: CIMultiDictProxy[str]
+    body: bytes
+    token_kind: TokenKind | None  # None: missing, unknown or expired token
+    signature: SignatureOutcome
+
+
+class EmulatorState:
+    def __init__(self, config: EmulatorConfig) -> None:
+        self.config = config
+        self.tokens: dict[str, IssuedToken] = {}
+        self.temporary_credentials: dict[str, TemporaryCredentials] = {}
+        self.requests: list[ReceivedRequest] = []
+        self.lwa_exchanges: Counter[str] = Counter()  # by grant_type, refused ones excluded
+        self.sts_calls = 0
+
+    def issue_token(
+        self, kind: TokenKind, *, scope: str | None = None, selling_partner_id: str | None = None
+    ) -> str:
+        prefix = "Atza|" if kind == "lwa" else "Atc|"
+        token = prefix + secrets.token_urlsafe(48)
+        self.tokens[token] = IssuedToken(
+            kind, scope, selling_partner_id, time.time() + self.config.token_ttl_s
+        )
+        return token
+
+    def valid_token(self, token: str) -> IssuedToken | None:
+        issued = self.tokens.get(token)
+        if issued is None or issued.expires_at <= time.time():
+            return None
+        return issued
+
+    def issue_temporary_credentials(self, duration_s: int) -> TemporaryCredentials:
+        creds = TemporaryCredentials(
+            access_key_id="ASIA" + secrets.token_hex(8).upper(),
+            secret_access_key=secrets.token_urlsafe(30),
+            session_token=secrets.token_urlsafe(60),
+            expires_at=time.time() + duration_s,
+        )
+        self.temporary_credentials[creds.access_key_id] = creds
+        return creds
+
+    def credentials_for(self, access_key_id: str) -> tuple[str, str | None] | None:
+        """(secret key, session token it requires) behind an access key id, if it is valid.
+
+        Configured keys need no session token; STS-issued ones need theirs until they expire.
+        """
+        if self.config.aws_keys and access_key_id in self.config.aws_keys:
+            return self.config.aws_keys[access_key_id], None
+        creds = self.temporary_credentials.get(access_key_id)
+        if creds is not None and creds.expires_at > time.time():
+            return creds.secret_access_key, creds.session_token
+        return None
+
+    def issued_secrets(self) -> list[str]:
+        """Every secret and token this emulator knows or issued (for log-leak tests)."""
+        values = [self.config.client_secret, *self.config.refresh_tokens, *self.tokens]
+        if self.config.aws_keys:
+            values += list(self.config.aws_keys.values())
+        for creds in self.temporary_credentials.values():
+            values += [creds.secret_access_key, creds.session_token]
+        return values
+
+
+STATE_KEY = web.AppKey("emulator_state", EmulatorState)
