@@ -1,0 +1,264 @@
+"""The aiohttp application: one request's whole path, and the reserved /_spproxy/ paths.
+
+    normalise -> account -> classify -> body -> credential -> forward -> relay
+
+Everything the pipeline needs is built once at start-up (`Proxy`) and shared: one ClientSession,
+one token cache, one operation table. The hot path does no work that could be done once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import traceback
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+
+import aiohttp
+from aiohttp import web
+from aiohttp.client_middlewares import ClientMiddlewareType
+
+from spproxy.config import Account, Config
+from spproxy.errors import BadRequest, NotFound, PayloadTooLarge, ProxyError
+from spproxy.logs import AccessRecord, quiet_third_party_loggers
+from spproxy.lwa import LwaTokens
+from spproxy.operations import Kind, Operation, OperationTable, load_table
+from spproxy.target import parse_target
+from spproxy.upstream import Upstream, default_user_agent, relay
+
+log = logging.getLogger("spproxy")
+
+ACCOUNT_HEADER = "x-spproxy-account"
+OPERATION_HEADER = "x-spproxy-operation"
+CREDENTIAL_HEADER = "x-spproxy-credential"
+RESERVED_PREFIX = "/_spproxy/"
+
+
+@dataclass
+class Proxy:
+    """The parts of the pipeline, built once per process."""
+
+    config: Config
+    table: OperationTable
+    tokens: LwaTokens
+    upstream: Upstream
+
+    def account(self, name: str | None) -> Account:
+        if name is None:
+            return self.config.default_account
+        account = self.config.accounts.get(name)
+        if account is None:
+            known = ", ".join(self.config.accounts)
+            raise BadRequest(f"Unknown account {name!r} in {ACCOUNT_HEADER}.", f"Configured: {known}.")
+        return account
+
+    async def credential(self, account: Account, operation: Operation | None) -> tuple[str, str]:
+        """(access token, credential kind) for the operation."""
+        if operation is not None and operation.kind is Kind.GRANTLESS and operation.scope:
+            return await self.tokens.grantless_token(operation.scope), "grantless"
+        return await self.tokens.seller_token(account), "lwa"
+
+
+@dataclass
+class Exchange:
+    """What the access log says of one request; filled in as the pipeline goes."""
+
+    method: str
+    path: str
+    account: str = "-"
+    operation: str = "-"
+    token: str = "none"
+    upstream_ms: float | None = None
+    request_id: str | None = None
+
+
+CONFIG = web.AppKey("config", Config)
+PROXY = web.AppKey("proxy", Proxy)
+EXCHANGE = web.RequestKey("exchange", Exchange)
+
+
+async def forward(request: web.Request) -> web.StreamResponse:
+    proxy = request.app[PROXY]
+    exchange = request[EXCHANGE]
+    target = parse_target(request.method, request.raw_path)
+    account = proxy.account(request.headers.get(ACCOUNT_HEADER))
+    operation = proxy.table.classify(request.method, target.path)
+    exchange.account = account.name
+    exchange.operation = operation.name if operation else "unknown"
+    exchange.path = operation.path if operation else target.path
+    body = await read_body(request, proxy.config.upstream.max_body_bytes)
+    token, exchange.token = await proxy.credential(account, operation)
+    answer = await proxy.upstream.send(
+        account, request.method, target, request.headers, body, token
+    )
+    exchange.upstream_ms = answer.latency_s * 1000
+    exchange.request_id = answer.response.headers.get("x-amzn-RequestId")
+    debug_headers = {OPERATION_HEADER: exchange.operation, CREDENTIAL_HEADER: exchange.token}
+    return await relay(request, answer.response, debug_headers)
+
+
+async def read_body(request: web.Request, limit: int) -> bytes:
+    """The whole request body, refused with 413 past `limit` (declared or actually sent).
+
+    Buffered rather than streamed: SigV4 signs a hash of it, and a retry must send it again.
+    """
+    too_large = PayloadTooLarge(
+        f"The request body exceeds upstream.max_body_bytes ({limit} bytes).",
+        "Send a smaller body, or raise upstream.max_body_bytes.",
+    )
+    if request.content_length is not None and request.content_length > limit:
+        raise too_large
+    chunks, size = [], 0
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def health(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def ready(request: web.Request) -> web.Response:
+    failures = request.app[PROXY].tokens.failures
+    if failures:
+        return web.json_response({"status": "not ready", "accounts": failures}, status=503)
+    return web.json_response({"status": "ready"})
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def proxy_answers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Turn every failure into SP-API's error shape, and write the access log line."""
+    reserved = request.path.startswith(RESERVED_PREFIX)
+    if not reserved:
+        request[EXCHANGE] = Exchange(request.method, request.path)
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except ProxyError as exc:
+        status = exc.status
+        return exc.to_response()
+    except web.HTTPException:
+        # The router found no route: the target is not origin-form (CONNECT, asterisk-form).
+        error = _target_error(request)
+        status = error.status
+        return error.to_response()
+    except Exception as exc:  # a bug: say so without the message, which may quote request data
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        log.error("internal error %s at %s:%d", type(exc).__name__, frame.filename, frame.lineno)
+        return ProxyError("spproxy failed to handle the request.", "See spproxy's log.").to_response()
+    finally:
+        if not reserved:
+            exchange = request[EXCHANGE]
+            AccessRecord(
+                exchange.account,
+                exchange.method,
+                exchange.path,
+                exchange.operation,
+                exchange.token,
+                status,
+                exchange.upstream_ms,
+                exchange.request_id,
+            ).emit()
+
+
+def _target_error(request: web.Request) -> ProxyError:
+    try:
+        parse_target(request.method, request.raw_path)
+    except BadRequest as bad_target:
+        return bad_target
+    return _not_an_endpoint(request)
+
+
+def _not_an_endpoint(request: web.Request) -> NotFound:
+    return NotFound(
+        f"{request.method} {request.path} is not an spproxy endpoint.",
+        f"{RESERVED_PREFIX} paths are spproxy's own and never forwarded; see the README.",
+    )
+
+
+async def _reserved_not_found(request: web.Request) -> web.Response:
+    raise _not_an_endpoint(request)
+
+
+async def _start_and_stop(app: web.Application) -> AsyncIterator[None]:
+    config = app[CONFIG]
+    quiet_third_party_loggers()
+    timeout = config.upstream.timeout_s
+    session = aiohttp.ClientSession(
+        auto_decompress=False,  # relay the bytes Amazon sent, Content-Encoding and all
+        timeout=aiohttp.ClientTimeout(total=None, sock_connect=timeout, sock_read=timeout),
+        connector=aiohttp.TCPConnector(limit=256, ttl_dns_cache=300),
+        trust_env=False,  # an HTTP(S)_PROXY in the environment must not reroute seller traffic
+    )
+    middlewares = _signers(session, config) if config.aws is not None else {}
+    tokens = LwaTokens(session, config.lwa, timeout_s=timeout)
+    upstream = Upstream(
+        session,
+        timeout_s=timeout,
+        user_agent=config.user_agent or default_user_agent(),
+        middlewares=middlewares,
+    )
+    app[PROXY] = Proxy(config, load_table(), tokens, upstream)
+    warm_up = asyncio.create_task(_warm_up(tokens, config))
+    yield
+    warm_up.cancel()
+    await session.close()
+
+
+def _signers(
+    session: aiohttp.ClientSession, config: Config
+) -> dict[str, tuple[ClientMiddlewareType, ...]]:
+    """A SigV4 signing middleware per account (its endpoint's region), sharing one credential."""
+    from spproxy import signing  # imported only here: botocore loads only when signing is on
+
+    aws = config.aws
+    assert aws is not None
+    keys = signing.AwsCredentials(
+        aws.access_key_id.reveal(),
+        aws.secret_access_key.reveal(),
+        aws.session_token.reveal() if aws.session_token else None,
+    )
+    credentials: signing.CredentialsProvider = signing.StaticCredentials(keys)
+    if aws.role_arn:
+        credentials = signing.AssumeRoleCredentials(
+            session,
+            credentials,
+            role_arn=aws.role_arn,
+            sts_endpoint=aws.sts_endpoint,
+            sts_region=aws.sts_region,
+        )
+    return {
+        name: (signing.SigV4Signer(credentials, region=account.aws_region),)
+        for name, account in config.accounts.items()
+    }
+
+
+async def _warm_up(tokens: LwaTokens, config: Config) -> None:
+    """Exchange every account's refresh token at start-up, so /ready tells the truth at once."""
+    started = time.perf_counter()
+    await asyncio.gather(
+        *(tokens.seller_token(account) for account in config.accounts.values()),
+        return_exceptions=True,  # each failure is already logged and shown by /_spproxy/ready
+    )
+    log.debug("token warm-up took %.0f ms", (time.perf_counter() - started) * 1000)
+
+
+def make_app(config: Config) -> web.Application:
+    app = web.Application(middlewares=[proxy_answers], client_max_size=config.upstream.max_body_bytes)
+    app[CONFIG] = config
+    app.cleanup_ctx.append(_start_and_stop)
+    app.router.add_get("/_spproxy/health", health)
+    app.router.add_get("/_spproxy/ready", ready)
+    app.router.add_route("*", "/_spproxy/{name:.*}", _reserved_not_found)
+    app.router.add_route("*", "/{path:.*}", forward)
+    return app
+

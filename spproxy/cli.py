@@ -1,0 +1,222 @@
+"""Command line: `spproxy serve | demo | check` (also `python -m spproxy`).
+
+Exit status: 0 fine, 1 a runtime failure (a port in use, a refused token in `check`),
+2 an unusable configuration or command line. Problems are printed one per line, never as a
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import ipaddress
+import logging
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable, Sequence
+
+import aiohttp
+from aiohttp import web
+
+from spproxy import __version__
+from spproxy.app import make_app
+from spproxy.config import Config, ConfigError, Listen, load_config
+from spproxy.demo import demo_config, start_emulator
+from spproxy.errors import ProxyError
+from spproxy.logs import configure_logging
+from spproxy.lwa import LwaTokens
+
+log = logging.getLogger("spproxy")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "serve":
+            return _serve(args)
+        if args.command == "demo":
+            return _demo(args)
+        return _check(args)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"spproxy: config: {problem}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="spproxy", description="Local authenticating reverse proxy for Amazon's SP-API."
+    )
+    parser.add_argument("--version", action="version", version=f"spproxy {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the proxy")
+    serve.add_argument(
+        "--config",
+        metavar="PATH",
+        help="YAML config (default: $SPPROXY_CONFIG, else ./spproxy.yaml, else SPAPI_* variables)",
+    )
+    serve.add_argument("--host", help="listen address (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="listen port (default 8000)")
+    _logging_options(serve)
+
+    demo = commands.add_parser("demo", help="the proxy in front of the built-in Amazon emulator")
+    demo.add_argument("--port", type=int, default=8000, help="proxy port (default 8000)")
+    _logging_options(demo)
+
+    check = commands.add_parser("check", help="validate the config and exchange each token once")
+    check.add_argument("--config", metavar="PATH", help="YAML config (as for serve)")
+    return parser
+
+
+def _logging_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--log-level", choices=("debug", "info", "warning"), default="info")
+    parser.add_argument("--log-format", choices=("text", "json"), default="text")
+
+
+def _serve(args: argparse.Namespace) -> int:
+    config = load_config(args.config, os.environ)
+    listen = Listen(args.host or config.listen.host, args.port or config.listen.port)
+    config = dataclasses.replace(config, listen=listen)
+    configure_logging(args.log_level, args.log_format)
+    return asyncio.run(_run(config, announce=_announce_serve))
+
+
+def _demo(args: argparse.Namespace) -> int:
+    configure_logging(args.log_level, args.log_format)
+
+    async def run_demo() -> int:
+        emulator = await start_emulator()
+        try:
+            config = demo_config(emulator.url, port=args.port)
+            return await _run(config, announce=_announce_demo)
+        finally:
+            await emulator.runner.cleanup()
+
+    return asyncio.run(run_demo())
+
+
+async def _run(config: Config, announce: Callable[[Config], None]) -> int:
+    runner = web.AppRunner(make_app(config), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, config.listen.host, config.listen.port)
+    try:
+        await site.start()
+    except OSError as exc:
+        print(
+            f"spproxy: cannot listen on {config.listen.host}:{config.listen.port}: "
+            f"{exc.strerror or exc}",
+            file=sys.stderr,
+        )
+        await runner.cleanup()
+        return 1
+    announce(config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+        log.info("stopping")
+    finally:
+        await runner.cleanup()
+    return 0
+
+
+def _base_url(config: Config) -> str:
+    host = config.listen.host
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{config.listen.port}"
+
+
+def _announce_serve(config: Config) -> None:
+    accounts = ", ".join(f"{a.name} ({a.region}, {a.endpoint})" for a in config.accounts.values())
+    signing = "on" if config.aws else "off"
+    log.info(
+        "spproxy %s listening on %s; config %s; accounts: %s; SigV4 signing %s",
+        __version__,
+        _base_url(config),
+        config.source,
+        accounts,
+        signing,
+    )
+    if not _is_loopback(config.listen.host):
+        log.warning(
+            "listening on %s: every process that can reach this port can call SP-API as your "
+            "sellers; restrict access to it (see the README's security notes)",
+            config.listen.host,
+        )
+
+
+def _announce_demo(config: Config) -> None:
+    base = _base_url(config)
+    marketplace = "ATVPDKIKX0DER"
+    print(
+        f"""spproxy demo: the proxy on {base}, in front of the built-in Amazon emulator
+(fake LWA and SP-API on loopback: no account, no network). Try:
+
+  curl -i {base}/sellers/v1/marketplaceParticipations
+  curl -i '{base}/orders/v0/orders?MarketplaceIds={marketplace}&CreatedAfter=2024-01-01T00:00:00Z'
+  curl -i '{base}/catalog/2022-04-01/items?marketplaceIds={marketplace}&keywords=red%20shoe&includedData=summaries,images'
+  curl -i {base}/notifications/v1/destinations
+  curl -i {base}/_spproxy/ready
+
+The x-spproxy-operation and x-spproxy-credential headers show what spproxy did. Ctrl-C stops.
+""",
+        flush=True,
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check(args: argparse.Namespace) -> int:
+    config = load_config(args.config, os.environ)
+    return asyncio.run(_check_accounts(config))
+
+
+async def _check_accounts(config: Config) -> int:
+    """Exchange each account's refresh token once and print a table; exit 1 if any failed."""
+    rows = [("account", "region", "endpoint", "refresh token", "outcome")]
+    failed = False
+    async with aiohttp.ClientSession(trust_env=False) as session:
+        tokens = LwaTokens(session, config.lwa, timeout_s=config.upstream.timeout_s)
+        for account in config.accounts.values():
+            try:
+                await tokens.seller_token(account)
+                expiry = tokens.expiry(account)
+                outcome = f"ok (token valid {int((expiry or 0) - time.time())} s)"
+            except ProxyError as exc:
+                failed = True
+                outcome = f"FAILED: {exc.message}"
+            rows.append(
+                (
+                    account.name,
+                    account.region,
+                    account.endpoint,
+                    _mask(account.refresh_token.reveal()),
+                    outcome,
+                )
+            )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    print(f"config: {config.source}; LWA client {_mask(config.lwa.client_id)}")
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)), row[-1])
+    return 1 if failed else 0
+
+
+def _mask(secret: str) -> str:
+    """Enough to tell two secrets apart, never enough to use one."""
+    return f"...{secret[-4:]}" if len(secret) >= 16 else "***"
+

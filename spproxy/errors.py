@@ -1,0 +1,82 @@
+"""Every answer spproxy makes itself, as one hierarchy.
+
+    ProxyError                      status, code, message, details
+     ├── BadRequest                 400  the request target, path, a header or a value is unusable
+     ├── NotFound                   404  a /_spproxy/ path that is not one of spproxy's endpoints
+     ├── PayloadTooLarge            413  the body exceeds upstream.max_body_bytes
+     ├── BadGateway                 502  something upstream refused or failed
+     │    ├── TokenExchangeError         LWA refused or could not be reached
+     │    ├── SigningError               AWS credentials (STS AssumeRole) could not be obtained
+     │    └── UpstreamUnreachable        the SP-API endpoint could not be reached
+     └── GatewayTimeout             504  the SP-API endpoint did not answer in upstream.timeout_s
+
+A `ProxyError` becomes SP-API's error body `{"errors":[{"code","message","details"}]}` in exactly
+one place, `to_response()`, with the header `x-spproxy-origin: proxy`. Messages name the problem
+and what to do; they never carry a secret, a token or request data that may hold PII.
+"""
+
+from __future__ import annotations
+
+import json
+
+from aiohttp import web
+
+ORIGIN_HEADER = "x-spproxy-origin"
+
+
+class ProxyError(Exception):
+    status = 500
+    code = "InternalFailure"
+
+    def __init__(self, message: str, details: str = "", *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+        if code is not None:
+            self.code = code
+
+    def to_response(self, headers: dict[str, str] | None = None) -> web.Response:
+        body = {"errors": [{"code": self.code, "message": self.message, "details": self.details}]}
+        return web.Response(
+            status=self.status,
+            body=json.dumps(body).encode(),
+            content_type="application/json",
+            headers={ORIGIN_HEADER: "proxy", **(headers or {})},
+        )
+
+
+class BadRequest(ProxyError):
+    status = 400
+    code = "InvalidInput"
+
+
+class NotFound(ProxyError):
+    status = 404
+    code = "NotFound"
+
+
+class PayloadTooLarge(ProxyError):
+    status = 413
+    code = "RequestEntityTooLarge"
+
+
+class BadGateway(ProxyError):
+    status = 502
+    code = "BadGateway"
+
+
+class TokenExchangeError(BadGateway):
+    code = "TokenExchangeFailed"
+
+
+class SigningError(BadGateway):
+    code = "SigningFailed"
+
+
+class UpstreamUnreachable(BadGateway):
+    code = "UpstreamUnreachable"
+
+
+class GatewayTimeout(ProxyError):
+    status = 504
+    code = "UpstreamTimeout"

@@ -1,0 +1,95 @@
+"""Logging: an access line per request, text or JSON, and nothing that may hold a secret or PII.
+
+Amazon's Data Protection Policy: API access is logged; tokens, secrets, bodies and PII never are.
+So the access line names the path *template* and operation (never the query, whose values may be
+PII), and third-party loggers that would print request data at debug level are held at WARNING
+whatever --log-level says: botocore logs the canonical request (with the access token) and
+aiohttp logs malformed request lines (with their query strings).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+ACCESS_LOGGER = "spproxy.access"
+QUIET_LOGGERS = {
+    "botocore": logging.WARNING,
+    "aiohttp": logging.WARNING,
+    "aiohttp.server": logging.CRITICAL,
+    "aiohttp.access": logging.CRITICAL,
+    "asyncio": logging.WARNING,
+}
+LogFormat = Literal["text", "json"]
+
+access_log = logging.getLogger(ACCESS_LOGGER)
+
+
+@dataclass(frozen=True, slots=True)
+class AccessRecord:
+    account: str
+    method: str
+    path: str  # the operation's path template, or the bare path when unknown
+    operation: str
+    token: str  # lwa | grantless | none
+    status: int
+    upstream_ms: float | None
+    request_id: str | None  # Amazon's x-amzn-RequestId
+
+    def emit(self) -> None:
+        upstream = f"{self.upstream_ms:.1f}" if self.upstream_ms is not None else "-"
+        access_log.info(
+            "%s %s %s account=%s token=%s status=%d upstream_ms=%s request_id=%s",
+            self.method,
+            self.path,
+            self.operation,
+            self.account,
+            self.token,
+            self.status,
+            upstream,
+            self.request_id or "-",
+            extra={"access": asdict(self)},
+        )
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+        }
+        fields = getattr(record, "access", None)
+        if isinstance(fields, dict):
+            entry.update(fields)
+        else:
+            entry["message"] = record.getMessage()
+        if record.exc_info:
+            entry["error"] = self.formatException(record.exc_info)
+        return json.dumps(entry)
+
+
+def configure_logging(level: str = "info", fmt: LogFormat = "text") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    if fmt == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
+        formatter.converter = time.gmtime
+        formatter.default_time_format = "%Y-%m-%dT%H:%M:%S"
+        formatter.default_msec_format = "%s.%03dZ"
+        handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    quiet_third_party_loggers()
+
+
+def quiet_third_party_loggers() -> None:
+    for name, level in QUIET_LOGGERS.items():
+        logging.getLogger(name).setLevel(level)

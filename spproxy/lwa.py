@@ -1,0 +1,143 @@
+"""Login with Amazon (LWA) access tokens: one exchange per account and scope, cached.
+
+SP-API calls carry an LWA access token in `x-amz-access-token`. A seller's token comes from the
+`refresh_token` grant; grantless operations use the `client_credentials` grant with a scope
+(SP-API docs, "Connecting to the Selling Partner API", step 1). Tokens last `expires_in` seconds
+(an hour); we reuse one until `margin_s` before it runs out, and however many requests wait for
+a token, only one exchange per key is in flight: the others await the same task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import aiohttp
+
+from spproxy.config import Account, LwaConfig
+from spproxy.errors import TokenExchangeError
+
+log = logging.getLogger("spproxy.lwa")
+
+# What to tell the operator for each LWA error code (RFC 6749 5.2 and Amazon's LWA docs).
+_REMEDIES = {
+    "invalid_grant": (
+        "The seller must authorise the app again; put the new refresh token in the account's "
+        "refresh_token and reload spproxy."
+    ),
+    "invalid_client": (
+        "Check lwa.client_id and lwa.client_secret. LWA client secrets expire every 180 days: "
+        "rotate it in Solution Provider Portal / Developer Central and update lwa.client_secret."
+    ),
+    "unauthorized_client": "The app is not authorised for this grant type; check its registration.",
+    "invalid_scope": "The app may not use this grantless scope; check its roles.",
+}
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    value: str
+    expires_at: float  # time.time() when LWA says it expires
+
+
+# A token is cached per seller account (refresh_token grant) or per scope (client_credentials).
+TokenKey = tuple[str, str]
+
+
+class LwaTokens:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        config: LwaConfig,
+        *,
+        timeout_s: float,
+        margin_s: float = 120.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._session = session
+        self._config = config
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._margin_s = margin_s
+        self._clock = clock
+        self._cache: dict[TokenKey, AccessToken] = {}
+        self._inflight: dict[TokenKey, asyncio.Task[AccessToken]] = {}
+        self.failures: dict[str, str] = {}  # account name -> why its last exchange failed
+        self.exchanges = 0
+
+    async def seller_token(self, account: Account) -> str:
+        form = {"grant_type": "refresh_token", "refresh_token": account.refresh_token.reveal()}
+        return await self._token(("account", account.name), form, account.name)
+
+    async def grantless_token(self, scope: str) -> str:
+        form = {"grant_type": "client_credentials", "scope": scope}
+        return await self._token(("scope", scope), form, None)
+
+    def expiry(self, account: Account) -> float | None:
+        cached = self._cache.get(("account", account.name))
+        return cached.expires_at if cached else None
+
+    async def _token(self, key: TokenKey, form: dict[str, str], account: str | None) -> str:
+        cached = self._cache.get(key)
+        if cached is not None and cached.expires_at - self._margin_s > self._clock():
+            return cached.value
+        task = self._inflight.get(key)
+        if task is None:
+            task = asyncio.create_task(self._exchange(key, form, account))
+            self._inflight[key] = task
+            task.add_done_callback(lambda done: self._finished(key, done))
+        # shield: a waiter that gives up must not cancel the exchange the others await
+        return (await asyncio.shield(task)).value
+
+    def _finished(self, key: TokenKey, task: asyncio.Task[AccessToken]) -> None:
+        if self._inflight.get(key) is task:
+            del self._inflight[key]
+        if not task.cancelled() and task.exception() is None:
+            self._cache[key] = task.result()
+
+    async def _exchange(self, key: TokenKey, form: dict[str, str], account: str | None) -> AccessToken:
+        what = f"account '{account}'" if account else f"scope {key[1]}"
+        try:
+            token = await self._post(form, what)
+        except TokenExchangeError as exc:
+            if account is not None:
+                self.failures[account] = exc.message
+            log.warning("LWA token exchange for %s failed: %s", what, exc.message)
+            raise
+        if account is not None:
+            self.failures.pop(account, None)
+        self.exchanges += 1
+        log.debug("LWA token for %s obtained, valid until %.0f", what, token.expires_at)
+        return token
+
+    async def _post(self, form: dict[str, str], what: str) -> AccessToken:
+        form = {
+            **form,
+            "client_id": self._config.client_id,
+            "client_secret": self._config.client_secret.reveal(),
+        }
+        started = self._clock()
+        try:
+            async with self._session.post(
+                self._config.endpoint, data=form, timeout=self._timeout, allow_redirects=False
+            ) as response:
+                status = response.status
+                payload = await response.json(content_type=None) if status < 500 else None
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            raise TokenExchangeError(
+                f"LWA could not be reached or answered garbage for {what} ({type(exc).__name__}).",
+                f"Check lwa.endpoint ({self._config.endpoint}) and the network; retry later.",
+            ) from None
+        if not isinstance(payload, dict):
+            raise TokenExchangeError(
+                f"LWA answered HTTP {status} for {what}.", "Amazon's login service failed; retry."
+            )
+        if status != 200 or "access_token" not in payload:
+            error = str(payload.get("error", f"HTTP {status}"))
+            raise TokenExchangeError(
+                f"LWA refused the token request for {what}: {error}.",
+                _REMEDIES.get(error, "See Amazon's LWA error codes."),
+            )
+        return AccessToken(str(payload["access_token"]), started + float(payload["expires_in"]))

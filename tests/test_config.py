@@ -1,0 +1,246 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from spproxy.config import (
+    DEFAULT_LWA_ENDPOINT,
+    ConfigError,
+    Secret,
+    load_config,
+    parse_config,
+)
+
+ENV = {
+    "SPAPI_CLIENT_ID": "amzn1.application-oa2-client.abc",
+    "SPAPI_CLIENT_SECRET": "cs-from-env",
+    "SPAPI_REFRESH_TOKEN": "Atzr|refresh-from-env",
+}
+
+FULL = """
+listen:
+  host: 127.0.0.1
+  port: 8123
+lwa:
+  client_id: ${SPAPI_CLIENT_ID}
+  client_secret: ${SPAPI_CLIENT_SECRET}
+  endpoint: ${LWA_URL:-https://api.amazon.com/auth/o2/token}
+aws:
+  access_key_id: AKIDEXAMPLE
+  secret_access_key: ${AWS_SECRET:-s3cr3t}
+  role_arn: arn:aws:iam::123456789012:role/SellingPartnerAPI
+accounts:
+  main:
+    refresh_token: ${SPAPI_REFRESH_TOKEN}
+    region: na
+  europe:
+    refresh_token: Atzr|second
+    region: eu
+    sandbox: true
+    data_elements: [buyerInfo]
+  japan:
+    refresh_token: Atzr|third
+    region: fe
+    endpoint: http://127.0.0.1:9999/
+upstream:
+  timeout_s: 5
+  max_body_bytes: 1024
+user_agent: "MyShop/1.4 (Language=Python/3.11)"
+"""
+
+
+def problems(text: str, env: dict[str, str] | None = None, tmp: Path | None = None) -> list[str]:
+    import yaml
+
+    with pytest.raises(ConfigError) as caught:
+        parse_config(yaml.safe_load(text), env if env is not None else ENV, base_dir=tmp or Path())
+    return caught.value.problems
+
+
+def test_full_config_resolves_variables_regions_and_defaults() -> None:
+    import yaml
+
+    config = parse_config(yaml.safe_load(FULL), ENV)
+    assert config.listen.port == 8123
+    assert config.lwa.client_secret == Secret("cs-from-env")
+    assert config.lwa.endpoint == DEFAULT_LWA_ENDPOINT  # ${VAR:-default}
+    assert list(config.accounts) == ["main", "europe", "japan"]
+    assert config.default_account.name == "main"
+    main, europe, japan = config.accounts.values()
+    assert (main.endpoint, main.aws_region) == ("https://sellingpartnerapi-na.amazon.com", "us-east-1")
+    assert europe.endpoint == "https://sandbox.sellingpartnerapi-eu.amazon.com"
+    assert europe.aws_region == "eu-west-1"
+    assert europe.data_elements == ("buyerInfo",)
+    assert main.data_elements == ("buyerInfo", "shippingAddress")
+    assert (japan.endpoint, japan.aws_region) == ("http://127.0.0.1:9999", "us-west-2")
+    assert config.aws is not None and config.aws.role_arn
+    assert config.upstream.timeout_s == 5.0 and config.upstream.max_body_bytes == 1024
+    assert config.user_agent == "MyShop/1.4 (Language=Python/3.11)"
+
+
+def test_secrets_never_show_in_repr() -> None:
+    import yaml
+
+    text = repr(parse_config(yaml.safe_load(FULL), ENV))
+    for secret in ("cs-from-env", "Atzr|refresh-from-env", "s3cr3t", "Atzr|second"):
+        assert secret not in text
+
+
+def test_file_secrets_are_read_relative_to_the_config(tmp_path: Path) -> None:
+    (tmp_path / "secret.txt").write_text("cs-from-file\n")
+    (tmp_path / "config.yaml").write_text(
+        "lwa: {client_id: x, client_secret_file: secret.txt}\n"
+        "accounts: {main: {refresh_token_file: /nonexistent/rt, region: na}}\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(str(tmp_path / "config.yaml"), {})
+    assert caught.value.problems == [
+        "accounts.main.refresh_token_file: cannot read /nonexistent/rt: No such file or directory"
+    ]
+    (tmp_path / "rt").write_text("Atzr|from-file")
+    (tmp_path / "config.yaml").write_text(
+        "lwa: {client_id: x, client_secret_file: secret.txt}\n"
+        "accounts: {main: {refresh_token_file: rt, region: na}}\n"
+    )
+    config = load_config(str(tmp_path / "config.yaml"), {})
+    assert config.lwa.client_secret.reveal() == "cs-from-file"
+    assert config.default_account.refresh_token.reveal() == "Atzr|from-file"
+
+
+def test_every_problem_is_one_line_naming_the_key() -> None:
+    text = """
+lwa:
+  client_id: x
+  client_secret: ${MISSING_SECRET}
+  client_secre: typo
+accounts:
+  main: {refresh_token: r, region: mars}
+  other: {refresh_token: r, region: eu, data_elements: [buyerEmail]}
+  third: {region: na, refresh_token: r, refresh_token_file: f}
+listen: {port: 70000}
+upstream: {timeout_s: fast}
+user_agent: curl/8
+"""
+    assert problems(text, env={}) == [
+        "listen.port: must be between 1 and 65535",
+        "lwa.client_secre: unknown key (expected one of client_id, client_secret, endpoint)",
+        "lwa.client_secret: environment variable MISSING_SECRET is not set",
+        "accounts.main.region: unknown region 'mars' (one of na, eu, fe)",
+        "accounts.other.data_elements: unknown buyerEmail "
+        "(allowed: buyerInfo, shippingAddress, buyerTaxInformation)",
+        "accounts.third.refresh_token: set refresh_token or refresh_token_file, not both",
+        "upstream.timeout_s: must be a number, got 'fast'",
+        "user_agent: must look like 'AppName/1.0 (Language=Python/3.11)' (Amazon's format)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("accounts: {}", ["lwa: required section is missing", "accounts: name at least one account"]),
+        ("[1, 2]", ["config: must be a mapping of keys to values"]),
+        (
+            "lwa: {client_id: a, client_secret: b}\naccounts: {m: {refresh_token: r}}",
+            ["accounts.m.region: required (one of na, eu, fe)"],
+        ),
+        (
+            "lwa: {client_id: a, client_secret: b, endpoint: ftp://x}\n"
+            "accounts: {m: {refresh_token: r, region: na, endpoint: 'https://h/path'}}",
+            [
+                "lwa.endpoint: must be an http(s) URL, got 'ftp://x'",
+                "accounts.m.endpoint: must be scheme://host[:port] without a path",
+            ],
+        ),
+        (
+            "lwa: {client_id: a, client_secret: b}\naccounts: {m: {refresh_token: r, region: na}}\n"
+            f"user_agent: 'App/1 (Language=Python/3.11){'x' * 500}'",
+            ["user_agent: must be at most 500 characters (Amazon's limit)"],
+        ),
+        (
+            "lwa: {client_id: a, client_secret: b}\naccounts: {m: {refresh_token: r, region: na}}\n"
+            "aws: {access_key_id: a, secret_access_key: b, role_arn: admin}",
+            ["aws.role_arn: must look like arn:aws:iam::123456789012:role/NAME"],
+        ),
+    ],
+)
+def test_structural_problems(text: str, expected: list[str]) -> None:
+    assert problems(text) == expected
+
+
+def test_environment_only_single_account() -> None:
+    env = {**ENV, "SPAPI_REGION": "eu", "AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "sk"}
+    config = load_config(None, env)
+    assert list(config.accounts) == ["default"]
+    account = config.default_account
+    assert (account.region, account.endpoint) == ("eu", "https://sellingpartnerapi-eu.amazon.com")
+    assert account.refresh_token.reveal() == "Atzr|refresh-from-env"
+    assert config.aws is not None and config.aws.role_arn is None
+    assert config.source == "environment"
+
+
+def test_environment_only_names_the_missing_variable() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(None, ENV)
+    assert caught.value.problems == ["accounts.default.region: environment variable SPAPI_REGION is not set"]
+
+
+def test_no_config_at_all_says_how_to_give_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError) as caught:
+        load_config(None, {})
+    assert "--config PATH" in caught.value.problems[0]
+
+
+def test_config_file_from_environment_variable(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("lwa: {client_id: a, client_secret: b}\naccounts: {m: {refresh_token: r, region: fe}}\n")
+    assert load_config(None, {"SPPROXY_CONFIG": str(path)}).default_account.aws_region == "us-west-2"
+
+
+def test_unreadable_and_invalid_files(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(str(tmp_path / "absent.yaml"), {})
+    assert caught.value.problems == [f"config file {tmp_path / 'absent.yaml'}: No such file or directory"]
+    (tmp_path / "bad.yaml").write_text("lwa: [\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(str(tmp_path / "bad.yaml"), {})
+    assert caught.value.problems == [f"config file {tmp_path / 'bad.yaml'}: line 2 is not valid YAML"]
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "env", "expected"),
+    [
+        (
+            "lwa: {client_id: a, client_secret: b}\naccounts: {m: {refresh_token: r, region: moon}}\n",
+            {},
+            "spproxy: config: accounts.m.region: unknown region 'moon' (one of na, eu, fe)\n",
+        ),
+        (
+            "lwa: {client_id: a, client_secret: b}\n"
+            "accounts: {m: {refresh_token: '${SELLER_TOKEN}', region: na}}\n",
+            {},
+            "spproxy: config: accounts.m.refresh_token: "
+            "environment variable SELLER_TOKEN is not set\n",
+        ),
+    ],
+)
+def test_serve_and_check_exit_2_with_one_line(
+    tmp_path: Path, yaml_text: str, env: dict[str, str], expected: str
+) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml_text)
+    for command in ("serve", "check"):
+        result = subprocess.run(
+            [sys.executable, "-m", "spproxy", command, "--config", str(path)],
+            capture_output=True,
+            text=True,
+            env={"PATH": "/usr/bin:/bin", **env},
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 2
+        assert result.stderr == expected
+        assert result.stdout == ""
