@@ -211,6 +211,7 @@ async def _start_and_stop(app: web.Application) -> AsyncIterator[None]:
     warm_up = asyncio.create_task(_warm_up(tokens, config))
     yield
     warm_up.cancel()
+    await tokens.aclose()
     await session.close()
 
 

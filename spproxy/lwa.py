@@ -75,6 +75,12 @@ class LwaTokens:
         form = {"grant_type": "client_credentials", "scope": scope}
         return await self._token(("scope", scope), form, None)
 
+    async def aclose(self) -> None:
+        """Abandon exchanges still in flight (at shutdown, before the session closes)."""
+        for task in list(self._inflight.values()):
+            task.cancel()
+        await asyncio.gather(*self._inflight.values(), return_exceptions=True)
+
     def expiry(self, account: Account) -> float | None:
         cached = self._cache.get(("account", account.name))
         return cached.expires_at if cached else None

@@ -10,6 +10,7 @@ streamed, so large report documents do not sit in memory.
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import platform
 import time
@@ -63,6 +64,7 @@ NOT_FORWARDED = HOP_BY_HOP | {
 # aiohttp adds these unless told not to; we forward exactly what the client sent.
 SKIP_AUTO_HEADERS = frozenset({hdrs.ACCEPT, hdrs.ACCEPT_ENCODING, hdrs.CONTENT_TYPE})
 RELAY_CHUNK = 64 * 1024
+LARGE_BODY = 1024 * 1024
 
 
 def default_user_agent() -> str:
@@ -133,7 +135,7 @@ class Upstream:
                     method,
                     url,
                     headers=headers,
-                    data=body or None,
+                    data=_payload(body),
                     allow_redirects=False,
                     skip_auto_headers=SKIP_AUTO_HEADERS,
                     middlewares=self._middlewares.get(account.name, ()),
@@ -149,6 +151,14 @@ class Upstream:
                 "Check the account's endpoint and the network.",
             ) from None
         return UpstreamAnswer(response, time.perf_counter() - started)
+
+
+def _payload(body: bytes) -> bytes | io.BytesIO | None:
+    # aiohttp warns that writing a large bytes object at once can hold the event loop; a
+    # BytesIO is written in chunks (and still re-readable for signing).
+    if len(body) > LARGE_BODY:
+        return io.BytesIO(body)
+    return body or None
 
 
 async def relay(

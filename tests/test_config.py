@@ -70,7 +70,10 @@ def test_full_config_resolves_variables_regions_and_defaults() -> None:
     assert list(config.accounts) == ["main", "europe", "japan"]
     assert config.default_account.name == "main"
     main, europe, japan = config.accounts.values()
-    assert (main.endpoint, main.aws_region) == ("https://sellingpartnerapi-na.amazon.com", "us-east-1")
+    assert (main.endpoint, main.aws_region) == (
+        "https://sellingpartnerapi-na.amazon.com",
+        "us-east-1",
+    )
     assert europe.endpoint == "https://sandbox.sellingpartnerapi-eu.amazon.com"
     assert europe.aws_region == "eu-west-1"
     assert europe.data_elements == ("buyerInfo",)
@@ -140,7 +143,10 @@ user_agent: curl/8
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("accounts: {}", ["lwa: required section is missing", "accounts: name at least one account"]),
+        (
+            "accounts: {}",
+            ["lwa: required section is missing", "accounts: name at least one account"],
+        ),
         ("[1, 2]", ["config: must be a mapping of keys to values"]),
         (
             "lwa: {client_id: a, client_secret: b}\naccounts: {m: {refresh_token: r}}",
@@ -184,10 +190,14 @@ def test_environment_only_single_account() -> None:
 def test_environment_only_names_the_missing_variable() -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(None, ENV)
-    assert caught.value.problems == ["accounts.default.region: environment variable SPAPI_REGION is not set"]
+    assert caught.value.problems == [
+        "accounts.default.region: environment variable SPAPI_REGION is not set"
+    ]
 
 
-def test_no_config_at_all_says_how_to_give_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_config_at_all_says_how_to_give_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ConfigError) as caught:
         load_config(None, {})
@@ -196,25 +206,34 @@ def test_no_config_at_all_says_how_to_give_one(tmp_path: Path, monkeypatch: pyte
 
 def test_config_file_from_environment_variable(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
-    path.write_text("lwa: {client_id: a, client_secret: b}\naccounts: {m: {refresh_token: r, region: fe}}\n")
-    assert load_config(None, {"SPPROXY_CONFIG": str(path)}).default_account.aws_region == "us-west-2"
+    path.write_text(
+        "lwa: {client_id: a, client_secret: b}\naccounts: {m: {refresh_token: r, region: fe}}\n"
+    )
+    assert (
+        load_config(None, {"SPPROXY_CONFIG": str(path)}).default_account.aws_region == "us-west-2"
+    )
 
 
 def test_unreadable_and_invalid_files(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(str(tmp_path / "absent.yaml"), {})
-    assert caught.value.problems == [f"config file {tmp_path / 'absent.yaml'}: No such file or directory"]
+    assert caught.value.problems == [
+        f"config file {tmp_path / 'absent.yaml'}: No such file or directory"
+    ]
     (tmp_path / "bad.yaml").write_text("lwa: [\n")
     with pytest.raises(ConfigError) as caught:
         load_config(str(tmp_path / "bad.yaml"), {})
-    assert caught.value.problems == [f"config file {tmp_path / 'bad.yaml'}: line 2 is not valid YAML"]
+    assert caught.value.problems == [
+        f"config file {tmp_path / 'bad.yaml'}: line 2 is not valid YAML"
+    ]
 
 
 @pytest.mark.parametrize(
     ("yaml_text", "env", "expected"),
     [
         (
-            "lwa: {client_id: a, client_secret: b}\naccounts: {m: {refresh_token: r, region: moon}}\n",
+            "lwa: {client_id: a, client_secret: b}\n"
+            "accounts: {m: {refresh_token: r, region: moon}}\n",
             {},
             "spproxy: config: accounts.m.region: unknown region 'moon' (one of na, eu, fe)\n",
         ),

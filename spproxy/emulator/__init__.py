@@ -1,0 +1,27 @@
+"""An emulated Amazon (LWA, STS and SP-API) for tests and `spproxy demo`."""
+
+from spproxy.emulator.app import make_emulator_app
+from spproxy.emulator.state import (
+    DEMO_AUTHORIZATION_CODE,
+    DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET,
+    DEMO_REFRESH_TOKEN,
+    DEMO_SELLER_ID,
+    STATE_KEY,
+    EmulatorConfig,
+    EmulatorState,
+    ReceivedRequest,
+)
+
+__all__ = [
+    "DEMO_AUTHORIZATION_CODE",
+    "DEMO_CLIENT_ID",
+    "DEMO_CLIENT_SECRET",
+    "DEMO_REFRESH_TOKEN",
+    "DEMO_SELLER_ID",
+    "STATE_KEY",
+    "EmulatorConfig",
+    "EmulatorState",
+    "ReceivedRequest",
+    "make_emulator_app",
+]

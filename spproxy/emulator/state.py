@@ -20,6 +20,7 @@ DEMO_CLIENT_ID = "amzn1.application-oa2-client.spproxydemo"
 DEMO_CLIENT_SECRET = "amzn1.oa2-cs.v1.spproxy-demo-client-secret"  # noqa: S105 - a fake for the emulator
 DEMO_REFRESH_TOKEN = "Atzr|spproxy-demo-refresh-token"  # noqa: S105 - a fake for the emulator
 DEMO_SELLER_ID = "A2SPPROXYDEMO1"
+DEMO_AUTHORIZATION_CODE = "ANspproxyDemoAuthCode"  # as Seller Central passes to a redirect URI
 
 TokenKind = Literal["lwa", "grantless"]
 SignatureOutcome = Literal["valid", "invalid", "absent"]
@@ -29,11 +30,17 @@ def _demo_refresh_tokens() -> dict[str, str]:
     return {DEMO_REFRESH_TOKEN: DEMO_SELLER_ID}
 
 
+def _demo_authorization_codes() -> dict[str, str]:
+    return {DEMO_AUTHORIZATION_CODE: DEMO_SELLER_ID}
+
+
 @dataclass(frozen=True)
 class EmulatorConfig:
     """Who the emulated Amazon accepts.
 
     `refresh_tokens` maps each refresh token it honours to the selling partner it stands for.
+    `authorization_codes` maps each OAuth authorization code (single-use, as at LWA) to the
+    selling partner who authorised the app; exchanging one grants a new refresh token.
     `aws_keys` maps access key ids to secret keys; when set, every SP-API call must carry a
     valid SigV4 signature (as SP-API required before 2023-10-02), else none is checked.
     """
@@ -43,6 +50,7 @@ class EmulatorConfig:
     refresh_tokens: Mapping[str, str] = field(default_factory=_demo_refresh_tokens)
     aws_keys: Mapping[str, str] | None = None
     token_ttl_s: int = 3600
+    authorization_codes: Mapping[str, str] = field(default_factory=_demo_authorization_codes)
 
 
 @dataclass(frozen=True)
@@ -84,6 +92,10 @@ class EmulatorState:
         self.requests: list[ReceivedRequest] = []
         self.lwa_exchanges: Counter[str] = Counter()  # by grant_type, refused ones excluded
         self.sts_calls = 0
+        # Refresh token -> selling partner, for tokens granted by authorization_code exchanges:
+        # the config stays frozen, so what the emulator grants at run time lives here.
+        self.granted_refresh_tokens: dict[str, str] = {}
+        self.redeemed_authorization_codes: set[str] = set()
 
     def issue_token(
         self, kind: TokenKind, *, scope: str | None = None, selling_partner_id: str | None = None
@@ -94,6 +106,21 @@ class EmulatorState:
             kind, scope, selling_partner_id, time.time() + self.config.token_ttl_s
         )
         return token
+
+    def seller_for_refresh_token(self, refresh_token: str) -> str | None:
+        """The selling partner a configured or granted refresh token stands for."""
+        configured = self.config.refresh_tokens.get(refresh_token)
+        return configured or self.granted_refresh_tokens.get(refresh_token)
+
+    def redeem_authorization_code(self, code: str) -> str | None:
+        """A new refresh token for the code's selling partner; None if unknown or already used."""
+        seller_id = self.config.authorization_codes.get(code)
+        if seller_id is None or code in self.redeemed_authorization_codes:
+            return None
+        self.redeemed_authorization_codes.add(code)
+        refresh_token = "Atzr|" + secrets.token_urlsafe(48)
+        self.granted_refresh_tokens[refresh_token] = seller_id
+        return refresh_token
 
     def valid_token(self, token: str) -> IssuedToken | None:
         issued = self.tokens.get(token)
@@ -126,6 +153,7 @@ class EmulatorState:
     def issued_secrets(self) -> list[str]:
         """Every secret and token this emulator knows or issued (for log-leak tests)."""
         values = [self.config.client_secret, *self.config.refresh_tokens, *self.tokens]
+        values += [*self.config.authorization_codes, *self.granted_refresh_tokens]
         if self.config.aws_keys:
             values += list(self.config.aws_keys.values())
         for creds in self.temporary_credentials.values():

@@ -1,0 +1,39 @@
+"""Test helpers under /_emulator/: checked like any seller operation, answered by no Amazon API.
+
+`echo` returns the request body byte for byte; `blob` returns `size` deterministic bytes. Both
+exist to test that the proxy relays bodies unchanged and streams large ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from aiohttp import hdrs, web
+
+from spproxy.emulator.errors import invalid_input
+from spproxy.emulator.operations import Operation
+
+MAX_BLOB_BYTES = 256 * 1024 * 1024
+
+
+def blob_bytes(size: int) -> bytes:
+    """`size` bytes that look random but are always the same (each a prefix of longer ones)."""
+    return hashlib.shake_256(b"spproxy emulator blob").digest(size)
+
+
+async def echo(request: web.Request) -> web.Response:
+    content_type = request.headers.get(hdrs.CONTENT_TYPE, "application/octet-stream")
+    return web.Response(body=await request.read(), headers={hdrs.CONTENT_TYPE: content_type})
+
+
+async def blob(request: web.Request) -> web.Response:
+    size = int(request.match_info["size"])
+    if size > MAX_BLOB_BYTES:
+        raise invalid_input(f"A blob has at most {MAX_BLOB_BYTES} bytes.")
+    return web.Response(body=blob_bytes(size), content_type="application/octet-stream")
+
+
+OPERATIONS = (
+    Operation("emulatorEcho", hdrs.METH_ANY, "/_emulator/echo/{tail:.*}", echo, rate=None),
+    Operation("emulatorBlob", hdrs.METH_GET, r"/_emulator/blob/{size:\d+}", blob, rate=None),
+)

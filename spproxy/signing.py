@@ -1,0 +1,263 @@
+"""AWS Signature Version 4 for outgoing requests, as an aiohttp client middleware.
+
+Spec: AWS SigV4, "Create a signed AWS API request"
+(https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html), computed by
+botocore's `SigV4Auth`. SP-API has ignored signatures since 2023-10-02, so signing is a
+compatibility option that is on only when `aws:` is configured; botocore is imported on first
+use, never by `import spproxy.signing`, and so never on the unsigned path.
+
+The signer signs the request as it stands when the middleware runs: method, URL (path and
+query exactly as they will go on the wire), every header but those botocore leaves out
+(user-agent, hop-by-hop), and the body. Put it last in the chain, after every middleware
+that changes the request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Protocol
+from xml.etree import ElementTree
+
+import aiohttp
+from aiohttp import ClientHandlerType, ClientRequest, ClientResponse
+from aiohttp.payload import Payload
+from multidict import CIMultiDict
+
+from spproxy.errors import SigningError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+# Headers the signature itself sets; stale copies (a retry, a client's) must not be signed.
+_SIGNATURE_HEADERS = ("Authorization", "X-Amz-Date", "X-Amz-Security-Token")
+_STS_NS = {"sts": "https://sts.amazonaws.com/doc/2011-06-15/"}
+
+
+@dataclass(frozen=True)
+class AwsCredentials:
+    access_key_id: str
+    secret_access_key: str
+    session_token: str | None = None
+
+    def __repr__(self) -> str:
+        # Credentials end up in tracebacks and debug logs; only the key id may show.
+        token = None if self.session_token is None else "***"
+        return (
+            f"AwsCredentials(access_key_id={self.access_key_id!r}, "
+            f"secret_access_key='***', session_token={token!r})"
+        )
+
+
+class CredentialsProvider(Protocol):
+    async def get(self) -> AwsCredentials: ...
+
+
+class StaticCredentials:
+    """Long-term keys from the configuration."""
+
+    def __init__(self, credentials: AwsCredentials) -> None:
+        self._credentials = credentials
+
+    async def get(self) -> AwsCredentials:
+        return self._credentials
+
+
+class SigV4Signer:
+    """Client middleware adding `Authorization`, `X-Amz-Date` (and the session token)."""
+
+    def __init__(
+        self, credentials: CredentialsProvider, *, region: str, service: str = "execute-api"
+    ) -> None:
+        self._credentials = credentials
+        self._region = region
+        self._service = service
+
+    async def __call__(self, request: ClientRequest, handler: ClientHandlerType) -> ClientResponse:
+        credentials = await self._credentials.get()
+        # SigV4 hashes the whole body, so a streamed body is read here; aiohttp payloads
+        # cache what they read and send the same bytes afterwards.
+        body = await request.body.as_bytes() if isinstance(request.body, Payload) else b""
+        headers = CIMultiDict(request.headers)
+        for name in _SIGNATURE_HEADERS:
+            headers.popall(name, None)
+        signed = _sign(
+            credentials,
+            method=request.method,
+            url=str(request.url),
+            headers=headers,
+            body=body,
+            region=self._region,
+            service=self._service,
+        )
+        for name in _SIGNATURE_HEADERS:
+            request.headers.popall(name, None)
+        request.headers.update(signed)
+        return await handler(request)
+
+
+def _sign(
+    credentials: AwsCredentials,
+    *,
+    method: str,
+    url: str,
+    headers: CIMultiDict[str],
+    body: bytes,
+    region: str,
+    service: str,
+) -> Mapping[str, str]:
+    """The headers botocore's SigV4Auth adds for this request."""
+    # Imported here so that proxies that do not sign never load botocore.
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    aws_request = AWSRequest(method=method, url=url, data=body)
+    # AWSRequest's headers are an email.message.Message: item assignment appends, so
+    # repeated headers stay repeated and botocore joins them with ',' as SigV4 says.
+    for name, value in headers.items():
+        aws_request.headers[name] = value
+    botocore_credentials = Credentials(
+        credentials.access_key_id, credentials.secret_access_key, credentials.session_token
+    )
+    SigV4Auth(botocore_credentials, service, region).add_auth(aws_request)
+    # botocore signs with `Date` instead of `X-Amz-Date` when the request already has one.
+    return {
+        name: str(aws_request.headers[name])
+        for name in (*_SIGNATURE_HEADERS, "Date")
+        if name in aws_request.headers
+    }
+
+
+class AssumeRoleCredentials:
+    """Temporary credentials from STS AssumeRole, refreshed shortly before they expire.
+
+    However many requests wait on an empty or stale cache, one AssumeRole call serves them all.
+    """
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        base: CredentialsProvider,
+        *,
+        role_arn: str,
+        sts_endpoint: str = "https://sts.amazonaws.com",
+        sts_region: str = "us-east-1",
+        session_name: str = "spproxy",
+        duration_s: int = 3600,
+        refresh_margin_s: int = 300,
+        timeout_s: float = 10.0,
+    ) -> None:
+        self._session = session
+        self._role_arn = role_arn
+        self._sts_endpoint = sts_endpoint
+        self._session_name = session_name
+        self._duration_s = duration_s
+        self._refresh_margin_s = refresh_margin_s
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        # The STS call is signed with the long-term keys, service "sts".
+        self._signer = SigV4Signer(base, region=sts_region, service="sts")
+        self._cached: AwsCredentials | None = None
+        self._refresh_at = 0.0  # time.time() after which the cached credentials are stale
+        self._refreshing: asyncio.Task[AwsCredentials] | None = None
+
+    async def get(self) -> AwsCredentials:
+        if self._cached is not None and time.time() < self._refresh_at:
+            return self._cached
+        if self._refreshing is None:
+            self._refreshing = asyncio.create_task(self._refresh())
+            self._refreshing.add_done_callback(_retrieve_exception)
+        # shield: one waiter giving up must not cancel the call the others wait for.
+        return await asyncio.shield(self._refreshing)
+
+    async def _refresh(self) -> AwsCredentials:
+        try:
+            credentials, expiration = await self._assume_role()
+            self._cached = credentials
+            self._refresh_at = expiration - self._refresh_margin_s
+            return credentials
+        finally:
+            self._refreshing = None
+
+    async def _assume_role(self) -> tuple[AwsCredentials, float]:
+        form = {
+            "Action": "AssumeRole",
+            "Version": "2011-06-15",
+            "RoleArn": self._role_arn,
+            "RoleSessionName": self._session_name,
+            "DurationSeconds": str(self._duration_s),
+        }
+        try:
+            # Request-level middlewares replace the session's: a session that signs its
+            # SP-API calls with credentials from this provider must not sign this call too.
+            async with self._session.post(
+                self._sts_endpoint,
+                data=form,
+                middlewares=(self._signer,),
+                timeout=self._timeout,
+                raise_for_status=False,  # STS's error body names the problem; read it
+            ) as response:
+                status, text = response.status, await response.text()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise SigningError(
+                f"STS AssumeRole could not reach {self._sts_endpoint} "
+                f"({type(exc).__name__}); check the network and the STS endpoint",
+                str(exc),
+            ) from exc
+        if status != 200:
+            code, message = _sts_error(text)
+            raise SigningError(
+                f"STS AssumeRole for {self._role_arn} was refused with {code} (HTTP {status}); "
+                "check aws.role_arn, that the role's trust policy allows the IAM user of "
+                "aws.access_key_id, and that aws.access_key_id and aws.secret_access_key are valid",
+                message,
+            )
+        try:
+            return _parse_credentials(text)
+        except (ElementTree.ParseError, ValueError) as exc:
+            raise SigningError(
+                f"STS AssumeRole at {self._sts_endpoint} answered 200 without usable credentials; "
+                "check that the STS endpoint is really STS",
+                str(exc),
+            ) from None
+
+
+def _retrieve_exception(task: asyncio.Task[AwsCredentials]) -> None:
+    # If every waiter was cancelled, nobody reads the error; asyncio would log it as lost.
+    if not task.cancelled():
+        task.exception()
+
+
+def _parse_credentials(text: str) -> tuple[AwsCredentials, float]:
+    # The endpoint is the operator's configuration, and expat expands no external entities.
+    root = ElementTree.fromstring(text)  # noqa: S314
+    node = root.find("sts:AssumeRoleResult/sts:Credentials", _STS_NS)
+    if node is None:
+        raise ValueError("no AssumeRoleResult/Credentials element")
+
+    def field(name: str) -> str:
+        value = node.findtext(f"sts:{name}", namespaces=_STS_NS)
+        if not value:
+            raise ValueError(f"no {name} element")
+        return value.strip()
+
+    credentials = AwsCredentials(
+        field("AccessKeyId"), field("SecretAccessKey"), field("SessionToken")
+    )
+    expiration = datetime.fromisoformat(field("Expiration"))  # ISO 8601, "Z" or offset
+    if expiration.tzinfo is None:  # STS writes UTC
+        expiration = expiration.replace(tzinfo=UTC)
+    return credentials, expiration.timestamp()
+
+
+def _sts_error(text: str) -> tuple[str, str]:
+    """(code, message) of an STS ErrorResponse, or placeholders when the body is not one."""
+    try:
+        root = ElementTree.fromstring(text)  # noqa: S314 - see _parse_credentials
+    except ElementTree.ParseError:
+        return "an unreadable error", ""
+    code = root.findtext("sts:Error/sts:Code", namespaces=_STS_NS) or "an unknown error"
+    message = root.findtext("sts:Error/sts:Message", namespaces=_STS_NS) or ""
+    return code.strip(), message.strip()

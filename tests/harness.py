@@ -1,0 +1,112 @@
+"""Real servers on loopback: the emulator (fake LWA + STS + SP-API) and the proxy in front of it."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from spproxy.app import make_app
+from spproxy.config import (
+    REGIONS,
+    Account,
+    AwsConfig,
+    Config,
+    LwaConfig,
+    Secret,
+    UpstreamConfig,
+)
+from spproxy.emulator import (
+    DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET,
+    DEMO_REFRESH_TOKEN,
+    STATE_KEY,
+    EmulatorConfig,
+    EmulatorState,
+    make_emulator_app,
+)
+
+AWS_KEY_ID = "AKIDSPPROXYTEST00001"
+AWS_SECRET = "spproxy-test-aws-secret-access-key-0001"
+MARKETPLACE = "ATVPDKIKX0DER"
+
+
+@dataclass
+class Harness:
+    emulator: TestServer
+    proxy: TestClient[web.Request, web.Application]
+    config: Config
+
+    @property
+    def amazon(self) -> EmulatorState:
+        """What the emulated Amazon received and issued."""
+        return self.emulator.app[STATE_KEY]
+
+
+def proxy_config(
+    emulator_url: str,
+    *,
+    accounts: dict[str, str] | None = None,
+    signing: bool = False,
+    role_arn: str | None = None,
+    upstream: UpstreamConfig | None = None,
+    client_secret: str = DEMO_CLIENT_SECRET,
+    lwa_endpoint: str | None = None,
+    endpoint: str | None = None,
+) -> Config:
+    """A proxy config pointing every endpoint at the emulator; accounts: name -> refresh token."""
+    accounts = accounts or {"main": DEMO_REFRESH_TOKEN}
+    aws = None
+    if signing:
+        aws = AwsConfig(
+            Secret(AWS_KEY_ID),
+            Secret(AWS_SECRET),
+            role_arn=role_arn,
+            sts_endpoint=emulator_url,
+        )
+    return Config(
+        lwa=LwaConfig(
+            DEMO_CLIENT_ID, Secret(client_secret), lwa_endpoint or f"{emulator_url}/auth/o2/token"
+        ),
+        accounts=MappingProxyType(
+            {
+                name: Account(
+                    name, Secret(token), "na", endpoint or emulator_url, REGIONS["na"].aws_region
+                )
+                for name, token in accounts.items()
+            }
+        ),
+        aws=aws,
+        upstream=upstream or UpstreamConfig(),
+    )
+
+
+StartHarness = Callable[..., Awaitable[Harness]]
+
+
+@pytest.fixture
+def start(
+    aiohttp_server: Callable[..., Awaitable[TestServer]],
+    aiohttp_client: Callable[..., Awaitable[TestClient[web.Request, web.Application]]],
+) -> StartHarness:
+    """start(emulator=EmulatorConfig(...), **proxy_config options) -> Harness."""
+
+    async def _start(emulator: EmulatorConfig | None = None, **options: Any) -> Harness:
+        if options.get("signing") and emulator is None:
+            emulator = EmulatorConfig(aws_keys={AWS_KEY_ID: AWS_SECRET})
+        server = await aiohttp_server(make_emulator_app(emulator or EmulatorConfig()))
+        config = proxy_config(str(server.make_url("")).rstrip("/"), **options)
+        client = await aiohttp_client(make_app(config))
+        return Harness(server, client, config)
+
+    return _start
+
+
+@pytest.fixture
+async def harness(start: StartHarness) -> Harness:
+    return await start()

@@ -1,0 +1,204 @@
+"""A whole run of `spproxy serve --log-level debug`, its log grepped for every secret it touched."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import socket
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from urllib.parse import quote
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from yarl import URL
+
+from spproxy.emulator import (
+    DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET,
+    DEMO_REFRESH_TOKEN,
+    STATE_KEY,
+    EmulatorConfig,
+    make_emulator_app,
+)
+from tests.harness import AWS_KEY_ID, AWS_SECRET, MARKETPLACE
+
+CLIENT_SENT_SECRET = "Bearer client-side-secret-value-123"
+PII_IN_QUERY = "Jordan Rivera 410 Terry Ave N"
+PII_IN_BODY = "fzyrv6gwkhbb15c@example.com"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def _wait_until_serving(base: str, proxy: asyncio.subprocess.Process) -> None:
+    async with aiohttp.ClientSession() as session:
+        for _ in range(200):  # bounded: up to ~20 s for the interpreter to start
+            if proxy.returncode is not None:
+                pytest.fail("spproxy exited early")
+            try:
+                async with session.get(f"{base}/_spproxy/health") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientConnectionError:
+                pass
+            await asyncio.sleep(0.1)
+    pytest.fail("spproxy did not start serving")
+
+
+async def _drive(base: str) -> None:
+    """A run touching every credential path: seller, grantless, signing, STS, refusals."""
+    async with aiohttp.ClientSession() as session:
+        calls = [
+            session.get(
+                f"{base}/sellers/v1/marketplaceParticipations",
+                headers={"Authorization": CLIENT_SENT_SECRET},
+            ),
+            session.get(
+                f"{base}/orders/v0/orders?MarketplaceIds={MARKETPLACE}&CreatedAfter=2024-01-01T00:00:00Z"
+            ),
+            session.get(f"{base}/orders/v0/orders/902-1845936-5435065"),
+            session.get(
+                f"{base}/catalog/2022-04-01/items",
+                params={"marketplaceIds": MARKETPLACE, "keywords": PII_IN_QUERY},
+            ),
+            session.post(
+                f"{base}/feeds/2021-06-30/documents",
+                json={"contentType": "text/xml", "note": PII_IN_BODY},
+            ),
+            session.get(f"{base}/notifications/v1/destinations"),
+            session.get(
+                f"{base}/sellers/v1/marketplaceParticipations",
+                headers={"x-spproxy-account": "revoked"},
+            ),
+            session.get(
+                URL(f"{base}/orders/v0/orders/%2e%2e/x?q={quote(PII_IN_QUERY)}", encoded=True)
+            ),
+        ]
+        statuses = []
+        for call in calls:
+            async with call as response:
+                await response.read()
+                statuses.append(response.status)
+    assert statuses == [200, 200, 200, 200, 201, 200, 502, 400]
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+async def test_a_debug_run_logs_access_but_no_secret_token_or_pii(
+    aiohttp_server: Callable[[web.Application], Awaitable[TestServer]],
+    tmp_path: Path,
+    log_format: str,
+) -> None:
+    emulator = await aiohttp_server(
+        make_emulator_app(EmulatorConfig(aws_keys={AWS_KEY_ID: AWS_SECRET}))
+    )
+    url = str(emulator.make_url("")).rstrip("/")
+    port = _free_port()
+    config = tmp_path / "spproxy.yaml"
+    config.write_text(
+        f"""
+listen: {{port: {port}}}
+lwa:
+  client_id: {DEMO_CLIENT_ID}
+  client_secret: "${{LWA_SECRET}}"
+  endpoint: "{url}/auth/o2/token"
+aws:
+  access_key_id: {AWS_KEY_ID}
+  secret_access_key_file: aws_secret
+  role_arn: arn:aws:iam::123456789012:role/SellingPartnerAPI
+  sts_endpoint: {url}
+accounts:
+  main: {{refresh_token: "{DEMO_REFRESH_TOKEN}", region: na, endpoint: "{url}"}}
+  revoked: {{refresh_token: "Atzr|revoked-refresh-token", region: eu, endpoint: "{url}"}}
+"""
+    )
+    (tmp_path / "aws_secret").write_text(AWS_SECRET)
+    proxy = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "spproxy",
+        "serve",
+        "--config",
+        str(config),
+        "--log-level",
+        "debug",
+        "--log-format",
+        log_format,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "LWA_SECRET": DEMO_CLIENT_SECRET,
+            "PYTHONPATH": str(Path.cwd()),
+        },
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        await _wait_until_serving(base, proxy)
+        await _drive(base)
+    finally:
+        proxy.send_signal(signal.SIGTERM)
+        out, err = await asyncio.wait_for(proxy.communicate(), timeout=30)
+    stdout, log = out.decode(), err.decode()
+    assert proxy.returncode == 0, log
+
+    amazon = emulator.app[STATE_KEY]
+    assert amazon.sts_calls == 1 and all(r.signature == "valid" for r in amazon.requests)
+    forbidden = [
+        *amazon.issued_secrets(),
+        AWS_SECRET,
+        CLIENT_SENT_SECRET,
+        "client-side-secret",
+        PII_IN_BODY,
+    ]
+    forbidden += [
+        PII_IN_QUERY,
+        PII_IN_QUERY.replace(" ", "%20"),
+        PII_IN_QUERY.replace(" ", "+"),
+        "Jordan",
+    ]
+    forbidden += [r.headers["x-amz-access-token"] for r in amazon.requests]
+    forbidden += [r.headers["authorization"].rpartition("Signature=")[2] for r in amazon.requests]
+    assert len(amazon.tokens) == 2 and len(amazon.temporary_credentials) == 1  # all were used
+    leaks = [secret for secret in forbidden if secret and secret in log + stdout]
+    assert leaks == []
+
+    lines = log.splitlines()
+    access = [line for line in lines if "spproxy.access" in line]
+    assert len(access) == 8
+    if log_format == "json":
+        entries = [json.loads(line) for line in lines]
+        records = [e for e in entries if e["logger"] == "spproxy.access"]
+        assert records[1] | {"time": "-", "upstream_ms": 0, "request_id": "-"} == {
+            "time": "-",
+            "level": "info",
+            "logger": "spproxy.access",
+            "account": "main",
+            "method": "GET",
+            "path": "/orders/v0/orders",
+            "operation": "getOrders",
+            "token": "lwa",
+            "status": 200,
+            "upstream_ms": 0,
+            "request_id": "-",
+        }
+        assert (
+            records[1]["request_id"] == amazon.requests[1].headers.get("x-amzn-RequestId")
+            or records[1]["request_id"]
+        )
+        assert records[2]["path"] == "/orders/v0/orders/{orderId}"
+        assert [r["status"] for r in records] == [200, 200, 200, 200, 201, 200, 502, 400]
+    else:
+        assert (
+            " GET /orders/v0/orders/{orderId} getOrder account=main token=lwa status=200 "
+            in access[2]
+        )
+        assert " token=grantless status=200 " in access[5]
+        assert "account=revoked token=none status=502" in access[6]
