@@ -50,7 +50,9 @@ class Proxy:
         account = self.config.accounts.get(name)
         if account is None:
             known = ", ".join(self.config.accounts)
-            raise BadRequest(f"Unknown account {name!r} in {ACCOUNT_HEADER}.", f"Configured: {known}.")
+            raise BadRequest(
+                f"Unknown account {name!r} in {ACCOUNT_HEADER}.", f"Configured: {known}."
+            )
         return account
 
     async def credential(self, account: Account, operation: Operation | None) -> tuple[str, str]:
@@ -68,7 +70,7 @@ class Exchange:
     path: str
     account: str = "-"
     operation: str = "-"
-    token: str = "none"
+    credential: str = "none"  # lwa | grantless
     upstream_ms: float | None = None
     request_id: str | None = None
 
@@ -88,13 +90,13 @@ async def forward(request: web.Request) -> web.StreamResponse:
     exchange.operation = operation.name if operation else "unknown"
     exchange.path = operation.path if operation else target.path
     body = await read_body(request, proxy.config.upstream.max_body_bytes)
-    token, exchange.token = await proxy.credential(account, operation)
+    token, exchange.credential = await proxy.credential(account, operation)
     answer = await proxy.upstream.send(
         account, request.method, target, request.headers, body, token
     )
     exchange.upstream_ms = answer.latency_s * 1000
     exchange.request_id = answer.response.headers.get("x-amzn-RequestId")
-    debug_headers = {OPERATION_HEADER: exchange.operation, CREDENTIAL_HEADER: exchange.token}
+    debug_headers = {OPERATION_HEADER: exchange.operation, CREDENTIAL_HEADER: exchange.credential}
     return await relay(request, answer.response, debug_headers)
 
 
@@ -154,7 +156,9 @@ async def proxy_answers(request: web.Request, handler: Handler) -> web.StreamRes
     except Exception as exc:  # a bug: say so without the message, which may quote request data
         frame = traceback.extract_tb(exc.__traceback__)[-1]
         log.error("internal error %s at %s:%d", type(exc).__name__, frame.filename, frame.lineno)
-        return ProxyError("spproxy failed to handle the request.", "See spproxy's log.").to_response()
+        return ProxyError(
+            "spproxy failed to handle the request.", "See spproxy's log."
+        ).to_response()
     finally:
         if not reserved:
             exchange = request[EXCHANGE]
@@ -163,7 +167,7 @@ async def proxy_answers(request: web.Request, handler: Handler) -> web.StreamRes
                 exchange.method,
                 exchange.path,
                 exchange.operation,
-                exchange.token,
+                exchange.credential,
                 status,
                 exchange.upstream_ms,
                 exchange.request_id,
@@ -254,7 +258,9 @@ async def _warm_up(tokens: LwaTokens, config: Config) -> None:
 
 
 def make_app(config: Config) -> web.Application:
-    app = web.Application(middlewares=[proxy_answers], client_max_size=config.upstream.max_body_bytes)
+    app = web.Application(
+        middlewares=[proxy_answers], client_max_size=config.upstream.max_body_bytes
+    )
     app[CONFIG] = config
     app.cleanup_ctx.append(_start_and_stop)
     app.router.add_get("/_spproxy/health", health)
@@ -262,4 +268,3 @@ def make_app(config: Config) -> web.Application:
     app.router.add_route("*", "/_spproxy/{name:.*}", _reserved_not_found)
     app.router.add_route("*", "/{path:.*}", forward)
     return app
-

@@ -156,13 +156,16 @@ def _announce_serve(config: Config) -> None:
 def _announce_demo(config: Config) -> None:
     base = _base_url(config)
     marketplace = "ATVPDKIKX0DER"
+    catalog_query = (
+        f"marketplaceIds={marketplace}&keywords=samsung%20tv&includedData=summaries,images"
+    )
     print(
         f"""spproxy demo: the proxy on {base}, in front of the built-in Amazon emulator
 (fake LWA and SP-API on loopback: no account, no network). Try:
 
   curl -i {base}/sellers/v1/marketplaceParticipations
   curl -i '{base}/orders/v0/orders?MarketplaceIds={marketplace}&CreatedAfter=2024-01-01T00:00:00Z'
-  curl -i '{base}/catalog/2022-04-01/items?marketplaceIds={marketplace}&keywords=red%20shoe&includedData=summaries,images'
+  curl -i '{base}/catalog/2022-04-01/items?{catalog_query}'
   curl -i {base}/notifications/v1/destinations
   curl -i {base}/_spproxy/ready
 
@@ -212,11 +215,12 @@ async def _check_accounts(config: Config) -> int:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     print(f"config: {config.source}; LWA client {_mask(config.lwa.client_id)}")
     for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)), row[-1])
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)), row[-1]
+        )
     return 1 if failed else 0
 
 
 def _mask(secret: str) -> str:
     """Enough to tell two secrets apart, never enough to use one."""
     return f"...{secret[-4:]}" if len(secret) >= 16 else "***"
-

@@ -35,7 +35,7 @@ class AccessRecord:
     method: str
     path: str  # the operation's path template, or the bare path when unknown
     operation: str
-    token: str  # lwa | grantless | none
+    token_kind: str  # lwa | grantless | none
     status: int
     upstream_ms: float | None
     request_id: str | None  # Amazon's x-amzn-RequestId
@@ -48,7 +48,7 @@ class AccessRecord:
             self.path,
             self.operation,
             self.account,
-            self.token,
+            self.token_kind,
             self.status,
             upstream,
             self.request_id or "-",

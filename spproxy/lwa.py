@@ -103,7 +103,9 @@ class LwaTokens:
         if not task.cancelled() and task.exception() is None:
             self._cache[key] = task.result()
 
-    async def _exchange(self, key: TokenKey, form: dict[str, str], account: str | None) -> AccessToken:
+    async def _exchange(
+        self, key: TokenKey, form: dict[str, str], account: str | None
+    ) -> AccessToken:
         what = f"account '{account}'" if account else f"scope {key[1]}"
         try:
             token = await self._post(form, what)

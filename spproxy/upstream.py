@@ -30,7 +30,7 @@ from spproxy.target import Target
 
 log = logging.getLogger("spproxy.upstream")
 
-ACCESS_TOKEN_HEADER = "x-amz-access-token"
+ACCESS_TOKEN_HEADER = "x-amz-access-token"  # noqa: S105 - a header name
 HOP_BY_HOP = frozenset(
     {
         "connection",

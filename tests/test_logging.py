@@ -184,7 +184,7 @@ accounts:
             "method": "GET",
             "path": "/orders/v0/orders",
             "operation": "getOrders",
-            "token": "lwa",
+            "token_kind": "lwa",
             "status": 200,
             "upstream_ms": 0,
             "request_id": "-",
