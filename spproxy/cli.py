@@ -110,7 +110,7 @@ async def _run(config: Config, announce: Callable[[Config], None]) -> int:
     except OSError as exc:
         print(
             f"spproxy: cannot listen on {config.listen.host}:{config.listen.port}: "
-            f"{exc.strerror or exc}",
+            f"{os.strerror(exc.errno) if exc.errno else exc}",
             file=sys.stderr,
         )
         await runner.cleanup()

@@ -12,14 +12,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import quote, unquote_to_bytes
 
 from spproxy.errors import BadRequest
-from spproxy.urlcanon import canonical_query
+from spproxy.urlcanon import canonical_query, decode_component, encode_component
 
-_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _SLASHES = re.compile(r"/{2,}")
-_UNRESERVED = "-._~"  # with ALPHA / DIGIT, which quote() always keeps
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,16 +48,17 @@ def parse_target(method: str, raw_target: str) -> Target:
 
 
 def normalise_path(raw_path: str) -> str:
-    if _BAD_ESCAPE.search(raw_path):
-        raise BadRequest("The path has an invalid percent-escape.")
     segments = [_segment(raw) for raw in _SLASHES.sub("/", raw_path).split("/")[1:]]
     return "/" + "/".join(segments)
 
 
 def _segment(raw: str) -> str:
-    decoded = unquote_to_bytes(raw)
+    try:
+        decoded = decode_component(raw)
+    except ValueError:
+        raise BadRequest("The path has an invalid percent-escape.") from None
     if decoded in (b".", b".."):
         raise BadRequest("The path must not contain '.' or '..' segments.")
     if any(byte < 0x20 or byte == 0x7F for byte in decoded):
         raise BadRequest("The path must not contain control characters.")
-    return quote(decoded, safe=_UNRESERVED)
+    return encode_component(decoded)

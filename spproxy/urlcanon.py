@@ -39,14 +39,22 @@ def canonical_query(raw_query: str) -> str:
 
 
 def _reencode(text: str) -> str:
+    return encode_component(decode_component(text.replace("+", " ")))
+
+
+def decode_component(text: str) -> bytes:
+    """Percent-decode a path segment or query field; `ValueError` if it cannot be decoded."""
     if _BAD_ESCAPE.search(text):
         raise ValueError(
-            "the query string has a '%' that is not followed by two hex digits; "
-            "percent-encode a literal '%' as %25"
+            "a '%' is not followed by two hex digits; percent-encode a literal '%' as %25"
         )
     try:
-        raw = unquote_to_bytes(text.replace("+", " "))
+        return unquote_to_bytes(text)
     except UnicodeEncodeError:  # a lone surrogate: undecodable bytes in the request line
-        raise ValueError("the query string is not valid UTF-8") from None
+        raise ValueError("not valid UTF-8") from None
+
+
+def encode_component(raw: bytes) -> str:
+    """RFC 3986's strictest form: unreserved characters literal, every other byte %XX."""
     # quote_from_bytes keeps exactly RFC 3986's unreserved set when safe is empty.
     return quote_from_bytes(raw, safe="")

@@ -1,0 +1,71 @@
+# spproxy container image: the proxy as a sidecar.
+#
+#   docker build -t spproxy .
+#   docker run --rm -p 127.0.0.1:8000:8000 \
+#     -e SPAPI_CLIENT_ID -e SPAPI_CLIENT_SECRET -e SPAPI_REFRESH_TOKEN -e SPAPI_REGION=na \
+#     spproxy
+#
+# Inside the container spproxy listens on 0.0.0.0:8000 (it must, to be reachable through the
+# published port); publish it on the host's loopback only (127.0.0.1:8000:8000), or keep it
+# inside the pod. Config: SPAPI_* variables, or a YAML file at /etc/spproxy/spproxy.yaml (the
+# working directory, so ./spproxy.yaml finds it), or --config / $SPPROXY_CONFIG.
+#
+# BASE may be any Debian-like image with python3 (>= 3.11) and its venv module; both stages
+# must use the same one, because the virtualenv built in the first is copied to the second.
+
+ARG BASE=python:3.11-slim
+
+# ---- build: a virtualenv holding spproxy and its dependencies -------------------------------
+FROM ${BASE} AS build
+
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONDONTWRITEBYTECODE=1
+
+WORKDIR /src
+# .dockerignore lets through only pyproject.toml, README/LICENSE and the spproxy package.
+COPY . .
+
+# `python3 -m venv` works on python:3.x-slim (/usr/local/bin/python3) and on Debian's own
+# python3 (/usr/bin/python3) alike. pip builds the spproxy wheel and installs it with the
+# dependencies' binary wheels; then pip and setuptools leave the venv, which holds only what
+# runs.
+RUN python3 -m venv /opt/spproxy \
+ && /opt/spproxy/bin/pip install --no-cache-dir /src \
+ && /opt/spproxy/bin/pip uninstall --yes pip setuptools \
+ && /opt/spproxy/bin/spproxy --version
+
+# ---- runtime --------------------------------------------------------------------------------
+FROM ${BASE}
+
+ARG BASE
+ARG VERSION=0.1.0
+LABEL org.opencontainers.image.title="spproxy" \
+      org.opencontainers.image.description="Local authenticating reverse proxy for Amazon's Selling Partner API" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.base.name="${BASE}"
+
+ENV PATH=/opt/spproxy/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    LANG=C.UTF-8
+
+RUN groupadd --gid 10001 spproxy \
+ && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
+      --shell /usr/sbin/nologin --no-log-init spproxy
+
+COPY --from=build /opt/spproxy /opt/spproxy
+
+WORKDIR /etc/spproxy
+USER 10001:10001
+
+EXPOSE 8000
+
+# Liveness without curl/wget: urllib, no proxy (HTTP_PROXY must not catch loopback), 3 s.
+# urlopen raises on a refused connection or a non-2xx answer, and python then exits 1.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
+  CMD ["/opt/spproxy/bin/python", "-c", "import sys, urllib.request as u; r = u.build_opener(u.ProxyHandler({})).open('http://127.0.0.1:8000/_spproxy/health', timeout=3); sys.exit(0 if r.status == 200 else 1)"]
+
+ENTRYPOINT ["spproxy"]
+CMD ["serve", "--host", "0.0.0.0", "--port", "8000"]

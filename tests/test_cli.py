@@ -1,0 +1,201 @@
+"""The command line as a user runs it: real processes, real ports."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import socket
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from spproxy import __version__
+from spproxy.emulator import (
+    DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET,
+    DEMO_REFRESH_TOKEN,
+    make_emulator_app,
+)
+from tests.harness import MARKETPLACE
+
+ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
+CLEAN_ENV = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path.cwd())}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def _spproxy(*args: str, env: dict[str, str] | None = None) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "spproxy",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**CLEAN_ENV, **(env or {})},
+    )
+
+
+async def _finish(process: asyncio.subprocess.Process) -> tuple[int, str, str]:
+    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def _until_ready(
+    base: str, process: asyncio.subprocess.Process, path: str = "/_spproxy/ready"
+) -> None:
+    async with aiohttp.ClientSession() as session:
+        for _ in range(200):  # bounded: up to ~20 s for a cold interpreter
+            assert process.returncode is None, "spproxy exited early"
+            try:
+                async with session.get(f"{base}{path}") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientConnectionError:
+                pass
+            await asyncio.sleep(0.1)
+    raise AssertionError("spproxy did not become ready")
+
+
+async def test_version() -> None:
+    code, out, _ = await _finish(await _spproxy("--version"))
+    assert (code, out) == (0, f"spproxy {__version__}\n")
+
+
+async def test_demo_serves_the_emulator_and_stops_cleanly_on_ctrl_c() -> None:
+    port = _free_port()
+    demo = await _spproxy("demo", "--port", str(port))
+    base = f"http://127.0.0.1:{port}"
+    try:
+        await _until_ready(base, demo)
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"{base}/sellers/v1/marketplaceParticipations") as response:
+                assert response.status == 200
+                assert (await response.json())["payload"][0]["marketplace"]["id"] == MARKETPLACE
+            orders = f"{base}/orders/v0/orders?MarketplaceIds={MARKETPLACE}&CreatedAfter=2024-01-01"
+            async with session.get(orders) as response:
+                assert response.status == 200
+                assert (await response.json())["payload"]["Orders"]
+    finally:
+        demo.send_signal(signal.SIGINT)
+    code, out, err = await _finish(demo)
+    assert code == 0, err
+    assert f"curl -i {base}/sellers/v1/marketplaceParticipations" in out
+    assert "getOrders account=demo token=lwa status=200" in err
+    assert "Traceback" not in err
+
+
+async def test_serve_from_environment_variables_alone(
+    aiohttp_server: ServerFactory, tmp_path: Path
+) -> None:
+    emulator = await aiohttp_server(make_emulator_app())
+    url = str(emulator.make_url("")).rstrip("/")
+    port = _free_port()
+    env = {
+        "SPAPI_CLIENT_ID": DEMO_CLIENT_ID,
+        "SPAPI_CLIENT_SECRET": DEMO_CLIENT_SECRET,
+        "SPAPI_REFRESH_TOKEN": DEMO_REFRESH_TOKEN,
+        "SPAPI_REGION": "na",
+        "SPAPI_ENDPOINT": url,
+        "SPAPI_LWA_ENDPOINT": f"{url}/auth/o2/token",
+    }
+    serve = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "spproxy",
+        "serve",
+        "--port",
+        str(port),
+        cwd=tmp_path,  # no ./spproxy.yaml there
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**CLEAN_ENV, **env},
+    )
+    try:
+        await _until_ready(f"http://127.0.0.1:{port}", serve)
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"http://127.0.0.1:{port}/sellers/v1/marketplaceParticipations") as answer,
+        ):
+            assert answer.status == 200
+    finally:
+        serve.send_signal(signal.SIGTERM)
+    code, _, err = await _finish(serve)
+    assert code == 0
+    assert (
+        f"listening on http://127.0.0.1:{port}; config environment; accounts: default (na, {url})"
+        in err
+    )
+    assert DEMO_CLIENT_SECRET not in err and DEMO_REFRESH_TOKEN not in err
+
+
+async def test_a_port_in_use_is_one_line_and_exit_1() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, _, err = await _finish(await _spproxy("demo", "--port", str(port)))
+    assert code == 1
+    assert err.splitlines() == [
+        f"spproxy: cannot listen on 127.0.0.1:{port}: Address already in use"
+    ]
+
+
+async def test_non_loopback_listen_warns(aiohttp_server: ServerFactory, tmp_path: Path) -> None:
+    config = tmp_path / "spproxy.yaml"
+    config.write_text(
+        "lwa: {client_id: a, client_secret: b, endpoint: 'http://127.0.0.1:9/auth/o2/token'}\n"
+        "accounts: {main: {refresh_token: r, region: na, endpoint: 'http://127.0.0.1:9'}}\n"
+    )
+    port = _free_port()
+    serve = await _spproxy(
+        "serve",
+        "--config",
+        str(config),
+        "--host",
+        "0.0.0.0",  # noqa: S104 - the point of the test
+        "--port",
+        str(port),
+    )
+    try:  # serving, though not ready: LWA at port 9 is unreachable
+        await _until_ready(f"http://127.0.0.1:{port}", serve, "/_spproxy/health")
+    finally:
+        serve.send_signal(signal.SIGTERM)
+    code, _, err = await _finish(serve)
+    assert code == 0
+    assert "WARNING spproxy listening on 0.0.0.0: every process that can reach this port" in err
+
+
+async def test_check_prints_a_masked_table_and_fails_on_a_refused_account(
+    aiohttp_server: ServerFactory, tmp_path: Path
+) -> None:
+    emulator = await aiohttp_server(make_emulator_app())
+    url = str(emulator.make_url("")).rstrip("/")
+    config = tmp_path / "spproxy.yaml"
+    config.write_text(
+        f"lwa: {{client_id: {DEMO_CLIENT_ID}, client_secret: {DEMO_CLIENT_SECRET}, "
+        f"endpoint: '{url}/auth/o2/token'}}\n"
+        "accounts:\n"
+        f"  main: {{refresh_token: '{DEMO_REFRESH_TOKEN}', region: na, endpoint: '{url}'}}\n"
+        f"  old: {{refresh_token: 'Atzr|revoked-long-token-1234', region: eu, endpoint: '{url}'}}\n"
+    )
+    code, out, err = await _finish(await _spproxy("check", "--config", str(config)))
+    assert code == 1, err
+    lines = out.splitlines()
+    assert lines[0].startswith(f"config: {config}; LWA client ...")
+    assert lines[1].split() == ["account", "region", "endpoint", "refresh", "token", "outcome"]
+    assert lines[2].split()[:4] == ["main", "na", url, f"...{DEMO_REFRESH_TOKEN[-4:]}"]
+    assert "ok (token valid 3" in lines[2]
+    assert lines[3].split()[:4] == ["old", "eu", url, "...1234"]
+    assert "FAILED: LWA refused the token request for account 'old': invalid_grant." in lines[3]
+    for secret in (DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN, "Atzr|revoked"):
+        assert secret not in out + err

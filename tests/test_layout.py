@@ -1,0 +1,44 @@
+"""The shape of the package: every module has its test file; dependencies flow one way."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "spproxy"
+# Leaves know nothing of the layers above them; the emulator knows nothing of the proxy.
+LAYERS = {
+    "errors": set(),
+    "config": set(),
+    "operations": set(),
+    "urlcanon": set(),
+    "logs": set(),
+    "target": {"errors", "urlcanon"},
+    "lwa": {"config", "errors"},
+    "signing": {"errors"},
+    "upstream": {"config", "errors", "target"},
+    "app": {"config", "errors", "logs", "lwa", "operations", "signing", "target", "upstream"},
+}
+
+
+def _imports(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("spproxy"):
+            parts = node.module.split(".")
+            names.add(parts[1] if len(parts) > 1 else node.names[0].name)
+    return names - {"__version__"}  # the package root itself, not a layer
+
+
+def test_every_module_has_its_test_file() -> None:
+    tests = Path(__file__).parent
+    modules = [p.stem for p in PACKAGE.glob("*.py") if not p.stem.startswith("__")]
+    missing = [m for m in modules if not (tests / f"test_{m}.py").is_file()]
+    assert missing == []
+
+
+def test_dependencies_flow_one_way() -> None:
+    for module, allowed in LAYERS.items():
+        assert _imports(PACKAGE / f"{module}.py") <= allowed, module
+    for path in (PACKAGE / "emulator").rglob("*.py"):
+        assert _imports(path) <= {"emulator"}, path
