@@ -35,6 +35,17 @@ RUN python3 -m venv /opt/spproxy \
  && /opt/spproxy/bin/pip uninstall --yes pip setuptools \
  && /opt/spproxy/bin/spproxy --version
 
+# spproxy uses botocore only for SigV4 (botocore.auth, .awsrequest, .credentials), never a
+# botocore client, so the per-service API models in botocore/data (~28 MB, most of the venv)
+# are dead weight. Drop them, keep the top-level JSON files, and prove signing still works.
+# --build-arg SLIM_BOTOCORE=0 keeps botocore whole.
+ARG SLIM_BOTOCORE=1
+RUN if [ "$SLIM_BOTOCORE" = 1 ]; then \
+      data="$(/opt/spproxy/bin/python -c 'import botocore, os; print(os.path.dirname(botocore.__file__))')/data" \
+      && find "$data" -mindepth 1 -maxdepth 1 -type d -exec rm -rf {} + ; \
+    fi \
+ && /opt/spproxy/bin/python -c "from botocore.auth import SigV4Auth; from botocore.awsrequest import AWSRequest; from botocore.credentials import Credentials; r = AWSRequest(method='GET', url='https://sellingpartnerapi-na.amazon.com/sellers/v1/marketplaceParticipations'); SigV4Auth(Credentials('AKIDEXAMPLE', 'secret'), 'execute-api', 'us-east-1').add_auth(r); assert r.headers['Authorization'].startswith('AWS4-HMAC-SHA256 ')"
+
 # ---- runtime --------------------------------------------------------------------------------
 FROM ${BASE}
 

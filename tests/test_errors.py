@@ -36,8 +36,8 @@ def test_each_error_becomes_the_sp_api_error_shape(
     assert response.status == status
     assert response.headers["x-spproxy-origin"] == "proxy"
     assert response.content_type == "application/json"
-    assert response.body is not None
-    assert json.loads(bytes(response.body)) == {
+    assert isinstance(response.body, bytes)
+    assert json.loads(response.body) == {
         "errors": [{"code": code, "message": "m", "details": ""}]
     }
 
