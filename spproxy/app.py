@@ -62,41 +62,28 @@ class Proxy:
         return await self.tokens.seller_token(account), "lwa"
 
 
-@dataclass
-class Exchange:
-    """What the access log says of one request; filled in as the pipeline goes."""
-
-    method: str
-    path: str
-    account: str = "-"
-    operation: str = "-"
-    credential: str = "none"  # lwa | grantless
-    upstream_ms: float | None = None
-    request_id: str | None = None
-
-
 CONFIG = web.AppKey("config", Config)
 PROXY = web.AppKey("proxy", Proxy)
-EXCHANGE = web.RequestKey("exchange", Exchange)
+ACCESS = web.RequestKey("access", AccessRecord)
 
 
 async def forward(request: web.Request) -> web.StreamResponse:
     proxy = request.app[PROXY]
-    exchange = request[EXCHANGE]
+    access = request[ACCESS]
     target = parse_target(request.method, request.raw_path)
     account = proxy.account(request.headers.get(ACCOUNT_HEADER))
     operation = proxy.table.classify(request.method, target.path)
-    exchange.account = account.name
-    exchange.operation = operation.name if operation else "unknown"
-    exchange.path = operation.path if operation else target.path
+    access.account = account.name
+    access.operation = operation.name if operation else "unknown"
+    access.path = operation.path if operation else target.path
     body = await read_body(request, proxy.config.upstream.max_body_bytes)
-    token, exchange.credential = await proxy.credential(account, operation)
+    token, access.token_kind = await proxy.credential(account, operation)
     answer = await proxy.upstream.send(
         account, request.method, target, request.headers, body, token
     )
-    exchange.upstream_ms = answer.latency_s * 1000
-    exchange.request_id = answer.response.headers.get("x-amzn-RequestId")
-    debug_headers = {OPERATION_HEADER: exchange.operation, CREDENTIAL_HEADER: exchange.credential}
+    access.upstream_ms = answer.latency_s * 1000
+    access.request_id = answer.response.headers.get("x-amzn-RequestId")
+    debug_headers = {OPERATION_HEADER: access.operation, CREDENTIAL_HEADER: access.token_kind}
     return await relay(request, answer.response, debug_headers)
 
 
@@ -105,19 +92,23 @@ async def read_body(request: web.Request, limit: int) -> bytes:
 
     Buffered rather than streamed: SigV4 signs a hash of it, and a retry must send it again.
     """
-    too_large = PayloadTooLarge(
-        f"The request body exceeds upstream.max_body_bytes ({limit} bytes).",
-        "Send a smaller body, or raise upstream.max_body_bytes.",
-    )
-    if request.content_length is not None and request.content_length > limit:
-        raise too_large
+    declared = request.content_length
+    if declared is not None and declared > limit:
+        raise _too_large(limit)
     chunks, size = [], 0
     async for chunk in request.content.iter_chunked(64 * 1024):
         size += len(chunk)
         if size > limit:
-            raise too_large
+            raise _too_large(limit)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"The request body exceeds upstream.max_body_bytes ({limit} bytes).",
+        "Send a smaller body, or raise upstream.max_body_bytes.",
+    )
 
 
 async def health(request: web.Request) -> web.Response:
@@ -137,41 +128,28 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 @web.middleware
 async def proxy_answers(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Turn every failure into SP-API's error shape, and write the access log line."""
-    reserved = request.path.startswith(RESERVED_PREFIX)
-    if not reserved:
-        request[EXCHANGE] = Exchange(request.method, request.path)
-    status = 500
+    access = request[ACCESS] = AccessRecord(request.method, request.path)
     try:
-        response = await handler(request)
-        status = response.status
+        response = await _answer(request, handler)
+        access.status = response.status
         return response
+    finally:
+        if not request.path.startswith(RESERVED_PREFIX):  # health probes would drown the log
+            access.emit()
+
+
+async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
     except ProxyError as exc:
-        status = exc.status
         return exc.to_response()
     except web.HTTPException:
         # The router found no route: the target is not origin-form (CONNECT, asterisk-form).
-        error = _target_error(request)
-        status = error.status
-        return error.to_response()
+        return _target_error(request).to_response()
     except Exception as exc:  # a bug: say so without the message, which may quote request data
         frame = traceback.extract_tb(exc.__traceback__)[-1]
         log.error("internal error %s at %s:%d", type(exc).__name__, frame.filename, frame.lineno)
-        return ProxyError(
-            "spproxy failed to handle the request.", "See spproxy's log."
-        ).to_response()
-    finally:
-        if not reserved:
-            exchange = request[EXCHANGE]
-            AccessRecord(
-                exchange.account,
-                exchange.method,
-                exchange.path,
-                exchange.operation,
-                exchange.credential,
-                status,
-                exchange.upstream_ms,
-                exchange.request_id,
-            ).emit()
+        return ProxyError("spproxy failed to handle the request.", "See the log.").to_response()
 
 
 def _target_error(request: web.Request) -> ProxyError:
@@ -258,9 +236,7 @@ async def _warm_up(tokens: LwaTokens, config: Config) -> None:
 
 
 def make_app(config: Config) -> web.Application:
-    app = web.Application(
-        middlewares=[proxy_answers], client_max_size=config.upstream.max_body_bytes
-    )
+    app = web.Application(middlewares=[proxy_answers])
     app[CONFIG] = config
     app.cleanup_ctx.append(_start_and_stop)
     app.router.add_get("/_spproxy/health", health)

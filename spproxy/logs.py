@@ -29,18 +29,22 @@ LogFormat = Literal["text", "json"]
 access_log = logging.getLogger(ACCESS_LOGGER)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AccessRecord:
-    account: str
+    """One request's access-log line, filled in as the pipeline learns each field."""
+
     method: str
     path: str  # the operation's path template, or the bare path when unknown
-    operation: str
-    token_kind: str  # lwa | grantless | none
-    status: int
-    upstream_ms: float | None
-    request_id: str | None  # Amazon's x-amzn-RequestId
+    account: str = "-"
+    operation: str = "-"
+    token_kind: str = "none"  # noqa: S105 - lwa | grantless | none: a kind, not a token
+    status: int = 0  # 0: no answer was made (the client went away first)
+    upstream_ms: float | None = None
+    request_id: str | None = None  # Amazon's x-amzn-RequestId
 
     def emit(self) -> None:
+        if not access_log.isEnabledFor(logging.INFO):
+            return
         upstream = f"{self.upstream_ms:.1f}" if self.upstream_ms is not None else "-"
         access_log.info(
             "%s %s %s account=%s token=%s status=%d upstream_ms=%s request_id=%s",
@@ -52,7 +56,7 @@ class AccessRecord:
             self.status,
             upstream,
             self.request_id or "-",
-            extra={"access": asdict(self)},
+            extra={"access": self},
         )
 
 
@@ -64,9 +68,9 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "logger": record.name,
         }
-        fields = getattr(record, "access", None)
-        if isinstance(fields, dict):
-            entry.update(fields)
+        access = getattr(record, "access", None)
+        if isinstance(access, AccessRecord):
+            entry.update(asdict(access))
         else:
             entry["message"] = record.getMessage()
         if record.exc_info:

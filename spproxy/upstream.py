@@ -173,7 +173,11 @@ async def relay(
     await answer.prepare(request)
     try:
         async for chunk in upstream.content.iter_chunked(RELAY_CHUNK):
-            await answer.write(chunk)
+            try:
+                await answer.write(chunk)
+            except ConnectionResetError:
+                log.debug("the client went away mid-answer")
+                return answer
     except (aiohttp.ClientError, TimeoutError) as exc:
         # The status line is already sent: all we can do is cut the connection so the client
         # sees a truncated answer rather than a complete-looking one.

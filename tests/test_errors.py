@@ -37,9 +37,7 @@ def test_each_error_becomes_the_sp_api_error_shape(
     assert response.headers["x-spproxy-origin"] == "proxy"
     assert response.content_type == "application/json"
     assert isinstance(response.body, bytes)
-    assert json.loads(response.body) == {
-        "errors": [{"code": code, "message": "m", "details": ""}]
-    }
+    assert json.loads(response.body) == {"errors": [{"code": code, "message": "m", "details": ""}]}
 
 
 def test_the_hierarchy() -> None:

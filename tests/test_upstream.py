@@ -12,6 +12,7 @@ import re
 import socket
 from collections.abc import Awaitable, Callable
 
+import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
@@ -331,3 +332,25 @@ async def test_slow_upstream_is_a_504(
     error = (await response.json())["errors"][0]
     assert error["code"] == "UpstreamTimeout" and "0.2 s" in error["message"]
     answered.set()
+
+
+async def test_an_answer_broken_off_upstream_reaches_the_client_truncated_not_complete(
+    start: StartHarness, aiohttp_server: Callable[[web.Application], Awaitable[TestServer]]
+) -> None:
+    async def break_off(request: web.Request) -> web.StreamResponse:
+        answer = web.StreamResponse(headers={"Content-Length": "100000"})
+        await answer.prepare(request)
+        await answer.write(b"x" * 1000)
+        assert request.transport is not None
+        request.transport.close()
+        return answer
+
+    broken = web.Application()
+    broken.router.add_get("/{path:.*}", break_off)
+    server = await aiohttp_server(broken)
+    harness = await start(endpoint=str(server.make_url("")).rstrip("/"))
+    response = await harness.proxy.get("/sellers/v1/marketplaceParticipations")
+    assert response.status == 200  # the status line had gone out before the break
+    with pytest.raises(aiohttp.ClientPayloadError):
+        await response.read()
+    assert (await harness.proxy.get("/_spproxy/health")).status == 200
