@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
@@ -110,3 +113,26 @@ def start(
 @pytest.fixture
 async def harness(start: StartHarness) -> Harness:
     return await start()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def until_serving(
+    base: str, process: asyncio.subprocess.Process, path: str = "/_spproxy/ready"
+) -> None:
+    """Poll a freshly started spproxy process until `path` answers 200 (bounded: ~20 s)."""
+    async with aiohttp.ClientSession() as session:
+        for _ in range(200):
+            assert process.returncode is None, "spproxy exited early"
+            try:
+                async with session.get(f"{base}{path}") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientConnectionError:
+                pass
+            await asyncio.sleep(0.1)
+    raise AssertionError(f"spproxy did not answer 200 on {path}")

@@ -20,16 +20,10 @@ from spproxy.emulator import (
     DEMO_REFRESH_TOKEN,
     make_emulator_app,
 )
-from tests.harness import MARKETPLACE
+from tests.harness import MARKETPLACE, free_port, until_serving
 
 ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
 CLEAN_ENV = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path.cwd())}
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def _spproxy(*args: str, env: dict[str, str] | None = None) -> asyncio.subprocess.Process:
@@ -50,33 +44,17 @@ async def _finish(process: asyncio.subprocess.Process) -> tuple[int, str, str]:
     return process.returncode, out.decode(), err.decode()
 
 
-async def _until_ready(
-    base: str, process: asyncio.subprocess.Process, path: str = "/_spproxy/ready"
-) -> None:
-    async with aiohttp.ClientSession() as session:
-        for _ in range(200):  # bounded: up to ~20 s for a cold interpreter
-            assert process.returncode is None, "spproxy exited early"
-            try:
-                async with session.get(f"{base}{path}") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientConnectionError:
-                pass
-            await asyncio.sleep(0.1)
-    raise AssertionError("spproxy did not become ready")
-
-
 async def test_version() -> None:
     code, out, _ = await _finish(await _spproxy("--version"))
     assert (code, out) == (0, f"spproxy {__version__}\n")
 
 
 async def test_demo_serves_the_emulator_and_stops_cleanly_on_ctrl_c() -> None:
-    port = _free_port()
+    port = free_port()
     demo = await _spproxy("demo", "--port", str(port))
     base = f"http://127.0.0.1:{port}"
     try:
-        await _until_ready(base, demo)
+        await until_serving(base, demo)
         async with aiohttp.ClientSession() as session:
             async with session.get(f"{base}/sellers/v1/marketplaceParticipations") as response:
                 assert response.status == 200
@@ -99,7 +77,7 @@ async def test_serve_from_environment_variables_alone(
 ) -> None:
     emulator = await aiohttp_server(make_emulator_app())
     url = str(emulator.make_url("")).rstrip("/")
-    port = _free_port()
+    port = free_port()
     env = {
         "SPAPI_CLIENT_ID": DEMO_CLIENT_ID,
         "SPAPI_CLIENT_SECRET": DEMO_CLIENT_SECRET,
@@ -121,7 +99,7 @@ async def test_serve_from_environment_variables_alone(
         env={**CLEAN_ENV, **env},
     )
     try:
-        await _until_ready(f"http://127.0.0.1:{port}", serve)
+        await until_serving(f"http://127.0.0.1:{port}", serve)
         async with (
             aiohttp.ClientSession() as session,
             session.get(f"http://127.0.0.1:{port}/sellers/v1/marketplaceParticipations") as answer,
@@ -156,7 +134,7 @@ async def test_non_loopback_listen_warns(aiohttp_server: ServerFactory, tmp_path
         "lwa: {client_id: a, client_secret: b, endpoint: 'http://127.0.0.1:9/auth/o2/token'}\n"
         "accounts: {main: {refresh_token: r, region: na, endpoint: 'http://127.0.0.1:9'}}\n"
     )
-    port = _free_port()
+    port = free_port()
     serve = await _spproxy(
         "serve",
         "--config",
@@ -167,7 +145,7 @@ async def test_non_loopback_listen_warns(aiohttp_server: ServerFactory, tmp_path
         str(port),
     )
     try:  # serving, though not ready: LWA at port 9 is unreachable
-        await _until_ready(f"http://127.0.0.1:{port}", serve, "/_spproxy/health")
+        await until_serving(f"http://127.0.0.1:{port}", serve, "/_spproxy/health")
     finally:
         serve.send_signal(signal.SIGTERM)
     code, _, err = await _finish(serve)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-import socket
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -25,32 +24,11 @@ from spproxy.emulator import (
     EmulatorConfig,
     make_emulator_app,
 )
-from tests.harness import AWS_KEY_ID, AWS_SECRET, MARKETPLACE
+from tests.harness import AWS_KEY_ID, AWS_SECRET, MARKETPLACE, free_port, until_serving
 
 CLIENT_SENT_SECRET = "Bearer client-side-secret-value-123"
 PII_IN_QUERY = "Jordan Rivera 410 Terry Ave N"
 PII_IN_BODY = "fzyrv6gwkhbb15c@example.com"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-async def _wait_until_serving(base: str, proxy: asyncio.subprocess.Process) -> None:
-    async with aiohttp.ClientSession() as session:
-        for _ in range(200):  # bounded: up to ~20 s for the interpreter to start
-            if proxy.returncode is not None:
-                pytest.fail("spproxy exited early")
-            try:
-                async with session.get(f"{base}/_spproxy/health") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientConnectionError:
-                pass
-            await asyncio.sleep(0.1)
-    pytest.fail("spproxy did not start serving")
 
 
 async def _drive(base: str) -> None:
@@ -100,7 +78,7 @@ async def test_a_debug_run_logs_access_but_no_secret_token_or_pii(
         make_emulator_app(EmulatorConfig(aws_keys={AWS_KEY_ID: AWS_SECRET}))
     )
     url = str(emulator.make_url("")).rstrip("/")
-    port = _free_port()
+    port = free_port()
     config = tmp_path / "spproxy.yaml"
     config.write_text(
         f"""
@@ -141,7 +119,7 @@ accounts:
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        await _wait_until_serving(base, proxy)
+        await until_serving(base, proxy, "/_spproxy/health")
         await _drive(base)
     finally:
         proxy.send_signal(signal.SIGTERM)

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import aiohttp
+import pytest
 from aiohttp import web
+from aiohttp.test_utils import TestServer
+from aiohttp.typedefs import Handler
 
 from spproxy.config import Account, LwaConfig, Secret
 from spproxy.emulator import (
@@ -17,6 +22,7 @@ from spproxy.emulator import (
     EmulatorConfig,
     make_emulator_app,
 )
+from spproxy.errors import TokenExchangeError
 from spproxy.lwa import LwaTokens
 from tests.harness import StartHarness
 
@@ -80,76 +86,65 @@ async def test_a_ready_proxy_reports_ready(start: StartHarness) -> None:
     assert ready.status == 200 and await ready.json() == {"status": "ready"}
 
 
-async def test_a_fixed_account_recovers_readiness(aiohttp_server: object) -> None:
+ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
+
+
+def _tokens(session: aiohttp.ClientSession, emulator: TestServer, **options: Any) -> LwaTokens:
+    endpoint = str(emulator.make_url("/auth/o2/token"))
+    config = LwaConfig(DEMO_CLIENT_ID, Secret(DEMO_CLIENT_SECRET), endpoint)
+    return LwaTokens(session, config, timeout_s=5, **options)
+
+
+def _account(refresh_token: str = DEMO_REFRESH_TOKEN) -> Account:
+    return Account("main", Secret(refresh_token), "na", "http://unused", "us-east-1")
+
+
+async def test_a_fixed_account_recovers_readiness(aiohttp_server: ServerFactory) -> None:
     """A failed exchange marks the account not ready; the next success clears it."""
-    server = await aiohttp_server(make_emulator_app())  # type: ignore[operator]
-    url = str(server.make_url("/auth/o2/token"))
+    server = await aiohttp_server(make_emulator_app())
     async with aiohttp.ClientSession() as session:
-        tokens = LwaTokens(
-            session, LwaConfig(DEMO_CLIENT_ID, Secret(DEMO_CLIENT_SECRET), url), timeout_s=5
-        )
-        bad = Account("main", Secret("Atzr|wrong"), "na", "http://x", "us-east-1")
-        good = Account("main", Secret(DEMO_REFRESH_TOKEN), "na", "http://x", "us-east-1")
-        try:
-            await tokens.seller_token(bad)
-        except Exception as exc:
-            assert "invalid_grant" in str(exc)
+        tokens = _tokens(session, server)
+        with pytest.raises(TokenExchangeError, match="invalid_grant"):
+            await tokens.seller_token(_account("Atzr|wrong"))
         assert "main" in tokens.failures
-        await tokens.seller_token(good)
+        await tokens.seller_token(_account())
         assert tokens.failures == {}
 
 
-async def test_tokens_are_reused_until_the_safety_margin(aiohttp_server: object) -> None:
-    server = await aiohttp_server(make_emulator_app(EmulatorConfig(token_ttl_s=3600)))  # type: ignore[operator]
+async def test_tokens_are_reused_until_the_safety_margin(aiohttp_server: ServerFactory) -> None:
+    server = await aiohttp_server(make_emulator_app(EmulatorConfig(token_ttl_s=3600)))
     amazon = server.app[STATE_KEY]
     now = [1_000_000.0]
     async with aiohttp.ClientSession() as session:
-        tokens = LwaTokens(
-            session,
-            LwaConfig(
-                DEMO_CLIENT_ID, Secret(DEMO_CLIENT_SECRET), str(server.make_url("/auth/o2/token"))
-            ),
-            timeout_s=5,
-            margin_s=120,
-            clock=lambda: now[0],
-        )
-        account = Account("main", Secret(DEMO_REFRESH_TOKEN), "na", "http://x", "us-east-1")
-        first = await tokens.seller_token(account)
+        tokens = _tokens(session, server, margin_s=120, clock=lambda: now[0])
+        first = await tokens.seller_token(_account())
         now[0] += 3600 - 121  # one second before the margin: still the same token
-        assert await tokens.seller_token(account) == first
+        assert await tokens.seller_token(_account()) == first
         assert amazon.lwa_exchanges["refresh_token"] == 1
         now[0] += 2  # inside the margin: exchanged again
-        second = await tokens.seller_token(account)
-        assert second != first
+        assert await tokens.seller_token(_account()) != first
         assert amazon.lwa_exchanges["refresh_token"] == 2
 
 
 async def test_one_waiter_giving_up_does_not_cancel_the_exchange_for_others(
-    aiohttp_server: object,
+    aiohttp_server: ServerFactory,
 ) -> None:
     release = asyncio.Event()
     emulator = make_emulator_app()
 
     @web.middleware
-    async def hold_lwa(request: web.Request, handler: object) -> web.StreamResponse:
+    async def hold_lwa(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path == "/auth/o2/token":
             await release.wait()
-        return await handler(request)  # type: ignore[operator,no-any-return]
+        return await handler(request)
 
     emulator.middlewares.insert(0, hold_lwa)
-    server = await aiohttp_server(emulator)  # type: ignore[operator]
+    server = await aiohttp_server(emulator)
     async with aiohttp.ClientSession() as session:
-        tokens = LwaTokens(
-            session,
-            LwaConfig(
-                DEMO_CLIENT_ID, Secret(DEMO_CLIENT_SECRET), str(server.make_url("/auth/o2/token"))
-            ),
-            timeout_s=5,
-        )
-        account = Account("main", Secret(DEMO_REFRESH_TOKEN), "na", "http://x", "us-east-1")
-        impatient = asyncio.create_task(tokens.seller_token(account))
-        patient = asyncio.create_task(tokens.seller_token(account))
-        await asyncio.sleep(0)  # both are now waiting on the one exchange
+        tokens = _tokens(session, server)
+        impatient = asyncio.create_task(tokens.seller_token(_account()))
+        patient = asyncio.create_task(tokens.seller_token(_account()))
+        await asyncio.sleep(0)  # both now wait on the one exchange
         impatient.cancel()
         release.set()
         assert (await patient).startswith("Atza|")

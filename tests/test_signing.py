@@ -23,7 +23,7 @@ from multidict import CIMultiDict
 from pytest_aiohttp import AiohttpRawServer, AiohttpServer
 from yarl import URL
 
-from spproxy.emulator.sigv4 import verify_sigv4
+from spproxy.emulator.sigv4 import verify_request
 from spproxy.emulator.state import STATE_KEY, EmulatorConfig, EmulatorState
 from spproxy.emulator.sts import assume_role
 from spproxy.errors import SigningError
@@ -181,15 +181,7 @@ def verifying_handler(
 
     async def handler(request: web.Request) -> web.Response:
         body = await request.read()
-        check = verify_sigv4(
-            method=request.method,
-            raw_path=request.raw_path,
-            query_string=request.rel_url.raw_query_string,
-            headers=request.headers,
-            body=body,
-            credentials_for=credentials_for,
-            region="us-east-1",
-        )
+        check = verify_request(request, body, credentials_for, region="us-east-1")
         return web.json_response(
             {
                 "outcome": check.outcome,

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import quote, quote_from_bytes, unquote_to_bytes
 
+from aiohttp import web
 from multidict import CIMultiDict
 
 from spproxy.emulator.state import SignatureOutcome
@@ -41,6 +42,27 @@ class SignatureCheck:
 
 class _Invalid(Exception):
     pass
+
+
+def verify_request(
+    request: web.Request,
+    body: bytes,
+    credentials_for: Callable[[str], tuple[str, str | None] | None],
+    *,
+    service: str = "execute-api",
+    region: str | None = None,
+) -> SignatureCheck:
+    """`verify_sigv4` for a request as it reached an aiohttp server."""
+    return verify_sigv4(
+        method=request.method,
+        raw_path=request.raw_path,
+        query_string=request.rel_url.raw_query_string,
+        headers=request.headers,
+        body=body,
+        credentials_for=credentials_for,
+        service=service,
+        region=region,
+    )
 
 
 def verify_sigv4(

@@ -17,7 +17,7 @@ from aiohttp.typedefs import Handler, Middleware
 from spproxy.emulator.access import check_token_fits, token_refusal
 from spproxy.emulator.errors import SpapiError, not_found
 from spproxy.emulator.operations import Operation
-from spproxy.emulator.sigv4 import SignatureCheck, verify_sigv4
+from spproxy.emulator.sigv4 import SignatureCheck, verify_request
 from spproxy.emulator.state import STATE_KEY, EmulatorState, ReceivedRequest
 
 ACCESS_TOKEN_HEADER = "x-amz-access-token"  # noqa: S105 - a header name
@@ -50,7 +50,7 @@ async def _answer(
     state = request.app[STATE_KEY]
     body = await _read_body(request)
     raw_path, _, query_string = request.raw_path.partition("?")
-    signature = _check_signature(state, request, raw_path, query_string, body)
+    signature = _check_signature(state, request, body)
     token = request.headers.get(ACCESS_TOKEN_HEADER, "")
     issued = state.valid_token(token)
     state.requests.append(
@@ -90,17 +90,8 @@ async def _read_body(request: web.Request) -> bytes:
         ) from too_large
 
 
-def _check_signature(
-    state: EmulatorState, request: web.Request, raw_path: str, query_string: str, body: bytes
-) -> SignatureCheck:
+def _check_signature(state: EmulatorState, request: web.Request, body: bytes) -> SignatureCheck:
     if state.config.aws_keys is None:
         # SP-API ignores signatures since 2023-10-02; so does the emulator unless configured.
         return SignatureCheck("absent")
-    return verify_sigv4(
-        method=request.method,
-        raw_path=raw_path,
-        query_string=query_string,
-        headers=request.headers,
-        body=body,
-        credentials_for=state.credentials_for,
-    )
+    return verify_request(request, body, state.credentials_for)

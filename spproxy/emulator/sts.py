@@ -16,7 +16,7 @@ from xml.sax.saxutils import escape
 
 from aiohttp import web
 
-from spproxy.emulator.sigv4 import verify_sigv4
+from spproxy.emulator.sigv4 import verify_request
 from spproxy.emulator.state import STATE_KEY
 
 NAMESPACE = "https://sts.amazonaws.com/doc/2011-06-15/"
@@ -28,15 +28,7 @@ MIN_DURATION_S, MAX_DURATION_S = 900, 43200
 async def assume_role(request: web.Request) -> web.Response:
     state = request.app[STATE_KEY]
     body = await request.read()
-    check = verify_sigv4(
-        method=request.method,
-        raw_path=request.raw_path,
-        query_string=request.rel_url.raw_query_string,
-        headers=request.headers,
-        body=body,
-        credentials_for=state.credentials_for,
-        service="sts",
-    )
+    check = verify_request(request, body, state.credentials_for, service="sts")
     if check.outcome == "absent":
         return _error(403, "MissingAuthenticationToken", "Request is missing Authentication Token")
     if check.outcome == "invalid":
