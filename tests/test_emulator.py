@@ -418,6 +418,12 @@ async def test_search_catalog_items_by_keywords(amazon: Client) -> None:
     )
     assert family["numberOfResults"] == 2
 
+    phrase = await get_json(
+        amazon, "/catalog/2022-04-01/items", {"marketplaceIds": US, "keywords": "samsung tv"}
+    )
+    assert phrase["numberOfResults"] >= 1
+    assert all("TV" in item["summaries"][0]["itemName"] for item in phrase["items"])
+
 
 async def test_search_catalog_items_by_identifiers_with_included_data(amazon: Client) -> None:
     found = await get_json(

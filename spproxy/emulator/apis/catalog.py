@@ -92,7 +92,8 @@ def _has_keywords(item: JsonObject, keywords: list[str]) -> bool:
     text = " ".join(
         f"{summary.get('itemName', '')} {summary.get('brand', '')}" for summary in _summaries(item)
     ).casefold()
-    return all(keyword.casefold() in text for keyword in keywords)
+    # Each comma-separated keyword may be a phrase; like Amazon's search, match its words.
+    return all(word.casefold() in text for keyword in keywords for word in keyword.split())
 
 
 def _identified_by(
