@@ -62,6 +62,7 @@ import contextlib
 import dataclasses
 import json
 import logging
+import math
 import multiprocessing
 import os
 import platform
@@ -70,6 +71,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -259,7 +261,12 @@ def bare_app(upstream: str, signing: bool) -> web.Application:
 def server_main(role: str, options: Message, conn: Connection, parent_pid: int) -> None:
     """Entry point of a server process."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
-    asyncio.run(_serve(role, options, conn, parent_pid))
+    try:
+        asyncio.run(_serve(role, options, conn, parent_pid))
+    except Exception:
+        if conn.poll() or os.getppid() != parent_pid:  # told to stop, or orphaned: no noise
+            sys.exit(1)
+        raise
 
 
 async def _serve(role: str, options: Message, conn: Connection, parent_pid: int) -> None:
@@ -390,17 +397,27 @@ async def _latency(
 ) -> Message:
     samples: list[float] = []
     statuses: Counter[int] = Counter()
+    errors = 0
     for i in range(n):
         url = urls[i % len(urls)]
         request_headers = dict(headers)
         if sign:  # signed before the clock starts: the direct baseline pays no signing
             request_headers.update(sigv4_headers("GET", str(url), headers, b""))
         started = time.perf_counter_ns()
-        async with session.get(url, headers=request_headers) as response:
-            await response.read()
+        try:
+            async with session.get(url, headers=request_headers) as response:
+                await response.read()
+        except (aiohttp.ClientError, TimeoutError):
+            errors += 1
+            await asyncio.sleep(0.01)
+            continue
         samples.append((time.perf_counter_ns() - started) / 1000)
         statuses[response.status] += 1
-    return {"samples_us": samples, "statuses": {str(k): v for k, v in statuses.items()}}
+    return {
+        "samples_us": samples,
+        "statuses": {str(k): v for k, v in statuses.items()},
+        "errors": errors,
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -451,14 +468,22 @@ class Children:
         return child
 
     def close(self) -> None:
-        for child in self.spawned:
-            with contextlib.suppress(OSError, ValueError):
-                child.conn.send({"cmd": "stop"})
+        """Stop everything; bounded (a few seconds per process at worst), Ctrl-C ignored."""
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            self._close()
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+    def _close(self) -> None:
         for popen in self.popen:
             if popen.poll() is None:
                 popen.kill()
             popen.wait(timeout=5)
-        for child in self.spawned:
+        # The last started first: load processes before the servers they talk to.
+        for child in reversed(self.spawned):
+            with contextlib.suppress(OSError, ValueError):
+                child.conn.send({"cmd": "stop"})
             child.process.join(timeout=5)
             if child.process.is_alive():
                 child.process.terminate()
@@ -475,6 +500,7 @@ def receive(child: Child, timeout_s: float) -> Message:
     try:
         message: Message = child.conn.recv()
     except EOFError:
+        child.process.join(timeout=2)
         raise BenchError(f"{child.name} exited (code {child.process.exitcode})") from None
     return message
 
@@ -547,7 +573,7 @@ def emulator_stats(emulator: Child) -> Message:
 
 def percentile(sorted_values: Sequence[float], fraction: float) -> float:
     """Nearest-rank percentile of already sorted values."""
-    rank = max(1, min(len(sorted_values), round(fraction * len(sorted_values) + 0.5)))
+    rank = max(1, min(len(sorted_values), math.ceil(fraction * len(sorted_values))))
     return sorted_values[rank - 1]
 
 
@@ -780,6 +806,8 @@ def environment(args: argparse.Namespace) -> Message:
     return {
         "cpus": os.cpu_count(),
         "cpus_usable": len(os.sched_getaffinity(0)),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "pythondontwritebytecode_in_env": bool(os.environ.get("PYTHONDONTWRITEBYTECODE")),
         "python": platform.python_version(),
         "aiohttp": aiohttp.__version__,
         "aiohttp_c_parser": http_parser.HttpRequestParser.__module__ != "aiohttp.http_parser",
@@ -826,6 +854,8 @@ def latency_report(targets: Mapping[str, Target]) -> Message:
     out: Message = {}
     for name in ("direct", "bare", "spproxy"):
         samples = sorted(targets[name].latency_us)
+        if not samples:
+            raise BenchError(f"no request to {name} succeeded in the latency phase")
         out[name] = {
             "n": len(samples),
             "p50_us": round(percentile(samples, 0.50), 1),
@@ -882,12 +912,25 @@ asyncio.run(main())
 """
 
 
-def botocore_loaded(signing: bool) -> Message:
+def python_env(cache_dir: str) -> dict[str, str]:
+    """The environment for fresh interpreters: bytecode cached in `cache_dir`, not the repo.
+
+    With PYTHONDONTWRITEBYTECODE set (as in some sandboxes) every start would compile the
+    sources that changed since their cached bytecode; a primed private cache measures the
+    start-up users see.
+    """
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = cache_dir
+    return env
+
+
+def botocore_loaded(signing: bool, env: Mapping[str, str]) -> Message:
     code = BUILD_AND_SERVE.format(
         signing=signing, key=AWS_KEY_ID, secret=AWS_SECRET, path=PARTICIPATIONS
     )
     done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, timeout=60, check=False
+        [sys.executable, "-c", code], capture_output=True, timeout=60, check=False, env=env
     )
     if done.returncode != 0:
         raise BenchError(f"the botocore check failed: {done.stderr.decode()[-2000:]}")
@@ -895,23 +938,24 @@ def botocore_loaded(signing: bool) -> Message:
     return result
 
 
-def timed_python(code: str, runs: int) -> float:
-    """Median wall time of `python -c code`, in ms."""
+def timed_python(code: str, runs: int, env: Mapping[str, str]) -> float:
+    """Median wall time of `python -c code` (start, run, exit), in ms."""
     times = []
     for _ in range(runs):
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+        subprocess.run([sys.executable, "-c", code], check=True, timeout=60, env=env)
         times.append((time.perf_counter() - started) * 1000)
     return statistics.median(times)
 
 
-def importtime_ms(module: str) -> float:
+def importtime_ms(module: str, env: Mapping[str, str]) -> float:
     done = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", f"import {module}"],
         capture_output=True,
         timeout=60,
         check=True,
         text=True,
+        env=env,
     )
     for line in done.stderr.splitlines():
         parts = [part.strip() for part in line.removeprefix("import time:").split("|")]
@@ -927,7 +971,7 @@ def free_port() -> int:
         return port
 
 
-def demo_startup(children: Children) -> tuple[float, int]:
+def demo_startup(children: Children, env: Mapping[str, str]) -> tuple[float, int]:
     """Seconds from launching `python -m spproxy demo` to a 200 from ready; its exit status."""
     port = free_port()
     started = time.perf_counter()
@@ -936,6 +980,7 @@ def demo_startup(children: Children) -> tuple[float, int]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,  # Ctrl-C reaches the bench only; `close` kills it if need be
+        env=env,
     )
     children.popen.append(popen)
     wait_ready(f"http://{HOST}:{port}/_spproxy/ready", 20.0, lambda: popen.poll() is None)
@@ -949,18 +994,24 @@ def demo_startup(children: Children) -> tuple[float, int]:
 
 
 def startup(args: argparse.Namespace, children: Children) -> Message:
-    runs = [demo_startup(children) for _ in range(max(1, args.startup_runs))]
-    interpreter_ms = timed_python("pass", 7)
-    import_ms = timed_python("import spproxy.app", 7)
+    with tempfile.TemporaryDirectory(prefix="spproxy-bench-pycache-") as cache_dir:
+        env = python_env(cache_dir)
+        demo_startup(children, env)  # primes the bytecode cache; not counted
+        runs = [demo_startup(children, env) for _ in range(max(1, args.startup_runs))]
+        interpreter_ms = timed_python("pass", 7, env)
+        import_ms = timed_python("import spproxy.app", 7, env)
+        import_cumulative_ms = importtime_ms("spproxy.app", env)
+        botocore_unsigned = botocore_loaded(False, env)["botocore"]
+        botocore_signed = botocore_loaded(True, env)["botocore"]
     return {
         "demo_to_ready_ms": round(statistics.median(t for t, _ in runs) * 1000, 1),
         "demo_to_ready_ms_all": [round(t * 1000, 1) for t, _ in runs],
         "demo_exit_codes_after_sigint": [code for _, code in runs],
         "python_c_pass_ms": round(interpreter_ms, 1),
         "python_c_import_spproxy_app_ms": round(import_ms, 1),
-        "import_spproxy_app_cumulative_ms": round(importtime_ms("spproxy.app"), 1),
-        "botocore_loaded_unsigned": botocore_loaded(False)["botocore"],
-        "botocore_loaded_signed_check": botocore_loaded(True)["botocore"],
+        "import_spproxy_app_cumulative_ms": round(import_cumulative_ms, 1),
+        "botocore_loaded_unsigned": botocore_unsigned,
+        "botocore_loaded_signed_check": botocore_signed,
     }
 
 
@@ -976,8 +1027,9 @@ def print_report(report: Message) -> None:
     mem = report["memory_mib"]
     st = report["startup"]
     print(
-        f"spproxy bench: {env['cpus_usable']} usable CPUs (of {env['cpus']}); load generator, "
-        "proxies and emulator share them: compare ratios, not absolute numbers."
+        f"spproxy bench: {env['cpus_usable']} usable CPUs (of {env['cpus']}; load average "
+        f"{' '.join(f'{x:g}' for x in env['load_average'])} at the start); the load generator, "
+        "the proxies and the emulator share them: compare ratios, not absolute numbers."
     )
     print(
         f"Python {env['python']}, aiohttp {env['aiohttp']} (C parser: "
@@ -1037,15 +1089,16 @@ def print_report(report: Message) -> None:
         )
         print(f"  {name:10}{cells}")
     print()
+    print("Start-up (fresh interpreters; bytecode cache primed in a temporary PYTHONPYCACHEPREFIX)")
     print(
-        f"Start-up: `python -m spproxy demo` to /_spproxy/ready 200: "
+        f"  `python -m spproxy demo` to /_spproxy/ready 200: "
         f"{st['demo_to_ready_ms']:.0f} ms median of {st['demo_to_ready_ms_all']}; exit after "
         f"SIGINT {st['demo_exit_codes_after_sigint']}"
     )
     print(
-        f"  python -c 'import spproxy.app' {st['python_c_import_spproxy_app_ms']:.0f} ms "
-        f"(python -c pass {st['python_c_pass_ms']:.0f} ms; -X importtime cumulative "
-        f"{st['import_spproxy_app_cumulative_ms']:.0f} ms)"
+        f"  python -c 'import spproxy.app' {st['python_c_import_spproxy_app_ms']:.0f} ms wall "
+        f"(python -c pass {st['python_c_pass_ms']:.0f} ms); the import alone "
+        f"{st['import_spproxy_app_cumulative_ms']:.0f} ms (-X importtime cumulative)"
     )
     print(
         f"  botocore loaded, unsigned proxy: {st['botocore_loaded_unsigned']} (python -c), "

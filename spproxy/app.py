@@ -14,16 +14,21 @@ import time
 import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 
 import aiohttp
 from aiohttp import web
 from aiohttp.client_middlewares import ClientMiddlewareType
 
+from spproxy import __version__
 from spproxy.config import Account, Config
+from spproxy.credentials import Credentials
 from spproxy.errors import BadRequest, NotFound, PayloadTooLarge, ProxyError
 from spproxy.logs import AccessRecord, quiet_third_party_loggers
 from spproxy.lwa import LwaTokens
-from spproxy.operations import Kind, Operation, OperationTable, load_table
+from spproxy.operations import OperationTable, load_table
+from spproxy.rdt import RestrictedDataTokens, TokensApi
+from spproxy.reports import ReportTypes
 from spproxy.target import parse_target
 from spproxy.upstream import Upstream, default_user_agent, relay
 
@@ -42,6 +47,8 @@ class Proxy:
     config: Config
     table: OperationTable
     tokens: LwaTokens
+    rdts: RestrictedDataTokens
+    credentials: Credentials
     upstream: Upstream
 
     def account(self, name: str | None) -> Account:
@@ -55,14 +62,9 @@ class Proxy:
             )
         return account
 
-    async def credential(self, account: Account, operation: Operation | None) -> tuple[str, str]:
-        """(access token, credential kind) for the operation."""
-        if operation is not None and operation.kind is Kind.GRANTLESS and operation.scope:
-            return await self.tokens.grantless_token(operation.scope), "grantless"
-        return await self.tokens.seller_token(account), "lwa"
-
 
 CONFIG = web.AppKey("config", Config)
+BUNDLE_LIMIT = web.AppKey("rdt_bundle_limit", int)
 PROXY = web.AppKey("proxy", Proxy)
 ACCESS = web.RequestKey("access", AccessRecord)
 
@@ -77,14 +79,21 @@ async def forward(request: web.Request) -> web.StreamResponse:
     access.operation = operation.name if operation else "unknown"
     access.path = operation.path if operation else target.path
     body = await read_body(request, proxy.config.upstream.max_body_bytes)
-    token, access.token_kind = await proxy.credential(account, operation)
-    answer = await proxy.upstream.send(
-        account, request.method, target, request.headers, body, token
-    )
+    credential = await proxy.credentials.choose(account, operation, target, request.headers)
+    send = partial(proxy.upstream.send, account, request.method, target, request.headers, body)
+    answer = await send(credential.token)
+    if answer.response.status == 403 and credential.retry_with_rdt:  # a report of unknown type
+        answer.response.release()
+        credential = await proxy.credentials.restricted(account, credential.retry_with_rdt)
+        answer = await send(credential.token)
+        if answer.response.status == 200:
+            proxy.credentials.report_types.mark_restricted(target.path.rsplit("/", 1)[-1])
+    access.token_kind = credential.token_kind
     access.upstream_ms = answer.latency_s * 1000
     access.request_id = answer.response.headers.get("x-amzn-RequestId")
-    debug_headers = {OPERATION_HEADER: access.operation, CREDENTIAL_HEADER: access.token_kind}
-    return await relay(request, answer.response, debug_headers)
+    debug_headers = {OPERATION_HEADER: access.operation, CREDENTIAL_HEADER: credential.kind}
+    observe = proxy.credentials.report_types.observer(operation)
+    return await relay(request, answer.response, debug_headers, observe)
 
 
 async def read_body(request: web.Request, limit: int) -> bytes:
@@ -120,6 +129,48 @@ async def ready(request: web.Request) -> web.Response:
     if failures:
         return web.json_response({"status": "not ready", "accounts": failures}, status=503)
     return web.json_response({"status": "ready"})
+
+
+async def status(request: web.Request) -> web.Response:
+    """What spproxy holds, for operators: never a secret or a token."""
+    proxy = request.app[PROXY]
+    config = proxy.config
+    accounts = {
+        account.name: {
+            "region": account.region,
+            "endpoint": account.endpoint,
+            "sandbox": account.sandbox,
+            "data_elements": list(account.data_elements),
+            "lwa_token_expires_at": _iso(proxy.tokens.expiry(account)),
+            "last_token_failure": proxy.tokens.failures.get(account.name),
+            "restricted_data_tokens": [
+                {
+                    "resources": [
+                        {"method": r.method, "path": r.path, "dataElements": list(r.data_elements)}
+                        for r in rdt.resources
+                    ],
+                    "expires_at": _iso(rdt.expires_at),
+                }
+                for rdt in proxy.rdts.cached(account)
+            ],
+        }
+        for account in config.accounts.values()
+    }
+    return web.json_response(
+        {
+            "version": __version__,
+            "signing": config.aws is not None,
+            "accounts": accounts,
+            "rdt_mints": proxy.rdts.mints,
+            "lwa_exchanges": proxy.tokens.exchanges,
+        }
+    )
+
+
+def _iso(timestamp: float | None) -> str | None:
+    if timestamp is None:
+        return None
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp))
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -189,10 +240,13 @@ async def _start_and_stop(app: web.Application) -> AsyncIterator[None]:
         user_agent=config.user_agent or default_user_agent(),
         middlewares=middlewares,
     )
-    app[PROXY] = Proxy(config, load_table(), tokens, upstream)
+    rdts = RestrictedDataTokens(TokensApi(upstream, tokens).mint, bundle_limit=app[BUNDLE_LIMIT])
+    credentials = Credentials(tokens, rdts, ReportTypes())
+    app[PROXY] = Proxy(config, load_table(), tokens, rdts, credentials, upstream)
     warm_up = asyncio.create_task(_warm_up(tokens, config))
     yield
     warm_up.cancel()
+    await rdts.aclose()
     await tokens.aclose()
     await session.close()
 
@@ -235,12 +289,15 @@ async def _warm_up(tokens: LwaTokens, config: Config) -> None:
     log.debug("token warm-up took %.0f ms", (time.perf_counter() - started) * 1000)
 
 
-def make_app(config: Config) -> web.Application:
+def make_app(config: Config, *, rdt_bundle_limit: int = 50) -> web.Application:
+    """The proxy for `config`; `rdt_bundle_limit=1` turns RDT bundling off (the benchmark)."""
     app = web.Application(middlewares=[proxy_answers])
     app[CONFIG] = config
+    app[BUNDLE_LIMIT] = rdt_bundle_limit
     app.cleanup_ctx.append(_start_and_stop)
     app.router.add_get("/_spproxy/health", health)
     app.router.add_get("/_spproxy/ready", ready)
+    app.router.add_get("/_spproxy/status", status)
     app.router.add_route("*", "/_spproxy/{name:.*}", _reserved_not_found)
     app.router.add_route("*", "/{path:.*}", forward)
     return app

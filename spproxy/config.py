@@ -21,6 +21,7 @@ DEFAULT_CONFIG_FILE = "spproxy.yaml"
 DEFAULT_LWA_ENDPOINT = "https://api.amazon.com/auth/o2/token"
 DEFAULT_STS_ENDPOINT = "https://sts.amazonaws.com"
 DATA_ELEMENTS = ("buyerInfo", "shippingAddress", "buyerTaxInformation")
+RESTRICTED_FALLBACKS = ("error", "lwa")
 USER_AGENT_SHAPE = re.compile(r"^[^\s/]+/[^\s/]+ \(Language=[^)]*\)")
 ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 UNSET = object()  # what a value with an unset ${VAR} expands to (already reported)
@@ -111,6 +112,7 @@ class Account:
     aws_region: str
     sandbox: bool = False
     data_elements: tuple[str, ...] = ("buyerInfo", "shippingAddress")
+    restricted_fallback: str = "error"  # a refused RDT mint: "error" (502) or "lwa" (no PII)
 
 
 @dataclass(frozen=True)
@@ -312,6 +314,9 @@ class _Reader:
         region_name = self.string(raw, key, "region", default=None)
         sandbox = self.boolean(raw, key, "sandbox", default=False)
         data_elements = self.data_elements(raw, key)
+        fallback = self.string(raw, key, "restricted_fallback", default="error")
+        if fallback not in RESTRICTED_FALLBACKS:
+            self.problem(f"{key}.restricted_fallback", "must be error or lwa")
         if region_name is None:
             if raw.get("region") is None:
                 self.problem(f"{key}.region", f"required (one of {', '.join(REGIONS)})")
@@ -327,7 +332,14 @@ class _Reader:
         if refresh_token is None:
             return None
         return Account(
-            name, refresh_token, region_name, endpoint, region.aws_region, sandbox, data_elements
+            name,
+            refresh_token,
+            region_name,
+            endpoint,
+            region.aws_region,
+            sandbox,
+            data_elements,
+            fallback,
         )
 
     def data_elements(self, raw: dict[str, Any], key: str) -> tuple[str, ...]:

@@ -6,6 +6,7 @@
      ├── PayloadTooLarge            413  the body exceeds upstream.max_body_bytes
      ├── BadGateway                 502  something upstream refused or failed
      │    ├── TokenExchangeError         LWA refused or could not be reached
+     │    ├── RdtRefused                 the Tokens API refused a Restricted Data Token
      │    ├── SigningError               AWS credentials (STS AssumeRole) could not be obtained
      │    └── UpstreamUnreachable        the SP-API endpoint could not be reached
      └── GatewayTimeout             504  the SP-API endpoint did not answer in upstream.timeout_s
@@ -67,6 +68,14 @@ class BadGateway(ProxyError):
 
 class TokenExchangeError(BadGateway):
     code = "TokenExchangeFailed"
+
+
+class RdtRefused(BadGateway):
+    code = "RestrictedDataTokenRefused"
+
+    def __init__(self, message: str, details: str = "", *, bundled: bool = False) -> None:
+        super().__init__(message, details)
+        self.bundled = bundled  # refused for a bundle of several resources, not one alone
 
 
 class SigningError(BadGateway):

@@ -20,6 +20,7 @@ from importlib import resources
 class Kind(StrEnum):
     ORDINARY = "ordinary"  # the seller's LWA access token (refresh_token grant)
     GRANTLESS = "grantless"  # an LWA client_credentials token with the operation's scope
+    RESTRICTED = "restricted"  # returns buyer PII: a Restricted Data Token (RDT)
 
 
 NOTIFICATIONS_SCOPE = "sellingpartnerapi::notifications"
@@ -43,6 +44,100 @@ GRANTLESS_SCOPES: Mapping[tuple[str, str], str] = {
 }
 
 
+ORDER_DATA_ELEMENTS = frozenset({"buyerInfo", "shippingAddress", "buyerTaxInformation"})
+
+
+@dataclass(frozen=True, slots=True)
+class Restriction:
+    data_elements: frozenset[str] = frozenset()  # the dataElements the Tokens API takes for it
+    generic_path: bool = True  # may one RDT serve the path template, i.e. every id?
+
+
+# Restricted operations. Source: Amazon's Tokens API use-case guide ("Restricted operations"),
+# the 2023 PII notices (Shipping v2 directPurchaseShipment) and the models for paths;
+# cross-checked by the tests against ../shared/reference/spapi_restricted_operations.csv.
+_ANY_ID = Restriction()
+_VDF_ORDERS = "/vendor/directFulfillment/orders/{version}/purchaseOrders"
+_VDF_SHIPPING = "/vendor/directFulfillment/shipping/{version}"
+RESTRICTED: Mapping[tuple[str, str], Restriction] = {
+    ("GET", "/orders/v0/orders"): Restriction(ORDER_DATA_ELEMENTS),
+    ("GET", "/orders/v0/orders/{orderId}"): Restriction(ORDER_DATA_ELEMENTS),
+    ("GET", "/orders/v0/orders/{orderId}/orderItems"): Restriction(frozenset({"buyerInfo"})),
+    ("GET", "/orders/v0/orders/{orderId}/address"): _ANY_ID,
+    ("GET", "/orders/v0/orders/{orderId}/buyerInfo"): _ANY_ID,
+    ("GET", "/orders/v0/orders/{orderId}/orderItems/buyerInfo"): _ANY_ID,
+    ("GET", "/orders/v0/orders/{orderId}/regulatedInfo"): _ANY_ID,
+    ("GET", "/mfn/v0/shipments/{shipmentId}"): _ANY_ID,
+    ("DELETE", "/mfn/v0/shipments/{shipmentId}"): _ANY_ID,
+    ("PUT", "/mfn/v0/shipments/{shipmentId}/cancel"): _ANY_ID,
+    ("POST", "/mfn/v0/shipments"): _ANY_ID,
+    ("GET", "/shipping/v1/shipments/{shipmentId}"): _ANY_ID,
+    ("POST", "/shipping/v2/shipments/directPurchase"): _ANY_ID,
+    ("GET", "/fba/outbound/brazil/v0/shipments/{shipmentId}"): _ANY_ID,
+    ("POST", "/easyShip/2022-03-23/packages/bulk"): _ANY_ID,
+    **{
+        ("GET", path.format(version=version)): _ANY_ID
+        for version in ("v1", "2021-12-28")
+        for path in (_VDF_ORDERS, _VDF_ORDERS + "/{{purchaseOrderNumber}}")
+    },
+    **{
+        ("GET", f"{_VDF_SHIPPING.format(version=version)}/{documents}{one}"): _ANY_ID
+        for version in ("v1", "2021-12-28")
+        for documents in ("shippingLabels", "packingSlips", "customerInvoices")
+        for one in ("", "/{purchaseOrderNumber}")
+    },
+    (
+        "POST",
+        "/vendor/directFulfillment/shipping/2021-12-28/shippingLabels/{purchaseOrderNumber}",
+    ): (_ANY_ID),
+    # Restricted only for the report types below, and only with the document's own path.
+    ("GET", "/reports/2021-06-30/documents/{reportDocumentId}"): Restriction(generic_path=False),
+}
+
+# Report types whose documents hold PII. Source: Amazon's Tokens API use-case guide,
+# "Restricted report types" (16 types).
+RESTRICTED_REPORT_TYPES = frozenset(
+    {
+        "GET_AMAZON_FULFILLED_SHIPMENTS_DATA_INVOICING",
+        "GET_AMAZON_FULFILLED_SHIPMENTS_DATA_TAX",
+        "GET_FLAT_FILE_ACTIONABLE_ORDER_DATA_SHIPPING",
+        "GET_FLAT_FILE_ORDER_REPORT_DATA_SHIPPING",
+        "GET_FLAT_FILE_ORDER_REPORT_DATA_INVOICING",
+        "GET_FLAT_FILE_ORDER_REPORT_DATA_TAX",
+        "GET_FLAT_FILE_ORDERS_RECONCILIATION_DATA_TAX",
+        "GET_FLAT_FILE_ORDERS_RECONCILIATION_DATA_INVOICING",
+        "GET_FLAT_FILE_ORDERS_RECONCILIATION_DATA_SHIPPING",
+        "GET_ORDER_REPORT_DATA_INVOICING",
+        "GET_ORDER_REPORT_DATA_TAX",
+        "GET_ORDER_REPORT_DATA_SHIPPING",
+        "GET_EASYSHIP_DOCUMENTS",
+        "GET_GST_MTR_B2B_CUSTOM",
+        "GET_VAT_TRANSACTION_DATA",
+        "SC_VAT_TAX_REPORT",
+    }
+)
+
+# Answers that name report documents' types (reportDocumentId, reportType): getReport, getReports.
+REPORT_LISTINGS = frozenset(
+    {("GET", "/reports/2021-06-30/reports"), ("GET", "/reports/2021-06-30/reports/{reportId}")}
+)
+
+# Operations in the Tokens guide that the current models no longer describe.
+# cancelShipmentOld (PUT .../cancel) left the Merchant Fulfillment model but Amazon still lists
+# it as restricted, and old clients still call it.
+_NOT_IN_MODELS = (
+    {
+        "operation": "cancelShipmentOld",
+        "method": "PUT",
+        "path": "/mfn/v0/shipments/{shipmentId}/cancel",
+        "api": "Merchant Fulfillment",
+        "version": "v0",
+        "rate": 1.0,
+        "burst": 1,
+    },
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Operation:
     name: str  # the model's operationId, e.g. getOrder
@@ -52,6 +147,7 @@ class Operation:
     version: str
     kind: Kind = Kind.ORDINARY
     scope: str | None = None  # grantless operations only
+    restriction: Restriction | None = None  # restricted operations only
     rate: float | None = None  # usage plan: requests per second, where the model states it
     burst: int | None = None
 
@@ -103,8 +199,11 @@ def _match(node: _Node, segments: list[str], method: str) -> Operation | None:
 def load_operations() -> list[Operation]:
     data = json.loads(resources.files("spproxy").joinpath("data/operations.json").read_text())
     operations = []
-    for row in data["operations"]:
-        scope = GRANTLESS_SCOPES.get((row["method"], row["path"]))
+    for row in (*data["operations"], *_NOT_IN_MODELS):
+        key = (row["method"], row["path"])
+        scope = GRANTLESS_SCOPES.get(key)
+        restriction = RESTRICTED.get(key)
+        kind = Kind.GRANTLESS if scope else Kind.RESTRICTED if restriction else Kind.ORDINARY
         operations.append(
             Operation(
                 name=row["operation"],
@@ -112,8 +211,9 @@ def load_operations() -> list[Operation]:
                 path=row["path"],
                 api=row["api"],
                 version=row["version"],
-                kind=Kind.GRANTLESS if scope else Kind.ORDINARY,
+                kind=kind,
                 scope=scope,
+                restriction=restriction,
                 rate=row["rate"],
                 burst=row["burst"],
             )

@@ -14,7 +14,7 @@ import io
 import logging
 import platform
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import aiohttp
@@ -65,6 +65,7 @@ NOT_FORWARDED = HOP_BY_HOP | {
 SKIP_AUTO_HEADERS = frozenset({hdrs.ACCEPT, hdrs.ACCEPT_ENCODING, hdrs.CONTENT_TYPE})
 RELAY_CHUNK = 64 * 1024
 LARGE_BODY = 1024 * 1024
+OBSERVE_LIMIT = 4 * 1024 * 1024
 
 
 def default_user_agent() -> str:
@@ -162,17 +163,32 @@ def _payload(body: bytes) -> bytes | io.BytesIO | None:
 
 
 async def relay(
-    request: web.Request, upstream: aiohttp.ClientResponse, extra_headers: Mapping[str, str]
+    request: web.Request,
+    upstream: aiohttp.ClientResponse,
+    extra_headers: Mapping[str, str],
+    observe: Callable[[bytes], None] | None = None,
 ) -> web.StreamResponse:
-    """Stream the upstream answer to the client unchanged, plus spproxy's debugging headers."""
+    """Stream the upstream answer to the client unchanged, plus spproxy's debugging headers.
+
+    `observe`, if given, is handed the whole body of a successful answer once it has gone out
+    (bodies over OBSERVE_LIMIT are not kept): how report types are learned from getReport(s).
+    """
     headers = CIMultiDict(
         (name, value) for name, value in upstream.headers.items() if name.lower() not in HOP_BY_HOP
     )
     headers.update(extra_headers)
     answer = web.StreamResponse(status=upstream.status, reason=upstream.reason, headers=headers)
     await answer.prepare(request)
+    kept: list[bytes] | None = [] if observe is not None and upstream.status == 200 else None
+    size = 0
     try:
         async for chunk in upstream.content.iter_chunked(RELAY_CHUNK):
+            if kept is not None:
+                size += len(chunk)
+                if size > OBSERVE_LIMIT:
+                    kept = None
+                else:
+                    kept.append(chunk)
             try:
                 await answer.write(chunk)
             except ConnectionResetError:
@@ -188,4 +204,6 @@ async def relay(
     finally:
         upstream.release()
     await answer.write_eof()
+    if observe is not None and kept is not None:
+        observe(b"".join(kept))
     return answer

@@ -61,6 +61,8 @@ def proxy_config(
     client_secret: str = DEMO_CLIENT_SECRET,
     lwa_endpoint: str | None = None,
     endpoint: str | None = None,
+    restricted_fallback: str = "error",
+    data_elements: tuple[str, ...] = ("buyerInfo", "shippingAddress"),
 ) -> Config:
     """A proxy config pointing every endpoint at the emulator; accounts: name -> refresh token."""
     accounts = accounts or {"main": DEMO_REFRESH_TOKEN}
@@ -79,7 +81,13 @@ def proxy_config(
         accounts=MappingProxyType(
             {
                 name: Account(
-                    name, Secret(token), "na", endpoint or emulator_url, REGIONS["na"].aws_region
+                    name,
+                    Secret(token),
+                    "na",
+                    endpoint or emulator_url,
+                    REGIONS["na"].aws_region,
+                    data_elements=data_elements,
+                    restricted_fallback=restricted_fallback,
                 )
                 for name, token in accounts.items()
             }

@@ -17,7 +17,22 @@ LAYERS = {
     "lwa": {"config", "errors"},
     "signing": {"errors"},
     "upstream": {"config", "errors", "target"},
-    "app": {"config", "errors", "logs", "lwa", "operations", "signing", "target", "upstream"},
+    "reports": {"operations"},
+    "rdt": {"config", "errors", "lwa", "target", "upstream"},
+    "credentials": {"config", "errors", "lwa", "operations", "rdt", "reports", "target"},
+    "app": {
+        "config",
+        "credentials",
+        "errors",
+        "logs",
+        "lwa",
+        "operations",
+        "rdt",
+        "reports",
+        "signing",
+        "target",
+        "upstream",
+    },
 }
 
 

@@ -60,12 +60,14 @@ async def _drive(base: str) -> None:
                 URL(f"{base}/orders/v0/orders/%2e%2e/x?q={quote(PII_IN_QUERY)}", encoded=True)
             ),
         ]
-        statuses = []
+        statuses, bodies = [], []
         for call in calls:
             async with call as response:
-                await response.read()
+                bodies.append(await response.text())
                 statuses.append(response.status)
     assert statuses == [200, 200, 200, 200, 201, 200, 502, 400]
+    # The buyer's PII did pass through spproxy (with an RDT): the log must not have kept it.
+    assert "410 Terry Ave N" in bodies[2] and PII_IN_BODY in bodies[2]
 
 
 @pytest.mark.parametrize("log_format", ["text", "json"])
@@ -144,7 +146,9 @@ accounts:
     ]
     forbidden += [r.headers["x-amz-access-token"] for r in amazon.requests]
     forbidden += [r.headers["authorization"].rpartition("Signature=")[2] for r in amazon.requests]
-    assert len(amazon.tokens) == 2 and len(amazon.temporary_credentials) == 1  # all were used
+    kinds = sorted(token.kind for token in amazon.tokens.values())
+    assert kinds == ["grantless", "lwa", "rdt", "rdt"]  # every kind was used, and is checked
+    assert len(amazon.temporary_credentials) == 1
     leaks = [secret for secret in forbidden if secret and secret in log + stdout]
     assert leaks == []
 
@@ -162,7 +166,7 @@ accounts:
             "method": "GET",
             "path": "/orders/v0/orders",
             "operation": "getOrders",
-            "token_kind": "lwa",
+            "token_kind": "rdt",
             "status": 200,
             "upstream_ms": 0,
             "request_id": "-",
@@ -175,7 +179,7 @@ accounts:
         assert [r["status"] for r in records] == [200, 200, 200, 200, 201, 200, 502, 400]
     else:
         assert (
-            " GET /orders/v0/orders/{orderId} getOrder account=main token=lwa status=200 "
+            " GET /orders/v0/orders/{orderId} getOrder account=main token=rdt status=200 "
             in access[2]
         )
         assert " token=grantless status=200 " in access[5]

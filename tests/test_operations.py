@@ -6,6 +6,9 @@ import pytest
 
 from spproxy.operations import (
     GRANTLESS_SCOPES,
+    ORDER_DATA_ELEMENTS,
+    RESTRICTED,
+    RESTRICTED_REPORT_TYPES,
     Kind,
     Operation,
     OperationTable,
@@ -86,7 +89,7 @@ def test_grantless_operations_and_their_scopes() -> None:
 
 def test_every_operation_of_the_models_is_in_the_table() -> None:
     operations = load_operations()
-    assert len(operations) == 370
+    assert len(operations) == 371  # the models' 370 and cancelShipmentOld
     for operation in operations:
         concrete = "/".join("x" if s.startswith("{") else s for s in operation.path.split("/"))
         found = TABLE.classify(operation.method, concrete)
@@ -118,3 +121,51 @@ def test_usage_plans_agree_with_the_cross_check_table() -> None:
         assert operation.name == row["operationId"]
         expected = (float(row["rate_per_sec"]), int(row["burst"])) if row["burst"] else (None, None)
         assert (operation.rate, operation.burst) == expected, row
+
+
+def test_restricted_operations_exist_in_the_official_models() -> None:
+    """Every restricted row names a real operation: method and path as Amazon's models have them.
+
+    cancelShipmentOld is the exception: the Tokens guide still lists it as restricted, but the
+    Merchant Fulfillment model dropped its path, so the table carries it by hand.
+    """
+    from_models = {
+        (o.method, o.path): o for o in load_operations() if o.name != "cancelShipmentOld"
+    }
+    for key in RESTRICTED:
+        if key == ("PUT", "/mfn/v0/shipments/{shipmentId}/cancel"):
+            continue
+        assert key in from_models, key
+        assert from_models[key].kind is Kind.RESTRICTED
+
+
+def test_restricted_rows_agree_with_the_cross_check_table() -> None:
+    import csv
+
+    reference = Path(__file__).resolve().parents[2] / "shared" / "reference"
+    if not reference.is_dir():
+        pytest.skip("needs ../shared/reference beside the repo")
+    rows = list(
+        csv.DictReader((reference / "spapi_restricted_operations.csv").read_text().splitlines())
+    )
+    assert {(r["method"], r["path_template"]) for r in rows} == set(RESTRICTED)
+    for row in rows:
+        restriction = RESTRICTED[(row["method"], row["path_template"])]
+        assert restriction.generic_path == (not row["generic_path_rdt_ok"].startswith("NO")), row
+        if row["operationId"] in ("getOrder", "getOrders") and row["api"] == "Orders":
+            assert restriction.data_elements == ORDER_DATA_ELEMENTS
+        elif row["operationId"] == "getOrderItems":
+            assert restriction.data_elements == {"buyerInfo"}
+        else:
+            assert restriction.data_elements == frozenset(), row
+
+
+def test_orders_2026_needs_no_rdt_and_v0_does() -> None:
+    new = [o for o in load_operations() if o.path.startswith("/orders/2026-01-01/")]
+    assert new and all(o.kind is Kind.ORDINARY for o in new)
+    order = TABLE.classify("GET", "/orders/v0/orders/123-1234567-1234567")
+    assert order is not None and order.kind is Kind.RESTRICTED
+    document = TABLE.classify("GET", "/reports/2021-06-30/documents/amzn1.spdoc.1")
+    assert document is not None and document.restriction is not None
+    assert document.restriction.generic_path is False
+    assert len(RESTRICTED_REPORT_TYPES) == 16

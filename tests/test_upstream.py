@@ -21,7 +21,7 @@ from spproxy.config import UpstreamConfig
 from spproxy.emulator import EmulatorConfig
 from tests.harness import MARKETPLACE, Harness, StartHarness
 
-ORDERS = f"/orders/v0/orders?MarketplaceIds={MARKETPLACE}&CreatedAfter=2024-01-01T00:00:00Z"
+PARTICIPATIONS = "/sellers/v1/marketplaceParticipations"
 USER_AGENT = re.compile(r"^spproxy/\d+\.\d+\.\d+ \(Language=Python/3\.\d+\.\d+; Platform=[^)]+\)$")
 
 
@@ -55,14 +55,14 @@ async def test_grantless_operation_gets_a_scoped_client_credentials_token(harnes
 
 
 async def test_sixty_concurrent_cold_requests_cost_one_exchange(harness: Harness) -> None:
-    responses = await asyncio.gather(*(harness.proxy.get(ORDERS) for _ in range(60)))
+    responses = await asyncio.gather(*(harness.proxy.get(PARTICIPATIONS) for _ in range(60)))
     assert [r.status for r in responses] == [200] * 60
     for response in responses:
         response.release()
     assert harness.amazon.lwa_exchanges["refresh_token"] == 1
     tokens = {r.headers["x-amz-access-token"] for r in harness.amazon.requests}
     assert len(tokens) == 1
-    await harness.proxy.get(ORDERS)  # and later ones reuse it
+    await harness.proxy.get(PARTICIPATIONS)  # and later ones reuse it
     assert harness.amazon.lwa_exchanges["refresh_token"] == 1
 
 

@@ -10,7 +10,10 @@ from spproxy.emulator.state import (
     STATE_KEY,
     EmulatorConfig,
     EmulatorState,
+    IssuedToken,
+    RdtMint,
     ReceivedRequest,
+    RestrictedResource,
 )
 
 __all__ = [
@@ -22,6 +25,9 @@ __all__ = [
     "STATE_KEY",
     "EmulatorConfig",
     "EmulatorState",
+    "IssuedToken",
+    "RdtMint",
     "ReceivedRequest",
+    "RestrictedResource",
     "make_emulator_app",
 ]

@@ -13,7 +13,8 @@ from aiohttp import web
 
 from spproxy.emulator.apis import OPERATIONS
 from spproxy.emulator.lwa import exchange_token
-from spproxy.emulator.operations import route_operations
+from spproxy.emulator.operations import OPERATIONS_KEY, Operation, route_operations
+from spproxy.emulator.rdt import DATA_ELEMENTS
 from spproxy.emulator.spapi import spapi_middleware
 from spproxy.emulator.state import STATE_KEY, EmulatorConfig, EmulatorState
 from spproxy.emulator.sts import assume_role
@@ -22,13 +23,30 @@ MAX_BODY_BYTES = 64 * 1024 * 1024  # room for the largest bodies the tests strea
 
 
 def make_emulator_app(config: EmulatorConfig | None = None) -> web.Application:
+    config = config or EmulatorConfig()
+    _check_roles(config, OPERATIONS)
     app = web.Application(client_max_size=MAX_BODY_BYTES)
-    app[STATE_KEY] = EmulatorState(config or EmulatorConfig())
+    app[STATE_KEY] = EmulatorState(config)
+    app[OPERATIONS_KEY] = OPERATIONS
     app.router.add_post("/auth/o2/token", exchange_token)
     app.router.add_post("/", assume_role)
     app.middlewares.append(spapi_middleware(route_operations(app.router, OPERATIONS)))
     app.on_response_prepare.append(_add_request_id)
     return app
+
+
+def _check_roles(config: EmulatorConfig, operations: tuple[Operation, ...]) -> None:
+    """A denied role that names nothing the Tokens API knows would deny nothing: say so."""
+    templates = {op.path for op in operations if op.restricted}
+    unknown = sorted(config.denied_paths - templates) + sorted(
+        config.denied_data_elements - DATA_ELEMENTS
+    )
+    if unknown:
+        raise ValueError(
+            f"EmulatorConfig denies what no restricted operation has: {', '.join(unknown)}; "
+            f"denied_paths take path templates such as /mfn/v0/shipments/{{shipmentId}}, "
+            f"denied_data_elements values among {', '.join(sorted(DATA_ELEMENTS))}."
+        )
 
 
 async def _add_request_id(_request: web.Request, response: web.StreamResponse) -> None:

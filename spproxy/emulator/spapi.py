@@ -2,9 +2,10 @@
 
 For each request that is not for LWA or STS, in order: read the body (one over the size limit is
 refused with 413 and not recorded); verify the SigV4 signature when the config has AWS keys;
-record the request in `EmulatorState.requests` (refused ones too); check the access token against
-what the operation needs; answer 404 for paths that are no operation; let the operation answer
-and add its `x-amzn-RateLimit-Limit`. Every refusal has SP-API's error shape.
+record the request in `EmulatorState.requests` (refused ones too); answer 404 for paths that are
+no operation; check the access token against what the operation needs (access.py) and leave what
+it grants on the request; let the operation answer and add its `x-amzn-RateLimit-Limit`. Every
+refusal has SP-API's error shape.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Mapping
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
-from spproxy.emulator.access import check_token_fits, token_refusal
+from spproxy.emulator.access import ACCESS_KEY, check_token_fits, token_refusal
 from spproxy.emulator.errors import SpapiError, not_found
 from spproxy.emulator.operations import Operation
 from spproxy.emulator.sigv4 import SignatureCheck, verify_request
@@ -71,7 +72,7 @@ async def _answer(
         raise token_refusal(state, token)
     if operation is None:
         raise not_found("Resource not found.", f"No operation serves {request.method} {raw_path}.")
-    check_token_fits(issued, operation)
+    request[ACCESS_KEY] = check_token_fits(issued, operation, request.method, raw_path)
     response = await handler(request)
     if operation.rate_limit_header is not None and response.status < 300:
         response.headers["x-amzn-RateLimit-Limit"] = operation.rate_limit_header

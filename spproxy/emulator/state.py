@@ -6,15 +6,19 @@ Tests read `EmulatorState` (via `STATE_KEY` on the emulator app) to assert what 
 
 from __future__ import annotations
 
+import copy
 import secrets
 import time
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from aiohttp import web
 from multidict import CIMultiDictProxy
+
+from spproxy.emulator.fixtures import JsonObject
+from spproxy.emulator.shipping_fixtures import MFN_SHIPMENTS
 
 DEMO_CLIENT_ID = "amzn1.application-oa2-client.spproxydemo"
 DEMO_CLIENT_SECRET = "amzn1.oa2-cs.v1.spproxy-demo-client-secret"  # noqa: S105 - a fake for the emulator
@@ -22,8 +26,12 @@ DEMO_REFRESH_TOKEN = "Atzr|spproxy-demo-refresh-token"  # noqa: S105 - a fake fo
 DEMO_SELLER_ID = "A2SPPROXYDEMO1"
 DEMO_AUTHORIZATION_CODE = "ANspproxyDemoAuthCode"  # as Seller Central passes to a redirect URI
 
-TokenKind = Literal["lwa", "grantless"]
+TokenKind = Literal["lwa", "grantless", "rdt"]
 SignatureOutcome = Literal["valid", "invalid", "absent"]
+RoleRefusal = Literal["unauthorized", "invalid_input"]
+
+# Amazon's access tokens start with these: LWA's, the client_credentials grant's, the Tokens API's.
+_TOKEN_PREFIXES: dict[TokenKind, str] = {"lwa": "Atza|", "grantless": "Atc|", "rdt": "Atz.sprdt|"}
 
 
 def _demo_refresh_tokens() -> dict[str, str]:
@@ -43,6 +51,15 @@ class EmulatorConfig:
     selling partner who authorised the app; exchanging one grants a new refresh token.
     `aws_keys` maps access key ids to secret keys; when set, every SP-API call must carry a
     valid SigV4 signature (as SP-API required before 2023-10-02), else none is checked.
+
+    The roles the application lacks, for the Tokens API (default: it has them all): a
+    createRestrictedDataToken call naming any of `denied_data_elements` (e.g. buyerTaxInformation
+    without the Tax Invoicing role), an operation whose path template is in `denied_paths` (e.g.
+    "/mfn/v0/shipments/{shipmentId}", every method on it), or the document of a report whose type is
+    in `denied_report_types` is refused whole. `role_refusal` picks the answer: "unauthorized" is
+    403 Unauthorized naming what is missing; "invalid_input" is the 400 InvalidInput "Application
+    do not have access to some or all requested resource" Amazon was seen answering
+    (selling-partner-api-docs issues #702 and #806).
     """
 
     client_id: str = DEMO_CLIENT_ID
@@ -51,14 +68,39 @@ class EmulatorConfig:
     aws_keys: Mapping[str, str] | None = None
     token_ttl_s: int = 3600
     authorization_codes: Mapping[str, str] = field(default_factory=_demo_authorization_codes)
+    denied_data_elements: frozenset[str] = frozenset()
+    denied_paths: frozenset[str] = frozenset()
+    denied_report_types: frozenset[str] = frozenset()
+    role_refusal: RoleRefusal = "unauthorized"
+
+
+class RestrictedResource(NamedTuple):
+    """What an RDT grants: an HTTP method and a path, specific or generic (`{orderId}`), and
+    for Orders v0 getOrders/getOrder/getOrderItems the kinds of PII (`dataElements`)."""
+
+    method: str
+    path: str
+    data_elements: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
 class IssuedToken:
     kind: TokenKind
     scope: str | None  # grantless tokens only
-    selling_partner_id: str | None  # seller tokens only
+    selling_partner_id: str | None  # seller and restricted data tokens only
     expires_at: float  # time.time()
+    restricted_resources: tuple[RestrictedResource, ...] = ()  # restricted data tokens only
+    target_application: str | None = None  # an RDT delegated to another application
+
+
+@dataclass(frozen=True)
+class RdtMint:
+    """One createRestrictedDataToken call that passed validation, granted or refused."""
+
+    restricted_resources: tuple[RestrictedResource, ...]
+    target_application: str | None
+    selling_partner_id: str | None
+    refusal: str | None = None  # why the roles did not allow it; None: granted
 
 
 @dataclass(frozen=True)
@@ -80,7 +122,7 @@ class ReceivedRequest:
     query_string: str  # raw, as on the wire
     headers: CIMultiDictProxy[str]
     body: bytes
-    token_kind: TokenKind | None  # None: missing, unknown or expired token
+    token_kind: TokenKind | None  # None: missing, unknown or expired token; "rdt": an RDT
     signature: SignatureOutcome
 
 
@@ -96,14 +138,28 @@ class EmulatorState:
         # the config stays frozen, so what the emulator grants at run time lives here.
         self.granted_refresh_tokens: dict[str, str] = {}
         self.redeemed_authorization_codes: set[str] = set()
+        self.rdt_mints: list[RdtMint] = []  # granted, in order
+        self.refused_mints: list[RdtMint] = []  # refused for a missing role, in order
+        # Merchant Fulfillment shipments: createShipment adds, cancelShipment changes them.
+        self.mfn_shipments: dict[str, JsonObject] = copy.deepcopy(MFN_SHIPMENTS)
 
     def issue_token(
-        self, kind: TokenKind, *, scope: str | None = None, selling_partner_id: str | None = None
+        self,
+        kind: TokenKind,
+        *,
+        scope: str | None = None,
+        selling_partner_id: str | None = None,
+        restricted_resources: tuple[RestrictedResource, ...] = (),
+        target_application: str | None = None,
     ) -> str:
-        prefix = "Atza|" if kind == "lwa" else "Atc|"
-        token = prefix + secrets.token_urlsafe(48)
+        token = _TOKEN_PREFIXES[kind] + secrets.token_urlsafe(48)
         self.tokens[token] = IssuedToken(
-            kind, scope, selling_partner_id, time.time() + self.config.token_ttl_s
+            kind,
+            scope,
+            selling_partner_id,
+            time.time() + self.config.token_ttl_s,
+            restricted_resources,
+            target_application,
         )
         return token
 

@@ -5,11 +5,18 @@ from __future__ import annotations
 from spproxy.emulator.apis import (
     application_management,
     catalog,
+    easy_ship,
     emulator_helpers,
     feeds,
+    merchant_fulfillment,
     notifications,
     orders,
+    reports,
     sellers,
+    shipment_invoicing,
+    shipping,
+    tokens,
+    vendor_direct_fulfillment,
 )
 from spproxy.emulator.operations import Operation
 
@@ -18,6 +25,13 @@ OPERATIONS: tuple[Operation, ...] = (
     *orders.OPERATIONS,
     *catalog.OPERATIONS,
     *feeds.OPERATIONS,
+    *reports.OPERATIONS,
+    *tokens.OPERATIONS,
+    *merchant_fulfillment.OPERATIONS,
+    *shipping.OPERATIONS,
+    *shipment_invoicing.OPERATIONS,
+    *easy_ship.OPERATIONS,
+    *vendor_direct_fulfillment.OPERATIONS,
     *notifications.OPERATIONS,
     *application_management.OPERATIONS,
     *emulator_helpers.OPERATIONS,

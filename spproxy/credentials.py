@@ -1,0 +1,141 @@
+"""Which access token a request carries: LWA, grantless, a Restricted Data Token, or the client's.
+
+    ordinary operation                 -> the seller's LWA token
+    grantless operation                -> a client_credentials token with the operation's scope
+    restricted operation               -> an RDT for the generic path (one serves every id), with
+                                          the account's data elements, narrowed per request by
+                                          x-spproxy-data-elements (`none`: the LWA token, no PII)
+    getReportDocument                  -> an RDT for the document's own path if its report type
+                                          is restricted; the LWA token if not; if unknown, the
+                                          LWA token first and an RDT after Amazon's 403
+    x-spproxy-rdt: TOKEN (delegatee)   -> that RDT, used as given
+
+A refused mint is a 502, or, with the account's `restricted_fallback: lwa`, the LWA token (Amazon
+then answers without PII, or refuses).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from multidict import CIMultiDictProxy
+
+from spproxy.config import DATA_ELEMENTS, Account
+from spproxy.errors import BadRequest, RdtRefused
+from spproxy.lwa import LwaTokens
+from spproxy.operations import Kind, Operation
+from spproxy.rdt import Resource, RestrictedDataTokens
+from spproxy.reports import ReportTypes
+from spproxy.target import Target
+
+log = logging.getLogger("spproxy.credentials")
+
+DATA_ELEMENTS_HEADER = "x-spproxy-data-elements"
+DELEGATED_RDT_HEADER = "x-spproxy-rdt"
+REPORT_TYPE_HEADER = "x-spproxy-report-type"
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    token: str
+    kind: str  # lwa | grantless | rdt-cached | rdt-minted | delegated
+    retry_with_rdt: Resource | None = None  # an RDT to try if Amazon refuses this with 403
+
+    @property
+    def token_kind(self) -> str:
+        """What the access log calls it: lwa, grantless, rdt or delegated."""
+        return "rdt" if self.kind.startswith("rdt") else self.kind
+
+
+class Credentials:
+    def __init__(
+        self, lwa: LwaTokens, rdts: RestrictedDataTokens, report_types: ReportTypes
+    ) -> None:
+        self._lwa = lwa
+        self._rdts = rdts
+        self.report_types = report_types
+
+    async def choose(
+        self,
+        account: Account,
+        operation: Operation | None,
+        target: Target,
+        headers: CIMultiDictProxy[str],
+    ) -> Credential:
+        if operation is None or operation.kind is Kind.ORDINARY:
+            return await self._seller(account)
+        if operation.kind is Kind.GRANTLESS:
+            assert operation.scope is not None
+            return Credential(await self._lwa.grantless_token(operation.scope), "grantless")
+        delegated = headers.get(DELEGATED_RDT_HEADER)
+        if delegated:
+            return Credential(delegated, "delegated")
+        resource = self._resource(account, operation, target, headers)
+        if resource is None:
+            return await self._seller(account)
+        if operation.restriction is not None and not operation.restriction.generic_path:
+            document_id = target.path.rsplit("/", 1)[-1]
+            restricted = self.report_types.restricted(document_id, headers.get(REPORT_TYPE_HEADER))
+            if restricted is None:  # not known yet: Amazon's 403 will tell
+                return Credential(await self._lwa.seller_token(account), "lwa", resource)
+            if not restricted:
+                return await self._seller(account)
+        return await self.restricted(account, resource)
+
+    async def restricted(self, account: Account, resource: Resource) -> Credential:
+        """An RDT for the resource, or the LWA fallback the account allows."""
+        try:
+            token, minted = await self._rdts.token(account, resource)
+        except RdtRefused as refusal:
+            if account.restricted_fallback != "lwa":
+                raise
+            log.warning(
+                "account '%s': %s Using the LWA token (restricted_fallback: lwa): no PII.",
+                account.name,
+                refusal.message,
+            )
+            return await self._seller(account)
+        return Credential(token, "rdt-minted" if minted else "rdt-cached")
+
+    async def _seller(self, account: Account) -> Credential:
+        return Credential(await self._lwa.seller_token(account), "lwa")
+
+    def _resource(
+        self,
+        account: Account,
+        operation: Operation,
+        target: Target,
+        headers: CIMultiDictProxy[str],
+    ) -> Resource | None:
+        """The restricted resource to mint for, or None when the request asks for no PII."""
+        restriction = operation.restriction
+        assert restriction is not None
+        wanted = _requested_data_elements(headers.get(DATA_ELEMENTS_HEADER))
+        if wanted is not None and not wanted:
+            return None  # x-spproxy-data-elements: none
+        path = operation.path if restriction.generic_path else target.path
+        if not restriction.data_elements:
+            return Resource(operation.method, path)
+        elements = set(account.data_elements) & restriction.data_elements
+        if wanted is not None:
+            elements &= wanted
+        if not elements:
+            return None  # nothing the operation may release: Amazon answers without PII
+        return Resource(operation.method, path, tuple(sorted(elements)))
+
+
+def _requested_data_elements(header: str | None) -> set[str] | None:
+    """The data elements a request narrows to; None when it does not say."""
+    if header is None:
+        return None
+    names = {name.strip() for name in header.split(",") if name.strip()}
+    if names == {"none"}:
+        return set()
+    unknown = names - set(DATA_ELEMENTS)
+    if unknown or not names:
+        raise BadRequest(
+            f"{DATA_ELEMENTS_HEADER} names unknown data elements: {', '.join(sorted(unknown))}.",
+            f"Use 'none' or a comma-separated list of {', '.join(DATA_ELEMENTS)}.",
+        )
+    return names

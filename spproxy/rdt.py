@@ -1,0 +1,246 @@
+"""Restricted Data Tokens: one mint serves an account's restricted operations for the hour.
+
+Operations that return buyer PII need an RDT from the Tokens API (createRestrictedDataToken)
+instead of the LWA token. An RDT minted for the generic path (`/orders/v0/orders/{orderId}`)
+serves every order id until it expires (`expiresIn`, an hour), and one mint may name up to 50
+resources (Amazon's Tokens API use-case guide). So we cache per (account, resource), keep one
+mint in flight per resource however many requests wait, and bundle into each mint the other
+resources the account used recently, so that one Tokens call serves them all for the hour.
+
+A bundle that Amazon refuses (the app lacks the role for one of its resources) is retried with
+only the resource the waiting request needs; a resource refused on its own is remembered for a
+few minutes and left out of bundles, so one missing role never blocks the account's other
+operations, and the 1-per-second Tokens API is not hammered with mints that will fail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from cachetools import TTLCache
+from multidict import CIMultiDict, CIMultiDictProxy
+
+from spproxy.config import Account
+from spproxy.errors import RdtRefused
+from spproxy.lwa import LwaTokens
+from spproxy.target import Target
+from spproxy.upstream import Upstream
+
+log = logging.getLogger("spproxy.rdt")
+
+TOKENS_API = Target("/tokens/2021-03-01/restrictedDataToken", "")
+JSON_HEADERS = CIMultiDictProxy(CIMultiDict({"content-type": "application/json"}))
+REFUSAL_HINT = (
+    "The app may lack the role a restricted resource needs (Direct-to-Consumer Shipping for "
+    "shipping addresses; Tax Invoicing or Tax Remittance for buyer and tax information). Narrow "
+    "the request with x-spproxy-data-elements, request the role in Solution Provider Portal, or "
+    "set the account's restricted_fallback: lwa to get the data without PII."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """A restricted resource as the Tokens API names it."""
+
+    method: str
+    path: str  # a generic template (/orders/v0/orders/{orderId}) or a specific path
+    data_elements: tuple[str, ...] = ()  # sorted
+
+    def as_json(self) -> dict[str, object]:
+        entry: dict[str, object] = {"method": self.method, "path": self.path}
+        if self.data_elements:
+            entry["dataElements"] = list(self.data_elements)
+        return entry
+
+
+@dataclass(frozen=True, slots=True)
+class Rdt:
+    value: str
+    expires_at: float  # clock() time
+    resources: tuple[Resource, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Inflight:
+    task: asyncio.Task[Rdt]
+    alone: bool  # a mint for this one resource, not a bundle
+
+
+Mint = Callable[[Account, Sequence[Resource]], Awaitable[Rdt]]
+RdtKey = tuple[str, Resource]  # (account name, resource)
+
+
+class TokensApi:
+    """createRestrictedDataToken, called like any seller operation: LWA token, signing, UA."""
+
+    def __init__(
+        self, upstream: Upstream, lwa: LwaTokens, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        self._upstream = upstream
+        self._lwa = lwa
+        self._clock = clock
+
+    async def mint(self, account: Account, resources: Sequence[Resource]) -> Rdt:
+        body = json.dumps({"restrictedResources": [r.as_json() for r in resources]}).encode()
+        access_token = await self._lwa.seller_token(account)
+        started = self._clock()
+        answer = await self._upstream.send(
+            account, "POST", TOKENS_API, JSON_HEADERS, body, access_token
+        )
+        async with answer.response as response:
+            status = response.status
+            try:
+                payload = await response.json(content_type=None)
+            except ValueError:
+                payload = None
+        if status == 200 and isinstance(payload, dict) and "restrictedDataToken" in payload:
+            expires_at = started + float(payload.get("expiresIn", 3600))
+            return Rdt(str(payload["restrictedDataToken"]), expires_at, tuple(resources))
+        raise RdtRefused(
+            f"The Tokens API refused a Restricted Data Token for account '{account.name}' "
+            f"(HTTP {status}: {_amazon_error(payload)}).",
+            REFUSAL_HINT,
+            bundled=len(resources) > 1,
+        )
+
+
+def _amazon_error(payload: object) -> str:
+    """Amazon's code and message from an SP-API error body (never the request)."""
+    if isinstance(payload, dict) and isinstance(payload.get("errors"), list) and payload["errors"]:
+        error = payload["errors"][0]
+        if isinstance(error, dict):
+            details = f" {error['details']}" if error.get("details") else ""
+            return f"{error.get('code', '')}: {error.get('message', '')}{details}".strip()
+    return "no error body"
+
+
+class RestrictedDataTokens:
+    def __init__(
+        self,
+        mint: Mint,
+        *,
+        bundle_limit: int = 50,
+        margin_s: float = 60.0,
+        recent_s: float = 3600.0,
+        refusal_memory_s: float = 300.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._mint = mint
+        self._bundle_limit = bundle_limit
+        self._margin_s = margin_s
+        self._recent_s = recent_s
+        self._clock = clock
+        self._cache: dict[RdtKey, Rdt] = {}
+        self._inflight: dict[RdtKey, _Inflight] = {}
+        self._recent: dict[str, dict[Resource, float]] = {}  # per account: resource -> last use
+        self._refused: TTLCache[RdtKey, RdtRefused] = TTLCache(
+            maxsize=4096, ttl=refusal_memory_s, timer=clock
+        )
+        self.mints = 0
+
+    async def token(self, account: Account, resource: Resource) -> tuple[str, bool]:
+        """(RDT, whether it was minted for this request) for a resource of the account."""
+        key = (account.name, resource)
+        self._remember_use(account.name, resource)
+        cached = self._cache.get(key)
+        if cached is not None and cached.expires_at - self._margin_s > self._clock():
+            return cached.value, False
+        refused = self._refused.get(key)
+        if refused is not None:
+            raise refused
+        try:
+            return (await self._minted(account, resource, bundle=True)).value, True
+        except RdtRefused as refusal:
+            if not refusal.bundled:  # refused for this resource itself
+                self._refused[key] = refusal
+                raise
+        # A bundle was refused for someone's resource: a mint of this one alone tells whose.
+        try:
+            return (await self._minted(account, resource, bundle=False)).value, True
+        except RdtRefused as refusal:
+            self._refused[key] = refusal
+            raise
+
+    def cached(self, account: Account) -> list[Rdt]:
+        """The account's live RDTs (for /_spproxy/status), each once."""
+        now = self._clock()
+        live = {
+            id(rdt): rdt
+            for (name, _), rdt in self._cache.items()
+            if name == account.name and rdt.expires_at > now
+        }
+        return list(live.values())
+
+    async def aclose(self) -> None:
+        tasks = {inflight.task for inflight in self._inflight.values()}
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _minted(self, account: Account, resource: Resource, *, bundle: bool) -> Rdt:
+        """Join the mint in flight for the resource (alone only, unless `bundle`), or start one."""
+        inflight = self._inflight.get((account.name, resource))
+        if inflight is not None and (bundle or inflight.alone):
+            task = inflight.task
+        else:
+            companions = self._companions(account.name, resource) if bundle else []
+            task = self._start(account, (resource, *companions))
+        # shield: a waiter that gives up must not cancel the mint the others await
+        return await asyncio.shield(task)
+
+    def _start(self, account: Account, resources: tuple[Resource, ...]) -> asyncio.Task[Rdt]:
+        task = asyncio.create_task(self._mint_logged(account, resources))
+        keys = [(account.name, resource) for resource in resources]
+        for key in keys:
+            self._inflight[key] = _Inflight(task, alone=len(resources) == 1)
+        task.add_done_callback(lambda done: self._finished(keys, done))
+        return task
+
+    async def _mint_logged(self, account: Account, resources: tuple[Resource, ...]) -> Rdt:
+        rdt = await self._mint(account, resources)
+        self.mints += 1
+        log.debug(
+            "RDT minted for account '%s': %s",
+            account.name,
+            ", ".join(f"{r.method} {r.path} {list(r.data_elements)}" for r in resources),
+        )
+        return rdt
+
+    def _finished(self, keys: list[RdtKey], task: asyncio.Task[Rdt]) -> None:
+        for key in keys:
+            inflight = self._inflight.get(key)
+            if inflight is not None and inflight.task is task:
+                del self._inflight[key]
+        if not task.cancelled() and task.exception() is None:
+            rdt = task.result()
+            for key in keys:
+                self._cache[key] = rdt
+
+    def _remember_use(self, account: str, resource: Resource) -> None:
+        if "{" not in resource.path:
+            return  # a specific path (a report document) is used once: never worth bundling
+        recent = self._recent.setdefault(account, {})
+        recent.pop(resource, None)
+        recent[resource] = self._clock()  # most recent last
+        if len(recent) > 4 * self._bundle_limit:
+            del recent[next(iter(recent))]
+
+    def _companions(self, account: str, resource: Resource) -> list[Resource]:
+        """Recently used resources to mint along with `resource`, most recent first."""
+        oldest = self._clock() - self._recent_s
+        taken = {(resource.method, resource.path)}
+        companions: list[Resource] = []
+        for other, used in reversed(self._recent.get(account, {}).items()):
+            key = (account, other)
+            if len(companions) == self._bundle_limit - 1 or used < oldest:
+                break
+            if (other.method, other.path) in taken or key in self._inflight or key in self._refused:
+                continue
+            taken.add((other.method, other.path))
+            companions.append(other)
+        return companions

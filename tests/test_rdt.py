@@ -1,0 +1,284 @@
+"""Restricted data through the proxy: every restricted operation gets its PII, economically."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from spproxy.config import REGIONS, Account, LwaConfig, Secret
+from spproxy.emulator import (
+    DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET,
+    DEMO_REFRESH_TOKEN,
+    STATE_KEY,
+    EmulatorConfig,
+    make_emulator_app,
+)
+from spproxy.emulator.fixtures import LISTINGS_DOCUMENT, SHIPPING_ORDERS_DOCUMENT
+from spproxy.lwa import LwaTokens
+from spproxy.rdt import Resource, RestrictedDataTokens, TokensApi
+from spproxy.upstream import Upstream
+from tests.harness import Harness, StartHarness
+from tests.restricted_cases import CASES, IDS, JORDAN, Case, call, shown
+
+ORDER = f"/orders/v0/orders/{JORDAN}"
+BUYER_EMAIL = "fzyrv6gwkhbb15c@example.com"
+STREET = "410 Terry Ave N"
+MFN_SHIPMENT = "/mfn/v0/shipments/{shipmentId}"
+DOCUMENTS = "/reports/2021-06-30/documents"
+SHIPPING_REPORT = "50039018868"  # GET_FLAT_FILE_ACTIONABLE_ORDER_DATA_SHIPPING: restricted
+
+
+def mints(harness: Harness) -> int:
+    return len(harness.amazon.rdt_mints)
+
+
+def token_kinds(harness: Harness) -> list[str | None]:
+    """The token kind of each call that reached Amazon, minting calls aside."""
+    return [r.token_kind for r in harness.amazon.requests if not r.raw_path.startswith("/tokens/")]
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+async def test_every_restricted_operation_answers_with_its_pii(
+    harness: Harness, case: Case
+) -> None:
+    response = await call(harness.proxy, case, {})
+    assert response.status == 200, await response.text()
+    assert case.pii in shown(await response.json())
+    assert response.headers["x-spproxy-credential"] == "rdt-minted"
+    received = harness.amazon.requests[-1]
+    assert received.token_kind == "rdt"
+    (minted,) = harness.amazon.rdt_mints
+    assert (case.method, case.generic) in {(r.method, r.path) for r in minted.restricted_resources}
+
+
+async def test_orders_get_the_accounts_data_elements(harness: Harness) -> None:
+    response = await harness.proxy.get(ORDER)
+    order = (await response.json())["payload"]
+    assert order["BuyerInfo"]["BuyerEmail"] == BUYER_EMAIL
+    assert order["ShippingAddress"]["AddressLine1"] == STREET
+    (minted,) = harness.amazon.rdt_mints
+    (resource,) = minted.restricted_resources
+    assert (resource.path, resource.data_elements) == (
+        "/orders/v0/orders/{orderId}",
+        frozenset({"buyerInfo", "shippingAddress"}),  # buyerTaxInformation only when listed
+    )
+
+
+async def test_a_hundred_orders_cost_one_mint(harness: Harness) -> None:
+    for n in range(100):
+        response = await harness.proxy.get(f"/orders/v0/orders/902-0000000-{n:07d}")
+        assert response.status == 404  # Amazon looked, with the RDT
+        response.release()
+    assert mints(harness) == 1
+    assert set(token_kinds(harness)) == {"rdt"}
+    assert response.headers["x-spproxy-credential"] == "rdt-cached"
+
+
+async def test_sixty_concurrent_cold_calls_cost_one_exchange_and_one_mint(harness: Harness) -> None:
+    responses = await asyncio.gather(*(harness.proxy.get(ORDER) for _ in range(60)))
+    assert {r.status for r in responses} == {200}
+    assert harness.amazon.lwa_exchanges["refresh_token"] == 1
+    assert mints(harness) == 1
+
+
+@pytest.mark.parametrize(
+    ("header", "email", "street"),
+    [("none", False, False), ("shippingAddress", False, True), ("buyerInfo", True, False)],
+)
+async def test_a_request_narrows_the_data_elements(
+    harness: Harness, header: str, email: bool, street: bool
+) -> None:
+    response = await harness.proxy.get(ORDER, headers={"x-spproxy-data-elements": header})
+    assert response.status == 200
+    text = await response.text()
+    assert (BUYER_EMAIL in text, STREET in text) == (email, street)
+    assert harness.amazon.requests[-1].token_kind == ("lwa" if header == "none" else "rdt")
+    assert mints(harness) == (0 if header == "none" else 1)
+    assert "x-spproxy-data-elements" not in harness.amazon.requests[-1].headers
+
+
+async def test_unknown_data_elements_are_a_400(harness: Harness) -> None:
+    response = await harness.proxy.get(ORDER, headers={"x-spproxy-data-elements": "buyerEmail"})
+    assert response.status == 400
+    assert "buyerEmail" in (await response.json())["errors"][0]["message"]
+    assert harness.amazon.requests == []
+
+
+async def test_one_mint_bundles_what_the_account_used_recently(harness: Harness) -> None:
+    for path in (ORDER, f"{ORDER}/address", f"{ORDER}/buyerInfo"):
+        assert (await harness.proxy.get(path)).status == 200
+    bundles = [{r.path for r in m.restricted_resources} for m in harness.amazon.rdt_mints]
+    assert bundles[2] == {
+        "/orders/v0/orders/{orderId}",
+        "/orders/v0/orders/{orderId}/address",
+        "/orders/v0/orders/{orderId}/buyerInfo",
+    }
+    assert (await harness.proxy.get(f"{ORDER}/address")).headers["x-spproxy-credential"] == (
+        "rdt-cached"
+    )
+
+
+async def test_a_refused_bundle_is_retried_alone_and_the_refusal_remembered(
+    start: StartHarness,
+) -> None:
+    harness = await start(EmulatorConfig(denied_paths=frozenset({MFN_SHIPMENT})))
+    assert (await harness.proxy.get(ORDER)).status == 200
+    response = await harness.proxy.get("/mfn/v0/shipments/abc")
+    assert response.status == 502
+    error = (await response.json())["errors"][0]
+    assert error["code"] == "RestrictedDataTokenRefused"
+    assert (
+        "does not have the role" in error["message"]
+        and "x-spproxy-data-elements" in error["details"]
+    )
+    assert len(harness.amazon.refused_mints) == 2  # the bundle, then the resource alone
+    # The account's other operations still get their RDTs, bundled without the refused one.
+    assert (await harness.proxy.get(f"{ORDER}/address")).status == 200
+    assert all(r.path != MFN_SHIPMENT for r in harness.amazon.rdt_mints[-1].restricted_resources)
+    # And the refused resource is not minted again for a while.
+    assert (await harness.proxy.get("/mfn/v0/shipments/abc")).status == 502
+    assert len(harness.amazon.refused_mints) == 2
+
+
+async def test_lwa_fallback_serves_the_order_without_pii(
+    start: StartHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    denied = EmulatorConfig(denied_data_elements=frozenset({"shippingAddress"}))
+    strict = await start(denied)
+    response = await strict.proxy.get(ORDER)
+    assert response.status == 502
+    assert "shippingAddress" in (await response.json())["errors"][0]["message"]
+
+    lenient = await start(denied, restricted_fallback="lwa")
+    response = await lenient.proxy.get(ORDER)
+    assert response.status == 200
+    assert response.headers["x-spproxy-credential"] == "lwa"
+    text = await response.text()
+    assert BUYER_EMAIL not in text and STREET not in text
+    assert "restricted_fallback: lwa" in caplog.text
+
+
+async def test_restricted_report_document_after_get_report(harness: Harness) -> None:
+    report = await harness.proxy.get(f"/reports/2021-06-30/reports/{SHIPPING_REPORT}")
+    assert (await report.json())["reportDocumentId"] == SHIPPING_ORDERS_DOCUMENT
+    response = await harness.proxy.get(f"{DOCUMENTS}/{SHIPPING_ORDERS_DOCUMENT}")
+    assert response.status == 200
+    assert response.headers["x-spproxy-credential"] == "rdt-minted"
+    assert token_kinds(harness) == ["lwa", "rdt"]  # no 403 first
+    (resource,) = harness.amazon.rdt_mints[0].restricted_resources
+    assert resource.path == f"{DOCUMENTS}/{SHIPPING_ORDERS_DOCUMENT}"  # its own path only
+
+
+async def test_restricted_report_document_without_get_report(harness: Harness) -> None:
+    response = await harness.proxy.get(f"{DOCUMENTS}/{SHIPPING_ORDERS_DOCUMENT}")
+    assert response.status == 200
+    assert response.headers["x-spproxy-credential"] == "rdt-minted"
+    assert token_kinds(harness) == ["lwa", "rdt"]  # 403, then the RDT
+    again = await harness.proxy.get(f"{DOCUMENTS}/{SHIPPING_ORDERS_DOCUMENT}")
+    assert again.headers["x-spproxy-credential"] == "rdt-cached"
+    assert len(token_kinds(harness)) == 3  # learned: no second 403
+
+
+async def test_report_type_hint_and_ordinary_documents(harness: Harness) -> None:
+    hinted = await harness.proxy.get(
+        f"{DOCUMENTS}/{SHIPPING_ORDERS_DOCUMENT}",
+        headers={"x-spproxy-report-type": "GET_FLAT_FILE_ACTIONABLE_ORDER_DATA_SHIPPING"},
+    )
+    assert hinted.status == 200 and hinted.headers["x-spproxy-credential"] == "rdt-minted"
+    ordinary = await harness.proxy.get(f"{DOCUMENTS}/{LISTINGS_DOCUMENT}")
+    assert ordinary.status == 200 and ordinary.headers["x-spproxy-credential"] == "lwa"
+    assert token_kinds(harness) == ["rdt", "lwa"]
+    assert mints(harness) == 1
+
+
+async def test_delegation(harness: Harness) -> None:
+    """A delegator mints for a target application through spproxy; a delegatee brings its RDT."""
+    minted = await harness.proxy.post(
+        "/tokens/2021-03-01/restrictedDataToken",
+        json={
+            "targetApplication": "amzn1.sp.solution.delegatee",
+            "restrictedResources": [
+                {"method": "GET", "path": "/orders/v0/orders/{orderId}/address"}
+            ],
+        },
+    )
+    assert minted.status == 200
+    assert minted.headers["x-spproxy-operation"] == "createRestrictedDataToken"
+    assert minted.headers["x-spproxy-credential"] == "lwa"
+    rdt = (await minted.json())["restrictedDataToken"]
+    assert harness.amazon.rdt_mints[0].target_application == "amzn1.sp.solution.delegatee"
+
+    response = await harness.proxy.get(f"{ORDER}/address", headers={"x-spproxy-rdt": rdt})
+    assert response.status == 200 and STREET in await response.text()
+    assert response.headers["x-spproxy-credential"] == "delegated"
+    received = harness.amazon.requests[-1]
+    assert received.headers["x-amz-access-token"] == rdt
+    assert "x-spproxy-rdt" not in received.headers
+    assert mints(harness) == 1  # spproxy minted nothing itself
+
+
+async def test_status_lists_cached_rdts_but_never_a_token(harness: Harness) -> None:
+    await harness.proxy.get(ORDER)
+    await harness.proxy.get(f"{ORDER}/address")
+    response = await harness.proxy.get("/_spproxy/status")
+    assert response.status == 200
+    text = await response.text()
+    status = await response.json()
+    account = status["accounts"]["main"]
+    assert account["region"] == "na" and account["lwa_token_expires_at"].endswith("Z")
+    (latest, *_) = sorted(account["restricted_data_tokens"], key=lambda t: -len(t["resources"]))
+    assert {(r["path"], tuple(r["dataElements"])) for r in latest["resources"]} == {
+        ("/orders/v0/orders/{orderId}", ("buyerInfo", "shippingAddress")),
+        ("/orders/v0/orders/{orderId}/address", ()),
+    }
+    assert status["rdt_mints"] == 2
+    for token in [*harness.amazon.tokens, DEMO_REFRESH_TOKEN, DEMO_CLIENT_SECRET]:
+        assert token not in text
+
+
+ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
+
+
+async def _minted_per_hour(aiohttp_server: ServerFactory, bundle_limit: int) -> int:
+    """Mints for 3 resources used every hour, over 3 hours (a fake clock)."""
+    server = await aiohttp_server(make_emulator_app())
+    url = str(server.make_url("")).rstrip("/")
+    now = [1_000_000.0]
+    account = Account("main", Secret(DEMO_REFRESH_TOKEN), "na", url, REGIONS["na"].aws_region)
+    resources = [
+        Resource("GET", "/orders/v0/orders/{orderId}", ("buyerInfo",)),
+        Resource("GET", "/orders/v0/orders/{orderId}/address"),
+        Resource("GET", "/mfn/v0/shipments/{shipmentId}"),
+    ]
+    async with aiohttp.ClientSession() as session:
+        lwa = LwaTokens(
+            session,
+            LwaConfig(DEMO_CLIENT_ID, Secret(DEMO_CLIENT_SECRET), f"{url}/auth/o2/token"),
+            timeout_s=5,
+        )
+        upstream = Upstream(
+            session, timeout_s=5, user_agent="t/1 (Language=Python/3)", middlewares={}
+        )
+        rdts = RestrictedDataTokens(
+            TokensApi(upstream, lwa, clock=lambda: now[0]).mint,
+            bundle_limit=bundle_limit,
+            clock=lambda: now[0],
+        )
+        for _hour in range(3):
+            for resource in resources:
+                await rdts.token(account, resource)
+            now[0] += 3600
+    assert len(server.app[STATE_KEY].rdt_mints) == rdts.mints
+    return rdts.mints
+
+
+async def test_bundling_makes_one_mint_serve_the_hour(aiohttp_server: ServerFactory) -> None:
+    # Hour 1: each new resource mints (with the others); hours 2 and 3: one mint each.
+    assert await _minted_per_hour(aiohttp_server, bundle_limit=50) == 3 + 1 + 1
+    assert await _minted_per_hour(aiohttp_server, bundle_limit=1) == 3 * 3

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import json
+
+from spproxy.operations import load_table
+from spproxy.reports import ReportTypes
+
+TABLE = load_table()
+
+
+def test_types_are_learned_from_get_report_and_get_reports_answers() -> None:
+    types = ReportTypes()
+    assert types.restricted("doc-1", None) is None
+    types.learn(
+        json.dumps(
+            {
+                "reportId": "1",
+                "reportType": "GET_ORDER_REPORT_DATA_SHIPPING",
+                "reportDocumentId": "doc-1",
+            }
+        ).encode()
+    )
+    types.learn(
+        json.dumps(
+            {
+                "reports": [
+                    {"reportType": "GET_MERCHANT_LISTINGS_ALL_DATA", "reportDocumentId": "doc-2"},
+                    {"reportType": "SC_VAT_TAX_REPORT", "reportDocumentId": "doc-3"},
+                    {"reportType": "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE"},  # not done yet
+                    "garbage",
+                ]
+            }
+        ).encode()
+    )
+    assert types.restricted("doc-1", None) is True
+    assert types.restricted("doc-2", None) is False
+    assert types.restricted("doc-3", None) is True
+    types.learn(b"not json")  # ignored
+    types.learn(b"[1, 2]")
+
+
+def test_a_hint_wins_and_a_403_teaches() -> None:
+    types = ReportTypes()
+    assert types.restricted("doc", "GET_EASYSHIP_DOCUMENTS") is True
+    assert types.restricted("doc", "GET_MERCHANT_LISTINGS_ALL_DATA") is False
+    types.mark_restricted("doc")
+    assert types.restricted("doc", None) is True
+
+
+def test_memory_is_bounded_and_expires() -> None:
+    now = [0.0]
+    types = ReportTypes(maxsize=2, ttl_s=10, clock=lambda: now[0])
+    for n in range(3):
+        types.learn(
+            json.dumps({"reportType": "SC_VAT_TAX_REPORT", "reportDocumentId": f"d{n}"}).encode()
+        )
+    assert types.restricted("d0", None) is None  # pushed out by the bound
+    assert types.restricted("d2", None) is True
+    now[0] = 11
+    assert types.restricted("d2", None) is None  # expired
+
+
+def test_only_report_listings_are_observed() -> None:
+    types = ReportTypes()
+    assert types.observer(TABLE.classify("GET", "/reports/2021-06-30/reports")) is not None
+    assert types.observer(TABLE.classify("GET", "/reports/2021-06-30/reports/123")) is not None
+    assert types.observer(TABLE.classify("GET", "/reports/2021-06-30/documents/d")) is None
+    assert types.observer(None) is None
