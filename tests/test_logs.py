@@ -65,6 +65,20 @@ async def _drive(base: str) -> None:
             async with call as response:
                 bodies.append(await response.text())
                 statuses.append(response.status)
+        # A delegatee's RDT, minted by a delegator through spproxy, then handed over.
+        mint = {
+            "targetApplication": "amzn1.sp.solution.delegatee",
+            "restrictedResources": [
+                {"method": "GET", "path": "/orders/v0/orders/{orderId}/address"}
+            ],
+        }
+        async with session.post(
+            f"{base}/tokens/2021-03-01/restrictedDataToken", json=mint
+        ) as minted:
+            rdt = (await minted.json())["restrictedDataToken"]
+        address = f"{base}/orders/v0/orders/902-1845936-5435065/address"
+        async with session.get(address, headers={"x-spproxy-rdt": rdt}) as response:
+            assert response.status == 200 and "410 Terry Ave N" in await response.text()
     assert statuses == [200, 200, 200, 200, 201, 200, 502, 400]
     # The buyer's PII did pass through spproxy (with an RDT): the log must not have kept it.
     assert "410 Terry Ave N" in bodies[2] and PII_IN_BODY in bodies[2]
@@ -147,14 +161,14 @@ accounts:
     forbidden += [r.headers["x-amz-access-token"] for r in amazon.requests]
     forbidden += [r.headers["authorization"].rpartition("Signature=")[2] for r in amazon.requests]
     kinds = sorted(token.kind for token in amazon.tokens.values())
-    assert kinds == ["grantless", "lwa", "rdt", "rdt"]  # every kind was used, and is checked
+    assert kinds == ["grantless", "lwa", "rdt", "rdt", "rdt"]  # every kind was used, and is checked
     assert len(amazon.temporary_credentials) == 1
     leaks = [secret for secret in forbidden if secret and secret in log + stdout]
     assert leaks == []
 
     lines = log.splitlines()
     access = [line for line in lines if "spproxy.access" in line]
-    assert len(access) == 8
+    assert len(access) == 10
     if log_format == "json":
         entries = [json.loads(line) for line in lines]
         records = [e for e in entries if e["logger"] == "spproxy.access"]
@@ -176,7 +190,8 @@ accounts:
             or records[1]["request_id"]
         )
         assert records[2]["path"] == "/orders/v0/orders/{orderId}"
-        assert [r["status"] for r in records] == [200, 200, 200, 200, 201, 200, 502, 400]
+        assert [r["status"] for r in records] == [200, 200, 200, 200, 201, 200, 502, 400, 200, 200]
+        assert records[-1]["token_kind"] == "delegated"
     else:
         assert (
             " GET /orders/v0/orders/{orderId} getOrder account=main token=rdt status=200 "

@@ -48,8 +48,19 @@ async def test_signed_calls_verify_and_come_back_byte_for_byte(
     response = await harness.proxy.get("/notifications/v1/destinations")
     assert response.status == 200
 
-    assert [r.signature for r in amazon.requests] == ["valid"] * 4
-    assert [r.token_kind for r in amazon.requests] == ["lwa", "lwa", "lwa", "grantless"]
+    response = await harness.proxy.get("/orders/v0/orders/902-1845936-5435065/address")
+    assert response.status == 200  # the mint and the call, both signed
+
+    assert [r.signature for r in amazon.requests] == ["valid"] * 6
+    assert [r.token_kind for r in amazon.requests] == [
+        "lwa",
+        "lwa",
+        "lwa",
+        "grantless",
+        "lwa",
+        "rdt",
+    ]
+    assert amazon.requests[4].raw_path == "/tokens/2021-03-01/restrictedDataToken"
     for received in amazon.requests:
         authorization = received.headers["authorization"]
         assert "/us-east-1/execute-api/aws4_request" in authorization
