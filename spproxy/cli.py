@@ -165,6 +165,8 @@ def _announce_demo(config: Config) -> None:
 
   curl -i {base}/sellers/v1/marketplaceParticipations
   curl -i '{base}/orders/v0/orders?MarketplaceIds={marketplace}&CreatedAfter=2024-01-01T00:00:00Z'
+  curl -i {base}/orders/v0/orders/902-1845936-5435065/address
+  curl -i -H 'x-spproxy-data-elements: none' {base}/orders/v0/orders/902-1845936-5435065
   curl -i '{base}/catalog/2022-04-01/items?{catalog_query}'
   curl -i {base}/notifications/v1/destinations
   curl -i {base}/_spproxy/ready

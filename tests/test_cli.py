@@ -68,6 +68,7 @@ async def test_demo_serves_the_emulator_and_stops_cleanly_on_ctrl_c() -> None:
     code, out, err = await _finish(demo)
     assert code == 0, err
     assert f"curl -i {base}/sellers/v1/marketplaceParticipations" in out
+    assert f"curl -i {base}/orders/v0/orders/902-1845936-5435065/address" in out
     assert "getOrders account=demo token=rdt status=200" in err
     assert "Traceback" not in err
 
