@@ -14,7 +14,9 @@ multiprocessing's "spawn" method (a fresh interpreter), so no two share an event
 - spproxy: `make_app(demo_config(...))` as `spproxy demo` builds it (with `--signing`, plus an
   `AwsConfig` with the emulator's keys), served by `web.AppRunner(app, access_log=None)`.
   Logging is configured at WARNING, so the per-request access line is not written (its record
-  is still built); `--access-log` configures INFO instead, written to /dev/null.
+  is still built); `--access-log` configures INFO instead, written to /dev/null. Client-side
+  pacing (`upstream.pacing`, where the option exists) is off: paced, spproxy would hold the
+  calls to their SP-API usage plans and the bench would measure the plan, not the proxy.
 - bare: the simplest honest reverse proxy: one `ClientSession(auto_decompress=False)`, a
   catch-all handler that forwards method, raw path and query, headers (minus Host,
   Content-Length and hop-by-hop ones) and body, adds an `x-amz-access-token` obtained once at
@@ -43,13 +45,16 @@ Phases:
    `python -c "import spproxy.app"` (wall, and `-X importtime`'s cumulative figure); and
    whether botocore is loaded by an unsigned proxy: by the bench's spproxy process itself,
    and by a separate `python -c` that builds and serves the app like the bench and sends one
-   request through it (and, as a check of the check, the same with signing on).
+   request through it (and, as a check of the check, the same with signing on). These fresh
+   interpreters get a private bytecode cache (a temporary PYTHONPYCACHEPREFIX, primed by one
+   uncounted run, PYTHONDONTWRITEBYTECODE dropped), so the figures are those of an installed
+   spproxy and the repository is not written to.
 
 The machine's core count is printed: the load generator, the proxies and the emulator compete
 for the same cores, so compare ratios and CPU per request, not absolute requests/s.
 
-Options: --seconds (throughput time, default 30), --round (default 1.5), --concurrency
-(default 32), --clients (default 1), --latency-requests (default 1500), --startup-runs
+Options: --seconds (throughput time, default 40), --round (default 1.5), --concurrency
+(default 32), --clients (default 1), --latency-requests (default 2000), --startup-runs
 (default 3), --mix (alternate getMarketplaceParticipations with getOrders), --signing,
 --access-log, --json (one JSON document on stdout instead of the table).
 """
@@ -81,12 +86,15 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.context import SpawnContext, SpawnProcess
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiohttp import web
 from multidict import CIMultiDict
 from yarl import URL
+
+if TYPE_CHECKING:
+    from spproxy.config import Config
 
 HOST = "127.0.0.1"
 PARTICIPATIONS = "/sellers/v1/marketplaceParticipations"
@@ -195,7 +203,7 @@ def spproxy_app(upstream: str, signing: bool, access_log: bool) -> web.Applicati
     from spproxy.demo import demo_config
     from spproxy.logs import configure_logging
 
-    config = demo_config(upstream, port=0)
+    config = without_pacing(demo_config(upstream, port=0))
     if signing:
         config = dataclasses.replace(config, aws=AwsConfig(Secret(AWS_KEY_ID), Secret(AWS_SECRET)))
     configure_logging("info" if access_log else "warning")
@@ -204,6 +212,18 @@ def spproxy_app(upstream: str, signing: bool, access_log: bool) -> web.Applicati
         assert isinstance(handler, logging.StreamHandler)
         handler.setStream(open(os.devnull, "w"))  # noqa: SIM115 - lives as long as the process
     return make_app(config)
+
+
+def without_pacing(config: Config) -> Config:
+    """The config with spproxy's client-side pacing (`upstream.pacing`, where it exists) off.
+
+    Paced, spproxy would hold getMarketplaceParticipations to its SP-API usage plan (0.016
+    requests/s after a burst of 15), and the bench would measure the plan, not the proxy.
+    """
+    if "pacing" not in {f.name for f in dataclasses.fields(config.upstream)}:
+        return config
+    upstream = dataclasses.replace(config.upstream, **{"pacing": False})
+    return dataclasses.replace(config, upstream=upstream)
 
 
 def bare_app(upstream: str, signing: bool) -> web.Application:
@@ -461,6 +481,11 @@ class Children:
         self.spawned.append(child)
         return child
 
+    def check(self) -> None:
+        for child in self.spawned:
+            if not child.process.is_alive():
+                raise BenchError(f"{child.name} exited (code {child.process.exitcode})")
+
     def server(self, role: str, options: Message, timeout_s: float = 30.0) -> Child:
         child = self.spawn(f"bench-{role}", server_main, (role, options))
         ready = receive(child, timeout_s)
@@ -644,6 +669,7 @@ class Bench:
                 }
             )
         ok = sum(target.count(receive(loader, seconds + 60)) for loader in self.loaders)
+        self.children.check()
         after = {name: cpu_seconds(pid) for name, pid in pids.items()}
         rps = ok / seconds
         if measured:
@@ -668,6 +694,7 @@ class Bench:
             }
         )
         result = receive(loader, 60 + n)
+        self.children.check()
         target.count(result)
         target.latency_us.extend(result["samples_us"])
 
@@ -676,11 +703,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Benchmark spproxy against a bare aiohttp pass-through (loopback only)."
     )
-    parser.add_argument("--seconds", type=float, default=30.0, help="throughput time, all rounds")
+    parser.add_argument("--seconds", type=float, default=40.0, help="throughput time, all rounds")
     parser.add_argument("--round", type=float, default=1.5, help="length of one round (s)")
     parser.add_argument("--concurrency", type=int, default=32, help="requests in flight")
     parser.add_argument("--clients", type=int, default=1, help="load generator processes")
-    parser.add_argument("--latency-requests", type=int, default=1500, help="per target")
+    parser.add_argument("--latency-requests", type=int, default=2000, help="per target")
     parser.add_argument("--startup-runs", type=int, default=3)
     parser.add_argument("--mix", action="store_true", help="alternate with getOrders")
     parser.add_argument("--signing", action="store_true", help="SigV4 on (emulator verifies)")
@@ -702,8 +729,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("bench: interrupted", file=sys.stderr)
         return 130
-    except BenchError as error:
-        print(f"bench: {error}", file=sys.stderr)
+    except (BenchError, OSError, subprocess.SubprocessError) as error:
+        print(f"bench: {type(error).__name__}: {error}", file=sys.stderr)
         return 1
     finally:
         children.close()
@@ -800,10 +827,42 @@ def run(args: argparse.Namespace, children: Children) -> Message:
     return report
 
 
+def pacing_exists() -> bool:
+    from spproxy.config import UpstreamConfig
+
+    return "pacing" in {f.name for f in dataclasses.fields(UpstreamConfig)}
+
+
+def source_revision() -> str:
+    """The repository's commit, "+dirty" when spproxy/ has uncommitted changes; "?" without git."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        head = subprocess.run(
+            ["git", "-C", root, "rev-parse", "--short", "HEAD"],  # noqa: S607 - git from PATH
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", root, "status", "--porcelain", "--", "spproxy"],  # noqa: S607
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "?"
+    return head + ("+dirty" if dirty else "")
+
+
 def environment(args: argparse.Namespace) -> Message:
     from aiohttp import http_parser
 
+    import spproxy
+
     return {
+        "spproxy": f"{spproxy.__version__} ({source_revision()})",
         "cpus": os.cpu_count(),
         "cpus_usable": len(os.sched_getaffinity(0)),
         "load_average": [round(x, 2) for x in os.getloadavg()],
@@ -813,6 +872,7 @@ def environment(args: argparse.Namespace) -> Message:
         "aiohttp_c_parser": http_parser.HttpRequestParser.__module__ != "aiohttp.http_parser",
         "signing": args.signing,
         "spproxy_logging": "INFO to /dev/null" if args.access_log else "WARNING (no access log)",
+        "spproxy_pacing": "off" if pacing_exists() else "(no such option)",
         "concurrency": args.concurrency,
         "load_processes": args.clients,
         "requests": "getMarketplaceParticipations"
@@ -824,6 +884,8 @@ def throughput_report(targets: Mapping[str, Target], args: argparse.Namespace) -
     out: Message = {"round_s": args.round, "rounds_per_proxy": len(targets["bare"].rounds_rps)}
     for name in ("spproxy", "bare"):
         target = targets[name]
+        if target.measured_ok == 0:
+            raise BenchError(f"no 200 from {name} in the throughput rounds: {dict(target.other)}")
         ok = max(target.measured_ok, 1)
         out[name] = {
             "rps": round(target.measured_ok / target.measured_s, 1),
@@ -1032,10 +1094,11 @@ def print_report(report: Message) -> None:
         "the proxies and the emulator share them: compare ratios, not absolute numbers."
     )
     print(
-        f"Python {env['python']}, aiohttp {env['aiohttp']} (C parser: "
+        f"spproxy {env['spproxy']}, Python {env['python']}, aiohttp {env['aiohttp']} (C parser: "
         f"{'yes' if env['aiohttp_c_parser'] else 'no'}); "
         f"signing {'on' if env['signing'] else 'off'}; "
-        f"spproxy logging {env['spproxy_logging']}; {env['requests']}; concurrency "
+        f"spproxy logging {env['spproxy_logging']}, pacing {env['spproxy_pacing']}; "
+        f"{env['requests']}; concurrency "
         f"{env['concurrency']} from {env['load_processes']} load process(es)."
     )
     print()

@@ -28,7 +28,7 @@ USAGE_PLAN = re.compile(
     r"\s*\|[-\s|]+\|\s*\n"
     r"\s*\|\s*([0-9.]+)\s*\|\s*([0-9]+)\s*\|"
 )
-TITLE_PREFIX = re.compile(r"^Selling Partner API for (the )?", re.IGNORECASE)
+TITLE_PREFIX = re.compile(r"^(the )?Selling Partner APIs? for (the )?", re.IGNORECASE)
 
 
 def usage_plan(description: str) -> tuple[float | None, int | None]:
@@ -40,7 +40,7 @@ def usage_plan(description: str) -> tuple[float | None, int | None]:
 
 def operations_of(model_path: Path, models: Path) -> list[dict[str, Any]]:
     model = json.loads(model_path.read_text())
-    api = TITLE_PREFIX.sub("", model["info"]["title"]).strip()
+    api = TITLE_PREFIX.sub("", model["info"]["title"]).strip().rstrip(".")
     rows = []
     for path, item in model["paths"].items():
         for method in HTTP_METHODS:

@@ -28,6 +28,8 @@ from spproxy.demo import demo_config, start_emulator
 from spproxy.errors import ProxyError
 from spproxy.logs import configure_logging
 from spproxy.lwa import LwaTokens
+from spproxy.proxy import ConfigLoader
+from spproxy.reserved import reload_config
 
 log = logging.getLogger("spproxy")
 
@@ -80,11 +82,14 @@ def _logging_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    config = load_config(args.config, os.environ)
-    listen = Listen(args.host or config.listen.host, args.port or config.listen.port)
-    config = dataclasses.replace(config, listen=listen)
+    def load() -> Config:
+        config = load_config(args.config, os.environ)
+        listen = Listen(args.host or config.listen.host, args.port or config.listen.port)
+        return dataclasses.replace(config, listen=listen)
+
+    config = load()
     configure_logging(args.log_level, args.log_format)
-    return asyncio.run(_run(config, announce=_announce_serve))
+    return asyncio.run(_run(config, announce=_announce_serve, loader=load))
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -101,8 +106,13 @@ def _demo(args: argparse.Namespace) -> int:
     return asyncio.run(run_demo())
 
 
-async def _run(config: Config, announce: Callable[[Config], None]) -> int:
-    runner = web.AppRunner(make_app(config), access_log=None)
+async def _run(
+    config: Config, announce: Callable[[Config], None], loader: ConfigLoader | None = None
+) -> int:
+    """Serve until SIGINT/SIGTERM; SIGHUP reloads. Stopping lets requests in flight finish,
+    for up to upstream.timeout_s, after the listening socket has closed."""
+    app = make_app(config, loader=loader)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=config.upstream.timeout_s)
     await runner.setup()
     site = web.TCPSite(runner, config.listen.host, config.listen.port)
     try:
@@ -120,9 +130,10 @@ async def _run(config: Config, announce: Callable[[Config], None]) -> int:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    loop.add_signal_handler(signal.SIGHUP, reload_config, app)
     try:
         await stop.wait()
-        log.info("stopping")
+        log.info("stopping: no new connections; letting requests in flight finish")
     finally:
         await runner.cleanup()
     return 0

@@ -119,6 +119,11 @@ class Account:
 class UpstreamConfig:
     timeout_s: float = 30.0
     max_body_bytes: int = 10 * 1024 * 1024
+    pacing: bool = True  # wait for each operation's rate-limit slot
+    queue_timeout_s: float = 30.0  # longest wait for a slot; beyond: a proxy-made 429
+    retries: int = 3  # retries after the first attempt (429, 5xx, connection errors)
+    backoff_s: float = 0.5  # first retry delay; doubles each time, with jitter
+    max_backoff_s: float = 20.0  # longest delay, Retry-After included
 
 
 @dataclass(frozen=True)
@@ -357,14 +362,25 @@ class _Reader:
 
     def upstream(self, raw: dict[str, Any] | None) -> UpstreamConfig:
         raw = raw or {}
-        self.known_keys(raw, "upstream", {"timeout_s", "max_body_bytes"})
+        defaults = UpstreamConfig()
+        self.known_keys(raw, "upstream", set(UpstreamConfig.__dataclass_fields__))
+
+        def seconds(name: str, low: float = 0.001) -> float:
+            default: float = getattr(defaults, name)
+            return self.number(raw, "upstream", name, float, default=default, low=low)
+
         return UpstreamConfig(
-            timeout_s=self.number(
-                raw, "upstream", "timeout_s", float, default=UpstreamConfig.timeout_s, low=0.001
-            ),
+            timeout_s=seconds("timeout_s"),
             max_body_bytes=self.number(
-                raw, "upstream", "max_body_bytes", int, default=UpstreamConfig.max_body_bytes, low=0
+                raw, "upstream", "max_body_bytes", int, default=defaults.max_body_bytes, low=0
             ),
+            pacing=self.boolean(raw, "upstream", "pacing", default=defaults.pacing),
+            queue_timeout_s=seconds("queue_timeout_s", low=0),
+            retries=self.number(
+                raw, "upstream", "retries", int, default=defaults.retries, low=0, high=10
+            ),
+            backoff_s=seconds("backoff_s", low=0),
+            max_backoff_s=seconds("max_backoff_s", low=0),
         )
 
     def user_agent(self, raw: object) -> str | None:

@@ -12,12 +12,16 @@
 
 A refused mint is a 502, or, with the account's `restricted_fallback: lwa`, the LWA token (Amazon
 then answers without PII, or refuses).
+
+After Amazon's answer, `after_refusal` says whether one more try is worth it: a 403 for a report
+document of unknown type (mint for it), or a 401/403 saying the token expired or was revoked
+(drop it, fetch a fresh one). The caller sends once more, at most.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from multidict import CIMultiDictProxy
 
@@ -28,6 +32,7 @@ from spproxy.operations import Kind, Operation
 from spproxy.rdt import Resource, RestrictedDataTokens
 from spproxy.reports import ReportTypes
 from spproxy.target import Target
+from spproxy.upstream import UpstreamAnswer
 
 log = logging.getLogger("spproxy.credentials")
 
@@ -41,6 +46,8 @@ class Credential:
     token: str
     kind: str  # lwa | grantless | rdt-cached | rdt-minted | delegated
     retry_with_rdt: Resource | None = None  # an RDT to try if Amazon refuses this with 403
+    resource: Resource | None = None  # what an RDT was minted for
+    scope: str | None = None  # what a grantless token was exchanged for
 
     @property
     def token_kind(self) -> str:
@@ -67,7 +74,7 @@ class Credentials:
             return await self._seller(account)
         if operation.kind is Kind.GRANTLESS:
             assert operation.scope is not None
-            return Credential(await self._lwa.grantless_token(operation.scope), "grantless")
+            return await self._grantless(operation.scope)
         delegated = headers.get(DELEGATED_RDT_HEADER)
         if delegated:
             return Credential(delegated, "delegated")
@@ -78,7 +85,7 @@ class Credentials:
             document_id = target.path.rsplit("/", 1)[-1]
             restricted = self.report_types.restricted(document_id, headers.get(REPORT_TYPE_HEADER))
             if restricted is None:  # not known yet: Amazon's 403 will tell
-                return Credential(await self._lwa.seller_token(account), "lwa", resource)
+                return replace(await self._seller(account), retry_with_rdt=resource)
             if not restricted:
                 return await self._seller(account)
         return await self.restricted(account, resource)
@@ -96,10 +103,43 @@ class Credentials:
                 refusal.message,
             )
             return await self._seller(account)
-        return Credential(token, "rdt-minted" if minted else "rdt-cached")
+        return Credential(token, "rdt-minted" if minted else "rdt-cached", resource=resource)
+
+    async def after_refusal(
+        self, account: Account, credential: Credential, answer: UpstreamAnswer
+    ) -> Credential | None:
+        """Another credential worth one more try after Amazon's answer, or None."""
+        if answer.response.status == 403 and credential.retry_with_rdt is not None:
+            document_id = credential.retry_with_rdt.path.rsplit("/", 1)[-1]
+            self.report_types.mark_restricted(document_id)
+            return await self.restricted(account, credential.retry_with_rdt)
+        if not answer.token_rejected:
+            return None
+        log.info(
+            "account '%s': Amazon rejected the %s token; fetching a fresh one",
+            account.name,
+            credential.token_kind,
+        )
+        if credential.resource is not None:
+            self._rdts.invalidate(account, credential.token)
+            return await self.restricted(account, credential.resource)
+        if credential.scope is not None:
+            self._lwa.invalidate_grantless_token(credential.scope, credential.token)
+            return Credential(
+                await self._lwa.grantless_token(credential.scope),
+                "grantless",
+                scope=credential.scope,
+            )
+        if credential.kind == "lwa":
+            self._lwa.invalidate_seller_token(account, credential.token)
+            return await self._seller(account)
+        return None  # a delegated RDT: only its delegator can renew it
 
     async def _seller(self, account: Account) -> Credential:
         return Credential(await self._lwa.seller_token(account), "lwa")
+
+    async def _grantless(self, scope: str) -> Credential:
+        return Credential(await self._lwa.grantless_token(scope), "grantless", scope=scope)
 
     def _resource(
         self,

@@ -2,11 +2,14 @@
 
     ProxyError                      status, code, message, details
      ├── BadRequest                 400  the request target, path, a header or a value is unusable
+     ├── Forbidden                  403  not allowed from where it came (reload from afar)
      ├── NotFound                   404  a /_spproxy/ path that is not one of spproxy's endpoints
      ├── PayloadTooLarge            413  the body exceeds upstream.max_body_bytes
+     ├── RateLimited                429  no rate-limit slot within upstream.queue_timeout_s
      ├── BadGateway                 502  something upstream refused or failed
      │    ├── TokenExchangeError         LWA refused or could not be reached
      │    ├── RdtRefused                 the Tokens API refused a Restricted Data Token
+     │    ├── TokensApiUnavailable       the Tokens API failed (5xx, 429)
      │    ├── SigningError               AWS credentials (STS AssumeRole) could not be obtained
      │    └── UpstreamUnreachable        the SP-API endpoint could not be reached
      └── GatewayTimeout             504  the SP-API endpoint did not answer in upstream.timeout_s
@@ -19,6 +22,7 @@ and what to do; they never carry a secret, a token or request data that may hold
 from __future__ import annotations
 
 import json
+import math
 
 from aiohttp import web
 
@@ -51,6 +55,11 @@ class BadRequest(ProxyError):
     code = "InvalidInput"
 
 
+class Forbidden(ProxyError):
+    status = 403
+    code = "Forbidden"
+
+
 class NotFound(ProxyError):
     status = 404
     code = "NotFound"
@@ -59,6 +68,19 @@ class NotFound(ProxyError):
 class PayloadTooLarge(ProxyError):
     status = 413
     code = "RequestEntityTooLarge"
+
+
+class RateLimited(ProxyError):
+    status = 429
+    code = "QuotaExceeded"
+
+    def __init__(self, message: str, details: str = "", *, retry_after_s: float) -> None:
+        super().__init__(message, details)
+        self.retry_after_s = retry_after_s
+
+    def to_response(self, headers: dict[str, str] | None = None) -> web.Response:
+        retry_after = str(max(1, math.ceil(self.retry_after_s)))
+        return super().to_response({"Retry-After": retry_after, **(headers or {})})
 
 
 class BadGateway(ProxyError):
@@ -78,12 +100,20 @@ class RdtRefused(BadGateway):
         self.bundled = bundled  # refused for a bundle of several resources, not one alone
 
 
+class TokensApiUnavailable(BadGateway):
+    code = "TokensApiUnavailable"
+
+
 class SigningError(BadGateway):
     code = "SigningFailed"
 
 
 class UpstreamUnreachable(BadGateway):
     code = "UpstreamUnreachable"
+
+    def __init__(self, message: str, details: str = "", *, before_sending: bool = False) -> None:
+        super().__init__(message, details)
+        self.before_sending = before_sending  # the connection never opened: nothing was sent
 
 
 class GatewayTimeout(ProxyError):

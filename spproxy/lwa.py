@@ -3,8 +3,11 @@
 SP-API calls carry an LWA access token in `x-amz-access-token`. A seller's token comes from the
 `refresh_token` grant; grantless operations use the `client_credentials` grant with a scope
 (SP-API docs, "Connecting to the Selling Partner API", step 1). Tokens last `expires_in` seconds
-(an hour); we reuse one until `margin_s` before it runs out, and however many requests wait for
-a token, only one exchange per key is in flight: the others await the same task.
+(an hour). We reuse one until `margin_s` before it runs out, and however many requests wait for
+a token, only one exchange per key is in flight: the others await the same task. In the last
+`refresh_ahead_s` of a token's life the next request triggers an exchange in the background and
+is served the current token, so in steady state no request waits for LWA; and while LWA is down,
+a token that has not yet expired keeps serving.
 """
 
 from __future__ import annotations
@@ -55,12 +58,14 @@ class LwaTokens:
         *,
         timeout_s: float,
         margin_s: float = 120.0,
+        refresh_ahead_s: float = 600.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._session = session
         self._config = config
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._margin_s = margin_s
+        self._refresh_ahead_s = refresh_ahead_s
         self._clock = clock
         self._cache: dict[TokenKey, AccessToken] = {}
         self._inflight: dict[TokenKey, asyncio.Task[AccessToken]] = {}
@@ -85,17 +90,58 @@ class LwaTokens:
         cached = self._cache.get(("account", account.name))
         return cached.expires_at if cached else None
 
+    def invalidate_seller_token(self, account: Account, token: str) -> None:
+        """Amazon says this token is no longer valid: the next request exchanges again."""
+        self._invalidate(("account", account.name), token)
+
+    def invalidate_grantless_token(self, scope: str, token: str) -> None:
+        self._invalidate(("scope", scope), token)
+
+    def reconfigure(self, config: LwaConfig, timeout_s: float) -> None:
+        """A reloaded config: its client credentials serve the next exchange."""
+        if config.client_id != self._config.client_id:
+            self._cache.clear()  # tokens of another app
+        self._config = config
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+
+    def forget(self, account: str) -> None:
+        """The account's refresh token changed or the account is gone."""
+        self._cache.pop(("account", account), None)
+        self.failures.pop(account, None)
+
+    def _invalidate(self, key: TokenKey, token: str) -> None:
+        cached = self._cache.get(key)
+        if cached is not None and cached.value == token:
+            del self._cache[key]
+
     async def _token(self, key: TokenKey, form: dict[str, str], account: str | None) -> str:
         cached = self._cache.get(key)
-        if cached is not None and cached.expires_at - self._margin_s > self._clock():
+        now = self._clock()
+        if cached is not None and cached.expires_at - self._refresh_ahead_s > now:
             return cached.value
+        if cached is not None and cached.expires_at - self._margin_s > now:
+            self._exchange_once(key, form, account)  # in the background; this request goes on
+            return cached.value
+        try:
+            # shield: a waiter that gives up must not cancel the exchange the others await
+            return (await asyncio.shield(self._exchange_once(key, form, account))).value
+        except TokenExchangeError:
+            if cached is None or cached.expires_at <= self._clock():
+                raise
+            log.warning(
+                "LWA is failing: still using a cached token, valid until %.0f", cached.expires_at
+            )
+            return cached.value
+
+    def _exchange_once(
+        self, key: TokenKey, form: dict[str, str], account: str | None
+    ) -> asyncio.Task[AccessToken]:
         task = self._inflight.get(key)
         if task is None:
             task = asyncio.create_task(self._exchange(key, form, account))
             self._inflight[key] = task
             task.add_done_callback(lambda done: self._finished(key, done))
-        # shield: a waiter that gives up must not cancel the exchange the others await
-        return (await asyncio.shield(task)).value
+        return task
 
     def _finished(self, key: TokenKey, task: asyncio.Task[AccessToken]) -> None:
         if self._inflight.get(key) is task:

@@ -7,6 +7,9 @@ resources (Amazon's Tokens API use-case guide). So we cache per (account, resour
 mint in flight per resource however many requests wait, and bundle into each mint the other
 resources the account used recently, so that one Tokens call serves them all for the hour.
 
+In the last `refresh_ahead_s` of an RDT's life the next request mints in the background and is
+served the current RDT; while the Tokens API is failing, an RDT that has not expired keeps serving.
+
 A bundle that Amazon refuses (the app lacks the role for one of its resources) is retried with
 only the resource the waiting request needs; a resource refused on its own is remembered for a
 few minutes and left out of bundles, so one missing role never blocks the account's other
@@ -26,10 +29,17 @@ from cachetools import TTLCache
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from spproxy.config import Account
-from spproxy.errors import RdtRefused
+from spproxy.errors import (
+    GatewayTimeout,
+    RdtRefused,
+    TokenExchangeError,
+    TokensApiUnavailable,
+    UpstreamUnreachable,
+)
 from spproxy.lwa import LwaTokens
+from spproxy.operations import Operation
 from spproxy.target import Target
-from spproxy.upstream import Upstream
+from spproxy.upstream import Upstream, UpstreamAnswer
 
 log = logging.getLogger("spproxy.rdt")
 
@@ -79,19 +89,22 @@ class TokensApi:
     """createRestrictedDataToken, called like any seller operation: LWA token, signing, UA."""
 
     def __init__(
-        self, upstream: Upstream, lwa: LwaTokens, *, clock: Callable[[], float] = time.time
+        self,
+        upstream: Upstream,
+        lwa: LwaTokens,
+        *,
+        operation: Operation | None,  # createRestrictedDataToken: paced by its own usage plan
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._upstream = upstream
         self._lwa = lwa
+        self._operation = operation
         self._clock = clock
 
     async def mint(self, account: Account, resources: Sequence[Resource]) -> Rdt:
         body = json.dumps({"restrictedResources": [r.as_json() for r in resources]}).encode()
-        access_token = await self._lwa.seller_token(account)
         started = self._clock()
-        answer = await self._upstream.send(
-            account, "POST", TOKENS_API, JSON_HEADERS, body, access_token
-        )
+        answer = await self._send(account, body)
         async with answer.response as response:
             status = response.status
             try:
@@ -101,12 +114,31 @@ class TokensApi:
         if status == 200 and isinstance(payload, dict) and "restrictedDataToken" in payload:
             expires_at = started + float(payload.get("expiresIn", 3600))
             return Rdt(str(payload["restrictedDataToken"]), expires_at, tuple(resources))
+        if status == 429 or status >= 500:
+            raise TokensApiUnavailable(
+                f"The Tokens API failed for account '{account.name}' (HTTP {status}: "
+                f"{_amazon_error(payload)}).",
+                "Amazon's Tokens API is busy or failing; retry later.",
+            )
         raise RdtRefused(
             f"The Tokens API refused a Restricted Data Token for account '{account.name}' "
             f"(HTTP {status}: {_amazon_error(payload)}).",
             REFUSAL_HINT,
             bundled=len(resources) > 1,
         )
+
+    async def _send(self, account: Account, body: bytes) -> UpstreamAnswer:
+        """The call, with the account's LWA token; renewed once if Amazon says it expired."""
+        for renewal in (False, True):
+            access_token = await self._lwa.seller_token(account)
+            answer = await self._upstream.send(
+                account, self._operation, "POST", TOKENS_API, JSON_HEADERS, body, access_token
+            )
+            if renewal or not answer.token_rejected:
+                break
+            answer.response.release()
+            self._lwa.invalidate_seller_token(account, access_token)
+        return answer
 
 
 def _amazon_error(payload: object) -> str:
@@ -126,6 +158,7 @@ class RestrictedDataTokens:
         *,
         bundle_limit: int = 50,
         margin_s: float = 60.0,
+        refresh_ahead_s: float = 300.0,
         recent_s: float = 3600.0,
         refusal_memory_s: float = 300.0,
         clock: Callable[[], float] = time.time,
@@ -133,6 +166,7 @@ class RestrictedDataTokens:
         self._mint = mint
         self._bundle_limit = bundle_limit
         self._margin_s = margin_s
+        self._refresh_ahead_s = refresh_ahead_s
         self._recent_s = recent_s
         self._clock = clock
         self._cache: dict[RdtKey, Rdt] = {}
@@ -148,11 +182,41 @@ class RestrictedDataTokens:
         key = (account.name, resource)
         self._remember_use(account.name, resource)
         cached = self._cache.get(key)
-        if cached is not None and cached.expires_at - self._margin_s > self._clock():
+        now = self._clock()
+        if cached is not None and cached.expires_at - self._refresh_ahead_s > now:
+            return cached.value, False
+        if cached is not None and cached.expires_at - self._margin_s > now:
+            if key not in self._inflight:  # renew in the background; this request goes on
+                self._start(account, (resource, *self._companions(account.name, resource)))
             return cached.value, False
         refused = self._refused.get(key)
         if refused is not None:
             raise refused
+        try:
+            return await self._minted_or_refused(account, resource)
+        except (TokenExchangeError, TokensApiUnavailable, UpstreamUnreachable, GatewayTimeout):
+            if cached is None or cached.expires_at <= self._clock():
+                raise
+            log.warning(
+                "the Tokens API is failing: still using an RDT valid until %.0f", cached.expires_at
+            )
+            return cached.value, False
+
+    def invalidate(self, account: Account, token: str) -> None:
+        """Amazon says this RDT is no longer valid: forget it for every resource it served."""
+        for key in [
+            k for k, rdt in self._cache.items() if k[0] == account.name and rdt.value == token
+        ]:
+            del self._cache[key]
+
+    def forget(self, account: str) -> None:
+        """The account's refresh token changed or the account is gone."""
+        for key in [k for k in self._cache if k[0] == account]:
+            del self._cache[key]
+        self._recent.pop(account, None)
+
+    async def _minted_or_refused(self, account: Account, resource: Resource) -> tuple[str, bool]:
+        key = (account.name, resource)
         try:
             return (await self._minted(account, resource, bundle=True)).value, True
         except RdtRefused as refusal:

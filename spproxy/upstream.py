@@ -13,9 +13,12 @@ import asyncio
 import io
 import logging
 import platform
+import random
+import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 
 import aiohttp
 from aiohttp import hdrs, web
@@ -24,8 +27,10 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from spproxy import __version__
-from spproxy.config import Account
+from spproxy.config import Account, UpstreamConfig
 from spproxy.errors import GatewayTimeout, UpstreamUnreachable
+from spproxy.operations import Operation
+from spproxy.ratelimit import RateLimiter
 from spproxy.target import Target
 
 log = logging.getLogger("spproxy.upstream")
@@ -64,6 +69,15 @@ NOT_FORWARDED = HOP_BY_HOP | {
 # aiohttp adds these unless told not to; we forward exactly what the client sent.
 SKIP_AUTO_HEADERS = frozenset({hdrs.ACCEPT, hdrs.ACCEPT_ENCODING, hdrs.CONTENT_TYPE})
 RELAY_CHUNK = 64 * 1024
+PEEK_LIMIT = 64 * 1024
+RATE_LIMIT_HEADER = "x-amzn-RateLimit-Limit"
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# How Amazon says a token is no longer good: "The access token you provided has expired.",
+# "... is revoked, malformed or invalid.", "The security token included in the request is expired".
+TOKEN_REJECTED = re.compile(
+    rb"(access|security) token[^.]{0,60}\b(expired|invalid|revoked|malformed)", re.IGNORECASE
+)
+IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE"})
 LARGE_BODY = 1024 * 1024
 OBSERVE_LIMIT = 4 * 1024 * 1024
 
@@ -95,10 +109,48 @@ def amz_date() -> str:
     return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
 
 
-@dataclass(frozen=True)
+@dataclass
 class UpstreamAnswer:
     response: aiohttp.ClientResponse
-    latency_s: float  # from sending to the answer's headers
+    latency_s: float  # from sending to the answer's headers, the last attempt's
+    body: bytes | None = None  # read ahead: the short error body of a 401/403, for credentials
+
+    @property
+    def token_rejected(self) -> bool:
+        """Amazon says the access token (LWA or RDT) expired or was revoked."""
+        return self.response.status in (401, 403) and bool(
+            self.body and TOKEN_REJECTED.search(self.body)
+        )
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with jitter, bounded; Retry-After honoured up to `max_backoff_s`."""
+
+    retries: int
+    backoff_s: float
+    max_backoff_s: float
+
+    def delay(self, retry: int, retry_after: str | None) -> float | None:
+        """Seconds before retry number `retry` (1, 2, ...), or None: do not retry."""
+        if retry > self.retries:
+            return None
+        if retry_after:
+            wanted = _retry_after_seconds(retry_after)
+            return wanted if wanted is not None and wanted <= self.max_backoff_s else None
+        ceiling = min(self.max_backoff_s, self.backoff_s * 2.0 ** (retry - 1))
+        return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - jitter, not secrecy
+
+
+def _retry_after_seconds(value: str) -> float | None:
+    """Retry-After as delay-seconds or an HTTP-date (RFC 9110 10.2.3)."""
+    if value.strip().isdigit():
+        return float(value)
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, moment.timestamp() - time.time())
 
 
 class Upstream:
@@ -106,29 +158,89 @@ class Upstream:
         self,
         session: aiohttp.ClientSession,
         *,
-        timeout_s: float,
+        config: UpstreamConfig,
         user_agent: str,
         middlewares: Mapping[str, Sequence[ClientMiddlewareType]],  # by account name (signing)
+        limiter: RateLimiter,
     ) -> None:
         self._session = session
-        self._timeout_s = timeout_s
+        self._limiter = limiter
+        self.reconfigure(config, user_agent, middlewares)
+
+    def reconfigure(
+        self,
+        config: UpstreamConfig,
+        user_agent: str,
+        middlewares: Mapping[str, Sequence[ClientMiddlewareType]],
+    ) -> None:
+        """A reloaded config applies from the next attempt on."""
         self._user_agent = user_agent
-        self._middlewares = middlewares
+        self.middlewares = middlewares
+        self._timeout_s = config.timeout_s
+        self._pacing = config.pacing
+        self._retry = RetryPolicy(config.retries, config.backoff_s, config.max_backoff_s)
 
     async def send(
         self,
         account: Account,
+        operation: Operation | None,
         method: str,
         target: Target,
         client_headers: CIMultiDictProxy[str],
         body: bytes,
         access_token: str,
     ) -> UpstreamAnswer:
+        """Pace, send, and retry what is safe to retry; the answer to relay.
+
+        GET, HEAD, PUT and DELETE are retried on 429 and 5xx answers and on connection errors;
+        a POST only when the connection failed before anything was sent, since Amazon may have
+        acted on it otherwise (and would act twice). Each attempt waits for its own slot.
+        """
         headers = forwarded_headers(client_headers)
         headers[ACCESS_TOKEN_HEADER] = access_token
-        headers["x-amz-date"] = amz_date()
         headers[hdrs.USER_AGENT] = self._user_agent
         url = URL(account.endpoint + target.path_and_query, encoded=True)
+        bucket = (account.name, bucket_name(operation))
+        idempotent = method in IDEMPOTENT
+        retry = 0
+        while True:
+            if self._pacing:
+                rate, burst = (operation.rate, operation.burst) if operation else (None, None)
+                await self._limiter.acquire(bucket, rate, burst)
+            headers["x-amz-date"] = amz_date()
+            retry += 1
+            try:
+                answer = await self._attempt(account, method, url, headers, body)
+            except UpstreamUnreachable as exc:
+                delay = self._retry.delay(retry, None)
+                if delay is None or not (idempotent or exc.before_sending):
+                    raise
+                log.info("retry %d of %s %s in %.2f s: %s", retry, method, bucket[1], delay, exc)
+                await asyncio.sleep(delay)
+                continue
+            response = answer.response
+            if response.status in RETRY_STATUSES and idempotent:
+                delay = self._retry.delay(retry, response.headers.get(hdrs.RETRY_AFTER))
+                if delay is not None:
+                    log.info(
+                        "retry %d of %s %s in %.2f s: HTTP %d",
+                        retry,
+                        method,
+                        bucket[1],
+                        delay,
+                        response.status,
+                    )
+                    response.release()
+                    await asyncio.sleep(delay)
+                    continue
+            self._limiter.learn(bucket, response.headers.get(RATE_LIMIT_HEADER))
+            if response.status in (401, 403) and (response.content_length or 0) <= PEEK_LIMIT:
+                answer.body = await response.read()
+            return answer
+
+    async def _attempt(
+        self, account: Account, method: str, url: URL, headers: CIMultiDict[str], body: bytes
+    ) -> UpstreamAnswer:
         started = time.perf_counter()
         try:
             async with asyncio.timeout(self._timeout_s):
@@ -139,7 +251,7 @@ class Upstream:
                     data=_payload(body),
                     allow_redirects=False,
                     skip_auto_headers=SKIP_AUTO_HEADERS,
-                    middlewares=self._middlewares.get(account.name, ()),
+                    middlewares=self.middlewares.get(account.name, ()),
                 )
         except TimeoutError:
             raise GatewayTimeout(
@@ -150,8 +262,17 @@ class Upstream:
             raise UpstreamUnreachable(
                 f"{url.host} could not be reached ({type(exc).__name__}).",
                 "Check the account's endpoint and the network.",
+                # The connection never opened: nothing was sent, so even a POST may go again.
+                before_sending=isinstance(exc, aiohttp.ClientConnectorError),
             ) from None
         return UpstreamAnswer(response, time.perf_counter() - started)
+
+
+def bucket_name(operation: Operation | None) -> str:
+    """Operation names repeat across APIs (getShipment, getOrders): qualify them."""
+    if operation is None:
+        return "unknown"
+    return f"{operation.name} ({operation.api} {operation.version})"
 
 
 def _payload(body: bytes) -> bytes | io.BytesIO | None:
@@ -164,7 +285,7 @@ def _payload(body: bytes) -> bytes | io.BytesIO | None:
 
 async def relay(
     request: web.Request,
-    upstream: aiohttp.ClientResponse,
+    answer: UpstreamAnswer,
     extra_headers: Mapping[str, str],
     observe: Callable[[bytes], None] | None = None,
 ) -> web.StreamResponse:
@@ -173,16 +294,17 @@ async def relay(
     `observe`, if given, is handed the whole body of a successful answer once it has gone out
     (bodies over OBSERVE_LIMIT are not kept): how report types are learned from getReport(s).
     """
+    upstream = answer.response
     headers = CIMultiDict(
         (name, value) for name, value in upstream.headers.items() if name.lower() not in HOP_BY_HOP
     )
     headers.update(extra_headers)
-    answer = web.StreamResponse(status=upstream.status, reason=upstream.reason, headers=headers)
-    await answer.prepare(request)
+    relayed = web.StreamResponse(status=upstream.status, reason=upstream.reason, headers=headers)
+    await relayed.prepare(request)
     kept: list[bytes] | None = [] if observe is not None and upstream.status == 200 else None
     size = 0
     try:
-        async for chunk in upstream.content.iter_chunked(RELAY_CHUNK):
+        async for chunk in _body_chunks(answer):
             if kept is not None:
                 size += len(chunk)
                 if size > OBSERVE_LIMIT:
@@ -190,20 +312,28 @@ async def relay(
                 else:
                     kept.append(chunk)
             try:
-                await answer.write(chunk)
+                await relayed.write(chunk)
             except ConnectionResetError:
                 log.debug("the client went away mid-answer")
-                return answer
+                return relayed
     except (aiohttp.ClientError, TimeoutError) as exc:
         # The status line is already sent: all we can do is cut the connection so the client
         # sees a truncated answer rather than a complete-looking one.
         log.warning("upstream broke off the answer mid-body (%s)", type(exc).__name__)
         if request.transport is not None:
             request.transport.close()
-        return answer
+        return relayed
     finally:
         upstream.release()
-    await answer.write_eof()
+    await relayed.write_eof()
     if observe is not None and kept is not None:
         observe(b"".join(kept))
-    return answer
+    return relayed
+
+
+async def _body_chunks(answer: UpstreamAnswer) -> AsyncIterator[bytes]:
+    if answer.body is not None:  # already read ahead
+        yield answer.body
+        return
+    async for chunk in answer.response.content.iter_chunked(RELAY_CHUNK):
+        yield chunk

@@ -93,7 +93,8 @@ def proxy_config(
             }
         ),
         aws=aws,
-        upstream=upstream or UpstreamConfig(),
+        # Pacing holds calls to Amazon's real usage plans; tests that are not about it go freely.
+        upstream=upstream or UpstreamConfig(pacing=False),
     )
 
 

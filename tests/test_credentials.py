@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from spproxy.credentials import Credential
@@ -75,3 +77,51 @@ async def test_a_delegated_rdt_is_used_for_restricted_operations_only(harness: H
     assert response.status == 200
     assert response.headers["x-spproxy-credential"] == "lwa"
     assert harness.amazon.requests[-1].token_kind == "lwa"
+
+
+async def test_an_expired_lwa_token_is_renewed_once(harness: Harness) -> None:
+    assert (await harness.proxy.get("/sellers/v1/marketplaceParticipations")).status == 200
+    harness.amazon.faults.expire_tokens()
+    response = await harness.proxy.get("/sellers/v1/marketplaceParticipations")
+    assert response.status == 200
+    assert [r.status for r in harness.amazon.requests] == [200, 403, 200]
+    assert harness.amazon.lwa_exchanges["refresh_token"] == 2
+
+
+async def test_an_expired_rdt_and_grantless_token_are_renewed(harness: Harness) -> None:
+    for path in (f"/orders/v0/orders/{JORDAN}/address", "/notifications/v1/destinations"):
+        assert (await harness.proxy.get(path)).status == 200
+    harness.amazon.faults.expire_tokens()
+    address = await harness.proxy.get(f"/orders/v0/orders/{JORDAN}/address")
+    assert address.status == 200 and address.headers["x-spproxy-credential"] == "rdt-minted"
+    assert (await harness.proxy.get("/notifications/v1/destinations")).status == 200
+    assert harness.amazon.lwa_exchanges["client_credentials"] == 2
+    assert len(harness.amazon.rdt_mints) == 2
+
+
+async def test_a_token_amazon_keeps_refusing_is_renewed_only_once(harness: Harness) -> None:
+    assert (await harness.proxy.get("/sellers/v1/marketplaceParticipations")).status == 200
+    expired = {"expire": True}
+
+    async def expire_every_token() -> None:  # every token Amazon sees has already expired
+        while expired["expire"]:
+            harness.amazon.faults.expire_tokens()
+            await asyncio.sleep(0)
+
+    keeper = asyncio.create_task(expire_every_token())
+    try:
+        response = await harness.proxy.get("/sellers/v1/marketplaceParticipations")
+    finally:
+        expired["expire"] = False
+        await keeper
+    assert response.status == 403  # relayed after one renewal, not a loop
+    assert [r.status for r in harness.amazon.requests][1:] == [403, 403]
+
+
+async def test_a_403_that_is_not_about_the_token_is_relayed_as_it_is(harness: Harness) -> None:
+    response = await harness.proxy.get(
+        f"/orders/v0/orders/{JORDAN}/address", headers={"x-spproxy-data-elements": "none"}
+    )
+    assert response.status == 403
+    assert harness.amazon.lwa_exchanges["refresh_token"] == 1
+    assert len(harness.amazon.requests) == 1

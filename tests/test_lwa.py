@@ -149,3 +149,42 @@ async def test_one_waiter_giving_up_does_not_cancel_the_exchange_for_others(
         release.set()
         assert (await patient).startswith("Atza|")
         assert server.app[STATE_KEY].lwa_exchanges["refresh_token"] == 1
+
+
+async def test_refresh_ahead_happens_in_the_background(aiohttp_server: ServerFactory) -> None:
+    server = await aiohttp_server(make_emulator_app())
+    amazon = server.app[STATE_KEY]
+    now = [1_000_000.0]
+    async with aiohttp.ClientSession() as session:
+        tokens = _tokens(session, server, margin_s=120, refresh_ahead_s=600, clock=lambda: now[0])
+        first = await tokens.seller_token(_account())
+        hold = amazon.faults.hold(path="/auth/o2/token")  # LWA is slow from now on
+        now[0] += 3600 - 500  # in the refresh-ahead window
+        assert await tokens.seller_token(_account()) == first  # served at once, not held
+        await hold.arrived(1)  # while the exchange runs in the background
+        hold.release()
+        for _ in range(100):  # bounded: let the background exchange finish
+            if amazon.lwa_exchanges["refresh_token"] == 2:
+                break
+            await asyncio.sleep(0.01)
+        second = await tokens.seller_token(_account())
+        assert second != first and amazon.lwa_exchanges["refresh_token"] == 2
+
+
+async def test_lwa_down_keeps_serving_the_still_valid_token(aiohttp_server: ServerFactory) -> None:
+    server = await aiohttp_server(make_emulator_app())
+    amazon = server.app[STATE_KEY]
+    now = [1_000_000.0]
+    async with aiohttp.ClientSession() as session:
+        tokens = _tokens(session, server, margin_s=120, refresh_ahead_s=600, clock=lambda: now[0])
+        first = await tokens.seller_token(_account())
+        amazon.faults.lwa_down()
+        now[0] += 3600 - 60  # inside the margin: an exchange is due, and fails
+        assert await tokens.seller_token(_account()) == first
+        assert "main" in tokens.failures  # /ready says so
+        now[0] += 61  # expired: nothing left to serve with
+        with pytest.raises(TokenExchangeError):
+            await tokens.seller_token(_account())
+        amazon.faults.clear()
+        assert await tokens.seller_token(_account()) != first
+        assert tokens.failures == {}

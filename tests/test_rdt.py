@@ -10,7 +10,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from spproxy.config import REGIONS, Account, LwaConfig, Secret
+from spproxy.config import REGIONS, Account, LwaConfig, Secret, UpstreamConfig
 from spproxy.emulator import (
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
@@ -20,7 +20,9 @@ from spproxy.emulator import (
     make_emulator_app,
 )
 from spproxy.emulator.fixtures import LISTINGS_DOCUMENT, SHIPPING_ORDERS_DOCUMENT
+from spproxy.errors import TokensApiUnavailable
 from spproxy.lwa import LwaTokens
+from spproxy.ratelimit import RateLimiter
 from spproxy.rdt import Resource, RestrictedDataTokens, TokensApi
 from spproxy.upstream import Upstream
 from tests.harness import Harness, StartHarness
@@ -263,10 +265,14 @@ async def _minted_per_hour(aiohttp_server: ServerFactory, bundle_limit: int) -> 
             timeout_s=5,
         )
         upstream = Upstream(
-            session, timeout_s=5, user_agent="t/1 (Language=Python/3)", middlewares={}
+            session,
+            config=UpstreamConfig(pacing=False),
+            user_agent="t/1 (Language=Python/3)",
+            middlewares={},
+            limiter=RateLimiter(queue_timeout_s=1),
         )
         rdts = RestrictedDataTokens(
-            TokensApi(upstream, lwa, clock=lambda: now[0]).mint,
+            TokensApi(upstream, lwa, operation=None, clock=lambda: now[0]).mint,
             bundle_limit=bundle_limit,
             clock=lambda: now[0],
         )
@@ -282,3 +288,36 @@ async def test_bundling_makes_one_mint_serve_the_hour(aiohttp_server: ServerFact
     # Hour 1: each new resource mints (with the others); hours 2 and 3: one mint each.
     assert await _minted_per_hour(aiohttp_server, bundle_limit=50) == 3 + 1 + 1
     assert await _minted_per_hour(aiohttp_server, bundle_limit=1) == 3 * 3
+
+
+async def test_the_tokens_api_down_keeps_serving_a_still_valid_rdt(
+    aiohttp_server: ServerFactory,
+) -> None:
+    server = await aiohttp_server(make_emulator_app())
+    amazon = server.app[STATE_KEY]
+    url = str(server.make_url("")).rstrip("/")
+    now = [1_000_000.0]
+    account = Account("main", Secret(DEMO_REFRESH_TOKEN), "na", url, REGIONS["na"].aws_region)
+    resource = Resource("GET", "/orders/v0/orders/{orderId}/address")
+    async with aiohttp.ClientSession() as session:
+        lwa = LwaTokens(
+            session,
+            LwaConfig(DEMO_CLIENT_ID, Secret(DEMO_CLIENT_SECRET), f"{url}/auth/o2/token"),
+            timeout_s=5,
+        )
+        upstream = Upstream(
+            session,
+            config=UpstreamConfig(pacing=False),
+            user_agent="t/1 (Language=Python/3)",
+            middlewares={},
+            limiter=RateLimiter(queue_timeout_s=1),
+        )
+        mint = TokensApi(upstream, lwa, operation=None, clock=lambda: now[0]).mint
+        rdts = RestrictedDataTokens(mint, margin_s=60, refresh_ahead_s=300, clock=lambda: now[0])
+        first, _ = await rdts.token(account, resource)
+        amazon.faults.tokens_api_down()
+        now[0] += 3600 - 30  # inside the margin: a mint is due, and the Tokens API fails
+        assert await rdts.token(account, resource) == (first, False)
+        now[0] += 31
+        with pytest.raises(TokensApiUnavailable):
+            await rdts.token(account, resource)

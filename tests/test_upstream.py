@@ -7,10 +7,12 @@ import gzip
 import hashlib
 import io
 import json
+import logging
 import os
 import re
 import socket
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 import aiohttp
 import pytest
@@ -354,3 +356,100 @@ async def test_an_answer_broken_off_upstream_reaches_the_client_truncated_not_co
     with pytest.raises(aiohttp.ClientPayloadError):
         await response.read()
     assert (await harness.proxy.get("/_spproxy/health")).status == 200
+
+
+QUICK_RETRIES = UpstreamConfig(pacing=False, backoff_s=0.01, max_backoff_s=5)
+
+
+def statuses(harness: Harness) -> list[int | None]:
+    """What Amazon answered to each call that reached it (None: the connection was dropped)."""
+    return [r.status for r in harness.amazon.requests]
+
+
+async def test_a_get_that_meets_two_503s_succeeds(start: StartHarness) -> None:
+    harness = await start(upstream=QUICK_RETRIES)
+    harness.amazon.faults.fail(503, times=2)
+    response = await harness.proxy.get(PARTICIPATIONS)
+    assert response.status == 200
+    assert statuses(harness) == [503, 503, 200]
+
+
+async def test_a_post_that_meets_a_503_reaches_amazon_once_and_the_503_is_relayed(
+    start: StartHarness,
+) -> None:
+    harness = await start(upstream=QUICK_RETRIES)
+    harness.amazon.faults.fail(503)
+    response = await harness.proxy.post(
+        "/feeds/2021-06-30/documents", json={"contentType": "text/xml"}
+    )
+    assert response.status == 503
+    assert "x-spproxy-origin" not in response.headers  # Amazon's answer, relayed
+    assert statuses(harness) == [503]
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
+async def test_idempotent_methods_are_retried(start: StartHarness, method: str) -> None:
+    harness = await start(upstream=QUICK_RETRIES)
+    harness.amazon.faults.fail(500)
+    response = await harness.proxy.request(method, "/_emulator/echo/x", data=b"same body")
+    assert response.status == 200
+    assert statuses(harness) == [500, 200]
+    assert (
+        harness.amazon.requests[0].body
+        == harness.amazon.requests[1].body
+        == (b"" if method == "HEAD" else b"same body")
+    )
+
+
+async def test_retries_are_bounded(start: StartHarness) -> None:
+    harness = await start(upstream=replace(QUICK_RETRIES, retries=2))
+    harness.amazon.faults.fail(502, times=None)
+    response = await harness.proxy.get(PARTICIPATIONS)
+    assert response.status == 502 and "x-spproxy-origin" not in response.headers
+    assert statuses(harness) == [502, 502, 502]
+
+
+async def test_retry_after_is_honoured_or_the_429_relayed(start: StartHarness) -> None:
+    harness = await start(upstream=QUICK_RETRIES)
+    harness.amazon.faults.fail(429, retry_after="0")
+    assert (await harness.proxy.get(PARTICIPATIONS)).status == 200
+    harness.amazon.faults.fail(429, retry_after="120")  # longer than max_backoff_s: not our wait
+    response = await harness.proxy.get(PARTICIPATIONS)
+    assert response.status == 429 and response.headers["Retry-After"] == "120"
+    assert statuses(harness) == [429, 200, 429]
+
+
+async def test_other_4xx_are_not_retried(start: StartHarness) -> None:
+    harness = await start(upstream=QUICK_RETRIES)
+    harness.amazon.faults.fail(500, times=None, path="/nowhere")  # not hit: a control
+    response = await harness.proxy.get("/catalog/2022-04-01/items")  # 400: marketplaceIds missing
+    assert response.status == 400
+    assert statuses(harness) == [400]
+
+
+async def test_a_dropped_connection_is_retried_for_a_get_but_not_for_a_post(
+    start: StartHarness,
+) -> None:
+    harness = await start(upstream=QUICK_RETRIES)
+    harness.amazon.faults.drop()
+    assert (await harness.proxy.get(PARTICIPATIONS)).status == 200
+    assert statuses(harness) == [None, 200]
+    harness.amazon.faults.drop()
+    response = await harness.proxy.post("/feeds/2021-06-30/documents", json={"contentType": "x"})
+    assert response.status == 502
+    assert (await response.json())["errors"][0]["code"] == "UpstreamUnreachable"
+    assert statuses(harness) == [None, 200, None]  # the POST reached Amazon once
+
+
+async def test_a_post_is_retried_when_the_connection_never_opened(
+    start: StartHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead_port = probe.getsockname()[1]
+    harness = await start(endpoint=f"http://127.0.0.1:{dead_port}", upstream=QUICK_RETRIES)
+    caplog.set_level(logging.INFO, logger="spproxy.upstream")
+    response = await harness.proxy.post("/feeds/2021-06-30/documents", json={"contentType": "x"})
+    assert response.status == 502
+    retries = [r for r in caplog.records if r.getMessage().startswith("retry ")]
+    assert len(retries) == QUICK_RETRIES.retries

@@ -1,6 +1,8 @@
 """An emulated Amazon (LWA, STS and SP-API) for tests and `spproxy demo`."""
 
 from spproxy.emulator.app import make_emulator_app
+from spproxy.emulator.faults import Fault, Faults, Hold
+from spproxy.emulator.limits import UsagePlan
 from spproxy.emulator.state import (
     DEMO_AUTHORIZATION_CODE,
     DEMO_CLIENT_ID,
@@ -25,9 +27,13 @@ __all__ = [
     "STATE_KEY",
     "EmulatorConfig",
     "EmulatorState",
+    "Fault",
+    "Faults",
+    "Hold",
     "IssuedToken",
     "RdtMint",
     "ReceivedRequest",
     "RestrictedResource",
+    "UsagePlan",
     "make_emulator_app",
 ]

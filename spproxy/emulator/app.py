@@ -2,6 +2,7 @@
 
 POST /auth/o2/token   LWA token endpoint (lwa.py)
 POST /                STS AssumeRole (sts.py)
+GET  /_emulator/stats counts of what it received and answered, for benchmarks (no token needed)
 anything else         SP-API: the operations in apis/, behind the pipeline in spapi.py
 """
 
@@ -12,11 +13,13 @@ import uuid
 from aiohttp import web
 
 from spproxy.emulator.apis import OPERATIONS
+from spproxy.emulator.apis.emulator_helpers import STATS_PATH, stats
+from spproxy.emulator.limits import check_overrides
 from spproxy.emulator.lwa import exchange_token
 from spproxy.emulator.operations import OPERATIONS_KEY, Operation, route_operations
 from spproxy.emulator.rdt import DATA_ELEMENTS
 from spproxy.emulator.spapi import spapi_middleware
-from spproxy.emulator.state import STATE_KEY, EmulatorConfig, EmulatorState
+from spproxy.emulator.state import RECORD_KEY, STATE_KEY, EmulatorConfig, EmulatorState
 from spproxy.emulator.sts import assume_role
 
 MAX_BODY_BYTES = 64 * 1024 * 1024  # room for the largest bodies the tests stream through
@@ -25,13 +28,16 @@ MAX_BODY_BYTES = 64 * 1024 * 1024  # room for the largest bodies the tests strea
 def make_emulator_app(config: EmulatorConfig | None = None) -> web.Application:
     config = config or EmulatorConfig()
     _check_roles(config, OPERATIONS)
+    check_overrides(config.usage_plans, OPERATIONS)
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[STATE_KEY] = EmulatorState(config)
     app[OPERATIONS_KEY] = OPERATIONS
     app.router.add_post("/auth/o2/token", exchange_token)
     app.router.add_post("/", assume_role)
+    app.router.add_get(STATS_PATH, stats)
     app.middlewares.append(spapi_middleware(route_operations(app.router, OPERATIONS)))
-    app.on_response_prepare.append(_add_request_id)
+    app.on_response_prepare.append(_finish_record)
+    app.on_shutdown.append(_release_held_calls)
     return app
 
 
@@ -49,6 +55,17 @@ def _check_roles(config: EmulatorConfig, operations: tuple[Operation, ...]) -> N
         )
 
 
-async def _add_request_id(_request: web.Request, response: web.StreamResponse) -> None:
+async def _finish_record(request: web.Request, response: web.StreamResponse) -> None:
     # A signal rather than a middleware: it also reaches the answers aiohttp makes itself.
-    response.headers["x-amzn-RequestId"] = str(uuid.uuid4())
+    request_id = str(uuid.uuid4())
+    response.headers["x-amzn-RequestId"] = request_id
+    record = request.get(RECORD_KEY)
+    if record is not None and record.fault != "drop":
+        record.status = response.status
+        record.request_id = request_id
+        request.app[STATE_KEY].answers_by_status[response.status] += 1
+
+
+async def _release_held_calls(app: web.Application) -> None:
+    # Before the server waits for its handlers: a hold a test forgot must not stall shutdown.
+    app[STATE_KEY].faults.release_all()

@@ -4,7 +4,9 @@ Answers the three grants SP-API apps use (refresh_token, client_credentials for 
 operations, authorization_code for OAuth authorisation) and refuses exactly as LWA does:
 `{"error": ..., "error_description": ...}` with LWA's status codes. Parameters come form-encoded
 as at https://api.amazon.com/auth/o2/token; a JSON body is accepted too, as LWA does.
-Secrets are compared in constant time and never echoed back.
+Secrets are compared in constant time and never echoed back. The client secret accepted is
+`EmulatorState.client_secret` (the configured one until a test rotates it, faults.py); each
+successful exchange records the secret it used in `EmulatorState.lwa_client_secrets_used`.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ async def exchange_token(request: web.Request) -> web.Response:
         body = {"error": refusal.error, "error_description": refusal.description}
         return web.json_response(body, status=refusal.status, headers=_NO_STORE)
     state.lwa_exchanges[grant_type] += 1
+    state.lwa_client_secrets_used.append(params["client_secret"])
     return web.json_response(answer, headers=_NO_STORE)
 
 
@@ -86,9 +89,7 @@ def _required(params: Mapping[str, str], name: str) -> str:
 
 def _authenticate_client(state: EmulatorState, client_id: str, client_secret: str) -> None:
     id_matches = secrets.compare_digest(client_id.encode(), state.config.client_id.encode())
-    secret_matches = secrets.compare_digest(
-        client_secret.encode(), state.config.client_secret.encode()
-    )
+    secret_matches = secrets.compare_digest(client_secret.encode(), state.client_secret.encode())
     if not (id_matches and secret_matches):
         raise LwaError(401, "invalid_client", "Client authentication failed")
 

@@ -1,7 +1,9 @@
 """What the emulated Amazon knows: who may log in, which tokens it issued, what it received.
 
 Tests read `EmulatorState` (via `STATE_KEY` on the emulator app) to assert what reached
-"Amazon": the headers, the kind of token, whether the signature verified.
+"Amazon": the headers, the kind of token, whether the signature verified, what it answered
+(`ReceivedRequest.status`); and drive it: `EmulatorState.faults` (faults.py) injects failures,
+dropped connections, held answers, expired tokens and a rotated client secret.
 """
 
 from __future__ import annotations
@@ -10,14 +12,16 @@ import copy
 import secrets
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
 from aiohttp import web
 from multidict import CIMultiDictProxy
 
+from spproxy.emulator.faults import FaultKind, Faults
 from spproxy.emulator.fixtures import JsonObject
+from spproxy.emulator.limits import RateLimiter
 from spproxy.emulator.shipping_fixtures import MFN_SHIPMENTS
 
 DEMO_CLIENT_ID = "amzn1.application-oa2-client.spproxydemo"
@@ -60,6 +64,13 @@ class EmulatorConfig:
     403 Unauthorized naming what is missing; "invalid_input" is the 400 InvalidInput "Application
     do not have access to some or all requested resource" Amazon was seen answering
     (selling-partner-api-docs issues #702 and #806).
+
+    `rate_limits` turns on SP-API's usage plans (limits.py): a token bucket per selling partner (or
+    application, for grantless tokens) and operation, with rate and burst from Amazon's models
+    (`spproxy/data/operations.json`); a call finding it empty is answered 429 QuotaExceeded.
+    `usage_plans` overrides plans by operation name, as (rate per second, burst), for tests.
+    `clock` is what the buckets refill by (seconds); tests inject a fake one instead of sleeping.
+    Token expiry stays on wall-clock time (time.time()).
     """
 
     client_id: str = DEMO_CLIENT_ID
@@ -72,6 +83,9 @@ class EmulatorConfig:
     denied_paths: frozenset[str] = frozenset()
     denied_report_types: frozenset[str] = frozenset()
     role_refusal: RoleRefusal = "unauthorized"
+    rate_limits: bool = False
+    usage_plans: Mapping[str, tuple[float, int]] = field(default_factory=dict)
+    clock: Callable[[], float] = time.monotonic
 
 
 class RestrictedResource(NamedTuple):
@@ -113,9 +127,13 @@ class TemporaryCredentials:
     expires_at: float  # time.time()
 
 
-@dataclass(frozen=True)
+@dataclass
 class ReceivedRequest:
-    """One request as it reached the emulated SP-API (not LWA or STS calls)."""
+    """One request as it reached the emulated SP-API (not LWA or STS calls).
+
+    Recorded on arrival; `status` and `request_id` are filled in when the answer is sent (None
+    while a held call waits, and for good when the call was dropped without an answer).
+    """
 
     method: str
     raw_path: str  # path as on the wire, without the query
@@ -124,6 +142,10 @@ class ReceivedRequest:
     body: bytes
     token_kind: TokenKind | None  # None: missing, unknown or expired token; "rdt": an RDT
     signature: SignatureOutcome
+    operation: str | None = None  # the operationId routed to; None: no operation has the path
+    fault: FaultKind | None = None  # the injected fault that hit the call, if any
+    status: int | None = None  # what Amazon answered; None: no answer (yet)
+    request_id: str | None = None  # the answer's x-amzn-RequestId
 
 
 class EmulatorState:
@@ -132,7 +154,19 @@ class EmulatorState:
         self.tokens: dict[str, IssuedToken] = {}
         self.temporary_credentials: dict[str, TemporaryCredentials] = {}
         self.requests: list[ReceivedRequest] = []
+        # SP-API calls received and answers sent by status, kept apart from `requests` so that
+        # clearing that list (a long benchmark does) loses no count.
+        self.requests_received = 0
+        self.answers_by_status: Counter[int] = Counter()
         self.lwa_exchanges: Counter[str] = Counter()  # by grant_type, refused ones excluded
+        # The client secret LWA accepts: the configured one until faults.rotate_client_secret.
+        self.client_secret = config.client_secret
+        self.retired_client_secrets: list[str] = []
+        self.lwa_client_secrets_used: list[str] = []  # by each successful LWA exchange, in order
+        self.limiter = RateLimiter(config.clock)
+        self.quota_refusals = 0  # 429s the rate limiter answered (injected ones excluded)
+        self.quota_refusals_by_operation: Counter[str] = Counter()  # by operationId
+        self.faults = Faults(self)
         self.sts_calls = 0
         # Refresh token -> selling partner, for tokens granted by authorization_code exchanges:
         # the config stays frozen, so what the emulator grants at run time lives here.
@@ -208,7 +242,8 @@ class EmulatorState:
 
     def issued_secrets(self) -> list[str]:
         """Every secret and token this emulator knows or issued (for log-leak tests)."""
-        values = [self.config.client_secret, *self.config.refresh_tokens, *self.tokens]
+        values = [self.config.client_secret, self.client_secret, *self.retired_client_secrets]
+        values += [*self.config.refresh_tokens, *self.tokens]
         values += [*self.config.authorization_codes, *self.granted_refresh_tokens]
         if self.config.aws_keys:
             values += list(self.config.aws_keys.values())
@@ -218,3 +253,5 @@ class EmulatorState:
 
 
 STATE_KEY = web.AppKey("emulator_state", EmulatorState)
+RECORD_KEY = web.RequestKey("emulator_record", ReceivedRequest)
+"""The record of an SP-API call, on its request, for the answer's status to be filled in."""

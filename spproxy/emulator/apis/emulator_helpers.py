@@ -1,7 +1,12 @@
 """Test helpers under /_emulator/: checked like any seller operation, answered by no Amazon API.
 
 `echo` returns the request body byte for byte; `blob` returns `size` deterministic bytes. Both
-exist to test that the proxy relays bodies unchanged and streams large ones.
+exist to test that the proxy relays bodies unchanged and streams large ones. They have no usage
+plan (no rate limit) unless `EmulatorConfig.usage_plans` gives them one.
+
+`GET /_emulator/stats` is no operation: a route of its own, answered without a token, never
+recorded, never faulted, so that a benchmark running the emulator in another process can read
+what Amazon answered. It holds counts only, never a token or secret.
 """
 
 from __future__ import annotations
@@ -12,6 +17,9 @@ from aiohttp import hdrs, web
 
 from spproxy.emulator.errors import invalid_input
 from spproxy.emulator.operations import Operation
+from spproxy.emulator.state import STATE_KEY
+
+STATS_PATH = "/_emulator/stats"
 
 MAX_BLOB_BYTES = 256 * 1024 * 1024
 
@@ -31,6 +39,23 @@ async def blob(request: web.Request) -> web.Response:
     if size > MAX_BLOB_BYTES:
         raise invalid_input(f"A blob has at most {MAX_BLOB_BYTES} bytes.")
     return web.Response(body=blob_bytes(size), content_type="application/octet-stream")
+
+
+async def stats(request: web.Request) -> web.Response:
+    """Counts of what the emulated Amazon received and answered (SP-API calls, LWA, RDTs)."""
+    state = request.app[STATE_KEY]
+    by_status = sorted(state.answers_by_status.items())
+    return web.json_response(
+        {
+            "requests": state.requests_received,
+            "by_status": {str(status): count for status, count in by_status},
+            "quota_refusals": state.quota_refusals,
+            "quota_refusals_by_operation": dict(sorted(state.quota_refusals_by_operation.items())),
+            "lwa_exchanges": dict(sorted(state.lwa_exchanges.items())),
+            "rdt_mints": len(state.rdt_mints),
+            "sts_calls": state.sts_calls,
+        }
+    )
 
 
 OPERATIONS = (

@@ -1,0 +1,206 @@
+"""The parts of the pipeline, built once per process and reconfigured in place on reload.
+
+One ClientSession (keep-alive, no redirects, no proxies from the environment), one LWA token
+cache, one RDT cache, one set of rate-limit buckets, one operation table. A reload swaps the
+configuration under them: requests in flight finish with what they started with, caches survive
+except for accounts whose refresh token changed, and buckets keep their state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from aiohttp.client_middlewares import ClientMiddlewareType
+
+from spproxy import __version__
+from spproxy.config import Account, Config
+from spproxy.credentials import Credentials
+from spproxy.errors import BadRequest
+from spproxy.lwa import LwaTokens
+from spproxy.operations import OperationTable, load_table
+from spproxy.ratelimit import RateLimiter
+from spproxy.rdt import TOKENS_API, RestrictedDataTokens, TokensApi
+from spproxy.reports import ReportTypes
+from spproxy.upstream import Upstream, default_user_agent
+
+log = logging.getLogger("spproxy")
+
+ACCOUNT_HEADER = "x-spproxy-account"
+ConfigLoader = Callable[[], Config]  # re-reads the config (and secret files) for a reload
+
+
+@dataclass
+class Proxy:
+    config: Config
+    table: OperationTable
+    session: aiohttp.ClientSession
+    limiter: RateLimiter
+    tokens: LwaTokens
+    rdts: RestrictedDataTokens
+    credentials: Credentials
+    upstream: Upstream
+    loaded_at: float = field(default_factory=time.time)  # when this config was (re)loaded
+    reloads: int = 0
+
+    @classmethod
+    def build(cls, config: Config, *, rdt_bundle_limit: int = 50) -> Proxy:
+        timeout = config.upstream.timeout_s
+        session = aiohttp.ClientSession(
+            auto_decompress=False,  # relay the bytes Amazon sent, Content-Encoding and all
+            timeout=aiohttp.ClientTimeout(total=None, sock_connect=timeout, sock_read=timeout),
+            connector=aiohttp.TCPConnector(limit=256, ttl_dns_cache=300),
+            trust_env=False,  # an HTTP(S)_PROXY in the environment must not reroute seller traffic
+        )
+        table = load_table()
+        limiter = RateLimiter(queue_timeout_s=config.upstream.queue_timeout_s)
+        tokens = LwaTokens(session, config.lwa, timeout_s=timeout)
+        upstream = Upstream(
+            session,
+            config=config.upstream,
+            user_agent=config.user_agent or default_user_agent(),
+            middlewares=_signers(session, config),
+            limiter=limiter,
+        )
+        tokens_operation = table.classify("POST", TOKENS_API.path)
+        mint = TokensApi(upstream, tokens, operation=tokens_operation).mint
+        rdts = RestrictedDataTokens(mint, bundle_limit=rdt_bundle_limit)
+        credentials = Credentials(tokens, rdts, ReportTypes())
+        return cls(config, table, session, limiter, tokens, rdts, credentials, upstream)
+
+    def account(self, name: str | None) -> Account:
+        if name is None:
+            return self.config.default_account
+        account = self.config.accounts.get(name)
+        if account is None:
+            known = ", ".join(self.config.accounts)
+            raise BadRequest(
+                f"Unknown account {name!r} in {ACCOUNT_HEADER}.", f"Configured: {known}."
+            )
+        return account
+
+    def reconfigure(self, config: Config) -> None:
+        old = self.config
+        for name, account in old.accounts.items():
+            if config.accounts.get(name) != account:  # a new refresh token, region, ... or gone
+                self.tokens.forget(name)
+                self.rdts.forget(name)
+        if config.listen != old.listen:
+            log.warning("reload: a new listen address takes a restart; still on the old one")
+        self.tokens.reconfigure(config.lwa, config.upstream.timeout_s)
+        self.limiter.queue_timeout_s = config.upstream.queue_timeout_s
+        self.upstream.reconfigure(
+            config.upstream,
+            config.user_agent or default_user_agent(),
+            _signers(self.session, config) if config.aws != old.aws else self.upstream.middlewares,
+        )
+        self.config = config
+        self.loaded_at = time.time()
+        self.reloads += 1
+
+    async def warm_up(self) -> None:
+        """Exchange every account's refresh token now, so /ready tells the truth at once."""
+        started = time.perf_counter()
+        await asyncio.gather(
+            *(self.tokens.seller_token(account) for account in self.config.accounts.values()),
+            return_exceptions=True,  # each failure is already logged and shown by /ready
+        )
+        log.debug("token warm-up took %.0f ms", (time.perf_counter() - started) * 1000)
+
+    async def aclose(self) -> None:
+        await self.rdts.aclose()
+        await self.tokens.aclose()
+        await self.session.close()
+
+    def status(self) -> dict[str, Any]:
+        """What spproxy holds, for operators: never a secret or a token."""
+        return {
+            "version": __version__,
+            "config": self.config.source,
+            "config_loaded_at": _iso(self.loaded_at),
+            "reloads": self.reloads,
+            "signing": self.config.aws is not None,
+            "pacing": self.config.upstream.pacing,
+            "accounts": {
+                account.name: self._account_status(account)
+                for account in self.config.accounts.values()
+            },
+            "buckets": [
+                {
+                    "account": account,
+                    "operation": operation,
+                    "rate": bucket.rate,
+                    "burst": bucket.burst,
+                    "tokens_left": round(max(bucket.tokens, 0.0), 3),
+                    "waiting": bucket.waiting,
+                }
+                for (account, operation), bucket in self.limiter.buckets.items()
+            ],
+            "lwa_exchanges": self.tokens.exchanges,
+            "rdt_mints": self.rdts.mints,
+        }
+
+    def _account_status(self, account: Account) -> dict[str, Any]:
+        return {
+            "region": account.region,
+            "endpoint": account.endpoint,
+            "sandbox": account.sandbox,
+            "data_elements": list(account.data_elements),
+            "lwa_token_expires_at": _iso(self.tokens.expiry(account)),
+            "last_token_failure": self.tokens.failures.get(account.name),
+            "restricted_data_tokens": [
+                {
+                    "resources": [
+                        {"method": r.method, "path": r.path, "dataElements": list(r.data_elements)}
+                        for r in rdt.resources
+                    ],
+                    "expires_at": _iso(rdt.expires_at),
+                }
+                for rdt in self.rdts.cached(account)
+            ],
+        }
+
+
+def _iso(timestamp: float | None) -> str | None:
+    if timestamp is None:
+        return None
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp))
+
+
+def _signers(
+    session: aiohttp.ClientSession, config: Config
+) -> dict[str, tuple[ClientMiddlewareType, ...]]:
+    """A SigV4 signing middleware per account (its endpoint's region), sharing one credential."""
+    aws = config.aws
+    if aws is None:
+        return {}
+    from spproxy import signing  # imported only here: botocore loads only when signing is on
+
+    keys = signing.AwsCredentials(
+        aws.access_key_id.reveal(),
+        aws.secret_access_key.reveal(),
+        aws.session_token.reveal() if aws.session_token else None,
+    )
+    credentials: signing.CredentialsProvider = signing.StaticCredentials(keys)
+    if aws.role_arn:
+        credentials = signing.AssumeRoleCredentials(
+            session,
+            credentials,
+            role_arn=aws.role_arn,
+            sts_endpoint=aws.sts_endpoint,
+            sts_region=aws.sts_region,
+        )
+    return {
+        name: (signing.SigV4Signer(credentials, region=account.aws_region),)
+        for name, account in config.accounts.items()
+    }
+
+
+PROXY = web.AppKey("proxy", Proxy)
+LOADER: web.AppKey[ConfigLoader | None] = web.AppKey("config_loader")

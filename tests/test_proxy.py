@@ -1,0 +1,41 @@
+"""Reconfiguring the running parts in place: what a reload keeps and what it drops."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from types import MappingProxyType
+
+from spproxy.config import Secret
+from spproxy.emulator import DEMO_REFRESH_TOKEN, EmulatorConfig
+from spproxy.proxy import PROXY
+from tests.harness import StartHarness
+
+ADDRESS = "/orders/v0/orders/902-1845936-5435065/address"
+
+
+async def test_a_reload_keeps_tokens_of_unchanged_accounts_and_drops_changed_ones(
+    start: StartHarness,
+) -> None:
+    emulator = EmulatorConfig(
+        refresh_tokens={DEMO_REFRESH_TOKEN: "A1", "Atzr|b": "A2", "Atzr|b2": "A2"}
+    )
+    harness = await start(emulator, accounts={"a": DEMO_REFRESH_TOKEN, "b": "Atzr|b"})
+    b = {"x-spproxy-account": "b"}
+    for headers in ({}, b):
+        assert (await harness.proxy.get(ADDRESS, headers=headers)).status == 200
+    amazon = harness.amazon
+    assert (amazon.lwa_exchanges["refresh_token"], len(amazon.rdt_mints)) == (2, 2)
+
+    proxy = harness.proxy.app[PROXY]
+    accounts = dict(proxy.config.accounts)
+    accounts["b"] = replace(accounts["b"], refresh_token=Secret("Atzr|b2"))  # re-authorised
+    proxy.reconfigure(replace(proxy.config, accounts=MappingProxyType(accounts)))
+
+    for headers in ({}, b):
+        assert (await harness.proxy.get(ADDRESS, headers=headers)).status == 200
+    # a: the same LWA token and RDT; b: a fresh exchange with the new refresh token, a new mint
+    assert (amazon.lwa_exchanges["refresh_token"], len(amazon.rdt_mints)) == (3, 3)
+    assert (
+        amazon.requests[-1].headers["x-amz-access-token"]
+        != amazon.requests[-4].headers["x-amz-access-token"]
+    )
