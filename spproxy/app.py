@@ -63,6 +63,8 @@ async def read_body(request: web.Request, limit: int) -> bytes:
 
     Buffered rather than streamed: SigV4 signs a hash of it, and a retry must send it again.
     """
+    if not request.body_exists:
+        return b""
     declared = request.content_length
     if declared is not None and declared > limit:
         raise _too_large(limit)

@@ -17,6 +17,11 @@ from spproxy.errors import BadRequest
 from spproxy.urlcanon import canonical_query, decode_component, encode_component
 
 _SLASHES = re.compile(r"/{2,}")
+# Already in normal form, as nearly every client's path and query are: nothing to re-encode.
+_PLAIN_PATH = re.compile(r"/|(?:/(?!\.\.?(?:/|$))[A-Za-z0-9\-._~]+)+/?")
+_PLAIN_QUERY = re.compile(
+    r"[A-Za-z0-9\-._~]+=[A-Za-z0-9\-._~]*(?:&[A-Za-z0-9\-._~]+=[A-Za-z0-9\-._~]*)*"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,11 +45,13 @@ def parse_target(method: str, raw_target: str) -> Target:
     raw_path, _, raw_query = raw_target.partition("?")
     if "#" in raw_target:
         raise BadRequest("A request target must not contain a fragment ('#').")
+    path = raw_path if _PLAIN_PATH.fullmatch(raw_path) else normalise_path(raw_path)
+    if not raw_query or _PLAIN_QUERY.fullmatch(raw_query):
+        return Target(path, raw_query)
     try:
-        query = canonical_query(raw_query)
+        return Target(path, canonical_query(raw_query))
     except ValueError:
         raise BadRequest("The query string has an invalid percent-escape.") from None
-    return Target(normalise_path(raw_path), query)
 
 
 def normalise_path(raw_path: str) -> str:

@@ -10,6 +10,7 @@ streamed, so large report documents do not sit in memory.
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import logging
 import platform
@@ -106,7 +107,13 @@ def forwarded_headers(client: CIMultiDictProxy[str]) -> CIMultiDict[str]:
 
 
 def amz_date() -> str:
-    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    """The x-amz-date header value (formatted once per second, not per request)."""
+    return _amz_date_at(int(time.time()))
+
+
+@functools.lru_cache(maxsize=1)
+def _amz_date_at(second: int) -> str:
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(second))
 
 
 @dataclass
@@ -177,6 +184,10 @@ class Upstream:
         self._user_agent = user_agent
         self.middlewares = middlewares
         self._timeout_s = config.timeout_s
+        # Connecting, and each wait for bytes (the answer's headers first), within timeout_s.
+        self._timeout = aiohttp.ClientTimeout(
+            total=None, sock_connect=config.timeout_s, sock_read=config.timeout_s
+        )
         self._pacing = config.pacing
         self._retry = RetryPolicy(config.retries, config.backoff_s, config.max_backoff_s)
 
@@ -243,17 +254,17 @@ class Upstream:
     ) -> UpstreamAnswer:
         started = time.perf_counter()
         try:
-            async with asyncio.timeout(self._timeout_s):
-                response = await self._session.request(
-                    method,
-                    url,
-                    headers=headers,
-                    data=_payload(body),
-                    allow_redirects=False,
-                    skip_auto_headers=SKIP_AUTO_HEADERS,
-                    middlewares=self.middlewares.get(account.name, ()),
-                )
-        except TimeoutError:
+            response = await self._session.request(
+                method,
+                url,
+                headers=headers,
+                data=_payload(body),
+                allow_redirects=False,
+                skip_auto_headers=SKIP_AUTO_HEADERS,
+                middlewares=self.middlewares.get(account.name, ()),
+                timeout=self._timeout,
+            )
+        except TimeoutError:  # aiohttp's connect and read timeouts are TimeoutErrors too
             raise GatewayTimeout(
                 f"{url.host} did not answer within {self._timeout_s:g} s.",
                 "Amazon may be slow; retry, or raise upstream.timeout_s.",
@@ -289,16 +300,53 @@ async def relay(
     extra_headers: Mapping[str, str],
     observe: Callable[[bytes], None] | None = None,
 ) -> web.StreamResponse:
-    """Stream the upstream answer to the client unchanged, plus spproxy's debugging headers.
+    """Relay the upstream answer to the client unchanged, plus spproxy's debugging headers.
 
-    `observe`, if given, is handed the whole body of a successful answer once it has gone out
-    (bodies over OBSERVE_LIMIT are not kept): how report types are learned from getReport(s).
+    A small answer (most of SP-API's JSON) is read whole and sent in one write; a large one, or
+    one of unknown length, is streamed. `observe`, if given, is handed the whole body of a
+    successful answer (up to OBSERVE_LIMIT): how report types are learned from getReport(s).
     """
     upstream = answer.response
     headers = CIMultiDict(
         (name, value) for name, value in upstream.headers.items() if name.lower() not in HOP_BY_HOP
     )
     headers.update(extra_headers)
+    if _small(request, upstream) or (answer.body is not None and hdrs.CONTENT_TYPE in headers):
+        try:
+            body = answer.body if answer.body is not None else await upstream.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise UpstreamUnreachable(
+                f"{upstream.url.host} broke off its answer ({type(exc).__name__}).", "Retry."
+            ) from None
+        finally:
+            upstream.release()
+        del headers[hdrs.CONTENT_LENGTH]  # web.Response counts the body itself
+        if observe is not None and upstream.status == 200:
+            observe(body)
+        return web.Response(
+            status=upstream.status, reason=upstream.reason, headers=headers, body=body
+        )
+    return await _stream(request, answer, headers, observe)
+
+
+def _small(request: web.Request, upstream: aiohttp.ClientResponse) -> bool:
+    """Worth reading whole: a known small length, and a Content-Type web.Response will keep."""
+    length = upstream.content_length
+    return (
+        request.method != "HEAD"  # its Content-Length describes a body that is not there
+        and length is not None
+        and length <= RELAY_CHUNK
+        and hdrs.CONTENT_TYPE in upstream.headers
+    )
+
+
+async def _stream(
+    request: web.Request,
+    answer: UpstreamAnswer,
+    headers: CIMultiDict[str],
+    observe: Callable[[bytes], None] | None,
+) -> web.StreamResponse:
+    upstream = answer.response
     relayed = web.StreamResponse(status=upstream.status, reason=upstream.reason, headers=headers)
     await relayed.prepare(request)
     kept: list[bytes] | None = [] if observe is not None and upstream.status == 200 else None

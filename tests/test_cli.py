@@ -18,6 +18,7 @@ from spproxy.emulator import (
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
     DEMO_REFRESH_TOKEN,
+    STATE_KEY,
     make_emulator_app,
 )
 from tests.harness import MARKETPLACE, free_port, until_serving
@@ -178,3 +179,81 @@ async def test_check_prints_a_masked_table_and_fails_on_a_refused_account(
     assert "FAILED: LWA refused the token request for account 'old': invalid_grant." in lines[3]
     for secret in (DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN, "Atzr|revoked"):
         assert secret not in out + err
+
+
+async def _statuses(tasks: list[asyncio.Task[int]]) -> list[int]:
+    return [await task for task in tasks]
+
+
+async def _get_status(session: aiohttp.ClientSession, url: str) -> int:
+    async with session.get(url) as response:
+        await response.read()
+        return response.status
+
+
+async def test_sighup_and_sigterm_with_requests_in_flight(
+    aiohttp_server: ServerFactory, tmp_path: Path
+) -> None:
+    emulator = await aiohttp_server(make_emulator_app())
+    amazon = emulator.app[STATE_KEY]
+    url = str(emulator.make_url("")).rstrip("/")
+    secret = tmp_path / "lwa_client_secret"
+    secret.write_text(DEMO_CLIENT_SECRET + "\n")
+    config = tmp_path / "spproxy.yaml"
+    config.write_text(
+        f"lwa: {{client_id: {DEMO_CLIENT_ID}, client_secret_file: lwa_client_secret, "
+        f"endpoint: '{url}/auth/o2/token'}}\n"
+        f"accounts: {{main: {{refresh_token: '{DEMO_REFRESH_TOKEN}', region: na, "
+        f"endpoint: '{url}'}}}}\n"
+        "upstream: {pacing: false}\n"
+    )
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    participations = f"{base}/sellers/v1/marketplaceParticipations"
+    serve = await _spproxy("serve", "--config", str(config), "--port", str(port))
+    stopping = False
+    try:
+        await until_serving(base, serve)
+        async with aiohttp.ClientSession() as session:
+            hold = amazon.faults.hold(times=None, path="/sellers/")
+            slow = [asyncio.create_task(_get_status(session, participations)) for _ in range(10)]
+            await hold.arrived(10)
+
+            # Amazon rotates the client secret; the operator updates the file and sends SIGHUP.
+            amazon.faults.rotate_client_secret("rotated-client-secret")
+            secret.write_text("rotated-client-secret\n")
+            serve.send_signal(signal.SIGHUP)
+            for _ in range(200):  # bounded: until the reload is applied
+                async with session.get(f"{base}/_spproxy/status") as response:
+                    if (await response.json())["reloads"] == 1:
+                        break
+                await asyncio.sleep(0.05)
+            # The next exchange (a grantless token, not cached yet) uses the new secret.
+            destinations = await _get_status(session, f"{base}/notifications/v1/destinations")
+            assert destinations == 200
+            assert amazon.lwa_client_secrets_used[-1] == "rotated-client-secret"
+            hold.release()
+            assert await _statuses(slow) == [200] * 10  # none dropped by the reload
+
+            hold = amazon.faults.hold(times=None, path="/sellers/")
+            slow = [asyncio.create_task(_get_status(session, participations)) for _ in range(5)]
+            await hold.arrived(5)
+            serve.send_signal(signal.SIGTERM)
+            stopping = True
+            for _ in range(200):  # bounded: until the listening socket is closed
+                try:
+                    _reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                    writer.close()
+                    await asyncio.sleep(0.05)
+                except OSError:
+                    break
+            else:
+                raise AssertionError("spproxy kept accepting connections after SIGTERM")
+            hold.release()
+            assert await _statuses(slow) == [200] * 5  # in flight at SIGTERM: finished
+    finally:
+        if not stopping:
+            serve.send_signal(signal.SIGTERM)
+    code, _, err = await _finish(serve)
+    assert code == 0, err
+    assert "reloaded the config" in err and "rotated-client-secret" not in err

@@ -47,3 +47,39 @@ def test_targets() -> None:
     ]:
         with pytest.raises(BadRequest):
             parse_target(method, target)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "/orders/v0/orders/123-1234567-1234567",
+        "/orders/v0/orders/",
+        "/",
+        "/a/.b/c..d/...",
+        "/a/%41",
+        "/a//b",
+        "/a/./b",
+        "/a/..",
+        "/a b",
+        "/caf\u00e9",
+    ],
+)
+def test_the_fast_path_agrees_with_full_normalisation(raw: str) -> None:
+    """Plain paths skip re-encoding; the answer must be what normalising would give."""
+    try:
+        expected = normalise_path(raw)
+    except BadRequest:
+        with pytest.raises(BadRequest):
+            parse_target("GET", raw)
+        return
+    assert parse_target("GET", raw).path == expected
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["a=1&b=2", "a=", "a=1&&b=2", "a", "a=x,y", "k=a%2Cb", "k=a+b", "A-Z_.~=0-9"],
+)
+def test_the_query_fast_path_agrees_with_canonical_encoding(query: str) -> None:
+    from spproxy.urlcanon import canonical_query
+
+    assert parse_target("GET", f"/x?{query}").query == canonical_query(query)
