@@ -12,6 +12,7 @@ from spproxy.emulator import (
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
     DEMO_REFRESH_TOKEN,
+    EmulatorConfig,
     make_emulator_app,
 )
 
@@ -23,7 +24,8 @@ class RunningEmulator:
 
 
 async def start_emulator(port: int = 0) -> RunningEmulator:
-    runner = web.AppRunner(make_emulator_app(), access_log=None)
+    # Amazon's usage plans apply, as they would: spproxy's pacing keeps the demo inside them.
+    runner = web.AppRunner(make_emulator_app(EmulatorConfig(rate_limits=True)), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     host, bound_port = runner.addresses[0][:2]

@@ -9,7 +9,10 @@ Retry-After at once instead. Amazon may grant a seller more than the default pla
 `x-amzn-RateLimit-Limit`: the bucket adopts that rate.
 
 Reservations keep the order of arrival: the n-th waiter's slot is computed when it arrives, so a
-burst of waiters is served one per 1/rate seconds, oldest first.
+burst of waiters is served one per 1/rate seconds, oldest first. A request that has to wait goes
+`slot_margin_s` after its slot: Amazon's bucket refills on Amazon's clock, as requests arrive
+after network delays that vary, so a request sent exactly on time can still find it a hair short.
+The margin is an offset, not a slowdown: its surplus carries over in Amazon's bucket.
 """
 
 from __future__ import annotations
@@ -47,10 +50,12 @@ class RateLimiter:
         self,
         *,
         queue_timeout_s: float,
+        slot_margin_s: float = 0.1,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.queue_timeout_s = queue_timeout_s
+        self._slot_margin_s = slot_margin_s
         self._clock = clock
         self._sleep = sleep
         self.buckets: dict[BucketKey, Bucket] = {}
@@ -61,7 +66,7 @@ class RateLimiter:
         now = self._clock()
         bucket.refill(now)
         bucket.tokens -= 1
-        wait = -bucket.tokens / bucket.rate if bucket.tokens < 0 else 0.0
+        wait = -bucket.tokens / bucket.rate + self._slot_margin_s if bucket.tokens < 0 else 0.0
         if wait > self.queue_timeout_s:
             bucket.tokens += 1  # give the slot back: this request will not use it
             raise RateLimited(

@@ -242,8 +242,8 @@ async def test_a_call_refused_for_its_token_takes_no_quota(
 
 
 async def test_an_override_naming_no_operation_is_refused() -> None:
-    with pytest.raises(ValueError, match="getInventorySummaries"):
-        make_emulator_app(EmulatorConfig(usage_plans={"getInventorySummaries": (2, 2)}))
+    with pytest.raises(ValueError, match="getNoSuchOperation"):
+        make_emulator_app(EmulatorConfig(usage_plans={"getNoSuchOperation": (2, 2)}))
     with pytest.raises(ValueError, match=">= 0"):
         make_emulator_app(EmulatorConfig(usage_plans={"getOrders": (-1, 2)}))
 

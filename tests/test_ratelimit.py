@@ -6,8 +6,11 @@ import asyncio
 
 import pytest
 
+from spproxy.config import UpstreamConfig
+from spproxy.emulator import EmulatorConfig
 from spproxy.errors import RateLimited
 from spproxy.ratelimit import DEFAULT_PLAN, RateLimiter
+from tests.harness import StartHarness
 
 KEY = ("main", "getInventorySummaries (FBA Inventory v1)")
 
@@ -26,8 +29,10 @@ class FakeTime:
         self.slept.append(seconds)
 
 
-def limiter(time: FakeTime, queue_timeout_s: float = 30) -> RateLimiter:
-    return RateLimiter(queue_timeout_s=queue_timeout_s, clock=time.clock, sleep=time.sleep)
+def limiter(time: FakeTime, queue_timeout_s: float = 30, margin: float = 0) -> RateLimiter:
+    return RateLimiter(
+        queue_timeout_s=queue_timeout_s, slot_margin_s=margin, clock=time.clock, sleep=time.sleep
+    )
 
 
 async def test_a_burst_goes_at_once_and_the_rest_wait_their_turn_in_order() -> None:
@@ -37,6 +42,12 @@ async def test_a_burst_goes_at_once_and_the_rest_wait_their_turn_in_order() -> N
     assert waits == [0, 0, 0.5, 1.0, 1.5, 2.0]
     time.now += 10  # refilled, but never above the burst
     assert [await limits.acquire(KEY, 2.0, 2) for _ in range(3)] == [0, 0, 0.5]
+
+
+async def test_waiters_go_a_margin_after_their_slot() -> None:
+    time = FakeTime()
+    limits = limiter(time, margin=0.1)
+    assert [await limits.acquire(KEY, 2.0, 1) for _ in range(3)] == [0, 0.6, 1.1]
 
 
 async def test_concurrent_waiters_get_successive_slots() -> None:
@@ -69,7 +80,9 @@ async def test_a_cancelled_waiter_gives_its_slot_back() -> None:
     async def sleep_until_released(seconds: float) -> None:
         await gate.wait()
 
-    limits = RateLimiter(queue_timeout_s=30, clock=time.clock, sleep=sleep_until_released)
+    limits = RateLimiter(
+        queue_timeout_s=30, slot_margin_s=0, clock=time.clock, sleep=sleep_until_released
+    )
     await limits.acquire(KEY, 1.0, 1)
     waiter = asyncio.create_task(limits.acquire(KEY, 1.0, 1))
     await asyncio.sleep(0)
@@ -95,3 +108,46 @@ async def test_amazons_header_sets_the_rate_and_unknown_plans_are_cautious() -> 
     assert bucket.rate == 5.0
     limits.learn(("other", "never-used"), "9")  # no bucket yet: nothing to adjust
     assert ("other", "never-used") not in limits.buckets
+
+
+INVENTORY = (
+    "/fba/inventory/v1/summaries?granularityType=Marketplace&granularityId=ATVPDKIKX0DER"
+    "&marketplaceIds=ATVPDKIKX0DER"
+)
+
+
+async def test_twelve_concurrent_calls_at_two_per_second_all_succeed(start: StartHarness) -> None:
+    """getInventorySummaries: 2 requests/s, burst 2. Amazon (enforcing it) sees no 429."""
+    harness = await start(EmulatorConfig(rate_limits=True), upstream=UpstreamConfig(pacing=True))
+    responses = await asyncio.gather(*(harness.proxy.get(INVENTORY) for _ in range(12)))
+    assert [r.status for r in responses] == [200] * 12
+    assert harness.amazon.quota_refusals == 0
+    (bucket,) = (await (await harness.proxy.get("/_spproxy/status")).json())["buckets"]
+    assert (bucket["operation"], bucket["rate"], bucket["burst"]) == (
+        "getInventorySummaries (FBA Inventory v1)",
+        2.0,
+        2,
+    )
+
+
+async def test_without_pacing_amazon_answers_429(start: StartHarness) -> None:
+    """The control: the same calls unpaced draw Amazon's 429s (relayed after bounded retries)."""
+    harness = await start(
+        EmulatorConfig(rate_limits=True), upstream=UpstreamConfig(pacing=False, retries=0)
+    )
+    responses = await asyncio.gather(*(harness.proxy.get(INVENTORY) for _ in range(12)))
+    assert sorted(r.status for r in responses) == [200, 200] + [429] * 10
+    assert harness.amazon.quota_refusals == 10
+
+
+async def test_a_call_with_no_slot_within_the_queue_timeout_is_a_proxy_made_429(
+    start: StartHarness,
+) -> None:
+    harness = await start(upstream=UpstreamConfig(pacing=True, queue_timeout_s=0.2))
+    first = [await harness.proxy.get(INVENTORY) for _ in range(2)]  # the burst
+    response = await harness.proxy.get(INVENTORY)  # next slot in 0.5 s > 0.2 s
+    assert [r.status for r in first] == [200, 200]
+    assert response.status == 429
+    assert response.headers["x-spproxy-origin"] == "proxy"
+    assert response.headers["Retry-After"] == "1"
+    assert len(harness.amazon.requests) == 2  # Amazon never saw the third
