@@ -18,8 +18,9 @@ from aiohttp import web
 
 from spproxy import reserved
 from spproxy.config import Config
-from spproxy.errors import BadRequest, PayloadTooLarge, ProxyError
+from spproxy.errors import ORIGIN_HEADER, BadRequest, PayloadTooLarge, ProxyError
 from spproxy.logs import AccessRecord, quiet_third_party_loggers
+from spproxy.operations import Kind
 from spproxy.proxy import ACCOUNT_HEADER, LOADER, PROXY, ConfigLoader, Proxy
 from spproxy.target import parse_target
 from spproxy.upstream import relay
@@ -35,14 +36,18 @@ async def forward(request: web.Request) -> web.StreamResponse:
     proxy = request.app[PROXY]
     access = request[ACCESS]
     target = parse_target(request.method, request.raw_path)
+    client = proxy.clients.identify(request.headers)
     account = proxy.account(request.headers.get(ACCOUNT_HEADER))
     operation = proxy.table.classify(request.method, target.path)
-    access.account = account.name
+    access.client, access.account = client.name if client else "-", account.name
     access.operation = operation.name if operation else "unknown"
     access.path = operation.path if operation else target.path
+    access.restricted = operation is not None and operation.kind is Kind.RESTRICTED
+    proxy.clients.authorize(client, account, operation, request.headers)
     body = await read_body(request, proxy.config.upstream.max_body_bytes)
     credentials = proxy.credentials
-    credential = await credentials.choose(account, operation, target, request.headers)
+    allowed = proxy.clients.data_elements(client)
+    credential = await credentials.choose(account, operation, target, request.headers, allowed)
     send = partial(
         proxy.upstream.send, account, operation, request.method, target, request.headers, body
     )
@@ -51,7 +56,8 @@ async def forward(request: web.Request) -> web.StreamResponse:
     if renewed is not None:  # an expired token, or a report document that needs an RDT
         answer.response.release()
         credential, answer = renewed, await send(renewed.token)
-    access.token_kind = credential.token_kind
+    access.token_kind, access.credential = credential.token_kind, credential.kind
+    access.data_elements = credential.resource.data_elements if credential.resource else ()
     access.upstream_ms = answer.latency_s * 1000
     access.request_id = answer.response.headers.get("x-amzn-RequestId")
     debug_headers = {OPERATION_HEADER: access.operation, CREDENTIAL_HEADER: credential.kind}
@@ -94,10 +100,19 @@ async def proxy_answers(request: web.Request, handler: Handler) -> web.StreamRes
     try:
         response = await _answer(request, handler)
         access.status = response.status
+        access.origin = "proxy" if ORIGIN_HEADER in response.headers else "amazon"
         return response
     finally:
         if not request.path.startswith(reserved.RESERVED_PREFIX):  # probes would drown the log
-            access.emit()
+            _record(request.app[PROXY], access)
+
+
+def _record(proxy: Proxy, access: AccessRecord) -> None:
+    """The access log line, the audit line of a restricted call, the metrics."""
+    access.emit()
+    if access.restricted and proxy.audit is not None:
+        proxy.audit.record(access)
+    proxy.metrics.observe(access)
 
 
 async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
@@ -127,6 +127,25 @@ class UpstreamConfig:
 
 
 @dataclass(frozen=True)
+class Client:
+    """A local client of spproxy, known by its key, and what it may do."""
+
+    name: str
+    key: Secret
+    accounts: tuple[str, ...] | None = None  # None: every account
+    operations: tuple[str, ...] = ("*",)  # operation-name globs
+    pii: bool = False  # may it receive buyer PII at all?
+    data_elements: tuple[str, ...] | None = None  # narrows Orders PII; None: the account's
+
+
+@dataclass(frozen=True)
+class AuditLogConfig:
+    path: str
+    rotate: str = "daily"  # daily | hourly
+    keep_days: int = 90  # Amazon's Data Protection Policy: keep access logs 90 days
+
+
+@dataclass(frozen=True)
 class Config:
     lwa: LwaConfig
     accounts: Mapping[str, Account]  # in file order; the first is the default
@@ -135,6 +154,10 @@ class Config:
     upstream: UpstreamConfig = UpstreamConfig()
     user_agent: str | None = None
     source: str = "<memory>"  # where it came from, for messages
+    clients: Mapping[str, Client] = field(
+        default_factory=lambda: MappingProxyType({})
+    )  # empty: open
+    audit_log: AuditLogConfig | None = None
 
     @property
     def default_account(self) -> Account:
@@ -232,16 +255,22 @@ class _Reader:
         doc = self.section(raw, "", required=True)
         if doc is None:
             return None
-        self.known_keys(doc, "", {"listen", "lwa", "aws", "accounts", "upstream", "user_agent"})
+        self.known_keys(
+            doc,
+            "",
+            {"listen", "lwa", "aws", "accounts", "upstream", "user_agent", "clients", "audit_log"},
+        )
         listen = self.listen(self.section(doc.get("listen"), "listen"))
         lwa = self.lwa(self.section(doc.get("lwa"), "lwa", required=True))
         aws = self.aws(self.section(doc.get("aws"), "aws"))
         accounts = self.accounts(self.section(doc.get("accounts"), "accounts", required=True))
         upstream = self.upstream(self.section(doc.get("upstream"), "upstream"))
         user_agent = self.user_agent(doc.get("user_agent"))
+        clients = self.clients(self.section(doc.get("clients"), "clients"), accounts or {})
+        audit_log = self.audit_log(doc.get("audit_log"))
         if lwa is None or accounts is None:
             return None
-        return Config(lwa, accounts, listen, aws, upstream, user_agent, source)
+        return Config(lwa, accounts, listen, aws, upstream, user_agent, source, clients, audit_log)
 
     # sections
 
@@ -346,6 +375,71 @@ class _Reader:
             data_elements,
             fallback,
         )
+
+    def clients(
+        self, raw: dict[str, Any] | None, accounts: Mapping[str, Account]
+    ) -> Mapping[str, Client]:
+        clients: dict[str, Client] = {}
+        for name, body in (raw or {}).items():
+            key = f"clients.{name}"
+            section = self.section(body, key, required=True)
+            if section is None:
+                continue
+            self.known_keys(
+                section,
+                key,
+                {"key", "accounts", "operations", "pii", "data_elements"},
+                secrets=True,
+            )
+            secret = self.secret(section, key, "key")
+            if secret is not None and len(secret.reveal()) < 16:
+                self.problem(f"{key}.key", "must be at least 16 characters (use a random one)")
+            if secret is not None and any(c.key == secret for c in clients.values()):
+                self.problem(f"{key}.key", "is the same as another client's key")
+            grants = self.names(section, key, "accounts")
+            for account in grants or ():
+                if account not in accounts:
+                    self.problem(f"{key}.accounts", f"names no configured account: {account}")
+            elements = None
+            if "data_elements" in section:
+                elements = self.data_elements(section, key)
+            if secret is not None:
+                clients[name] = Client(
+                    name,
+                    secret,
+                    grants,
+                    self.names(section, key, "operations") or ("*",),
+                    self.boolean(section, key, "pii", default=False),
+                    elements,
+                )
+        return MappingProxyType(clients)
+
+    def names(self, raw: dict[str, Any], section: str, name: str) -> tuple[str, ...] | None:
+        value = raw.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            self.problem(f"{section}.{name}", "must be a list of names")
+            return None
+        return tuple(value)
+
+    def audit_log(self, raw: object) -> AuditLogConfig | None:
+        """`audit_log: PATH`, or a mapping with path, rotate and keep_days."""
+        if raw is None:
+            return None
+        section = {"path": raw} if isinstance(raw, str) else self.section(raw, "audit_log")
+        if section is None:
+            return None
+        self.known_keys(section, "audit_log", {"path", "rotate", "keep_days"})
+        path = self.string(section, "audit_log", "path", default=None)
+        rotate = self.string(section, "audit_log", "rotate", default="daily")
+        if rotate not in ("daily", "hourly"):
+            self.problem("audit_log.rotate", "must be daily or hourly")
+        keep_days = self.number(section, "audit_log", "keep_days", int, default=90, low=1)
+        if path is None:
+            self.problem("audit_log.path", "required: the file to write the audit log to")
+            return None
+        return AuditLogConfig(str(self.base_dir / path), rotate, keep_days)
 
     def data_elements(self, raw: dict[str, Any], key: str) -> tuple[str, ...]:
         value = raw.get("data_elements", list(Account.data_elements))

@@ -69,7 +69,9 @@ class Credentials:
         operation: Operation | None,
         target: Target,
         headers: CIMultiDictProxy[str],
+        allowed: frozenset[str] | None = None,
     ) -> Credential:
+        """`allowed`: the data elements the calling client may receive (None: no such limit)."""
         if operation is None or operation.kind is Kind.ORDINARY:
             return await self._seller(account)
         if operation.kind is Kind.GRANTLESS:
@@ -78,7 +80,7 @@ class Credentials:
         delegated = headers.get(DELEGATED_RDT_HEADER)
         if delegated:
             return Credential(delegated, "delegated")
-        resource = self._resource(account, operation, target, headers)
+        resource = self._resource(account, operation, target, headers, allowed)
         if resource is None:
             return await self._seller(account)
         if operation.restriction is not None and not operation.restriction.generic_path:
@@ -147,19 +149,21 @@ class Credentials:
         operation: Operation,
         target: Target,
         headers: CIMultiDictProxy[str],
+        allowed: frozenset[str] | None,
     ) -> Resource | None:
-        """The restricted resource to mint for, or None when the request asks for no PII."""
+        """The restricted resource to mint for, or None when no PII is asked for or allowed."""
         restriction = operation.restriction
         assert restriction is not None
         wanted = _requested_data_elements(headers.get(DATA_ELEMENTS_HEADER))
-        if wanted is not None and not wanted:
-            return None  # x-spproxy-data-elements: none
+        if (wanted is not None and not wanted) or (allowed is not None and not allowed):
+            return None  # x-spproxy-data-elements: none, or a client that may receive no PII
         path = operation.path if restriction.generic_path else target.path
         if not restriction.data_elements:
             return Resource(operation.method, path)
         elements = set(account.data_elements) & restriction.data_elements
-        if wanted is not None:
-            elements &= wanted
+        for narrowing in (wanted, allowed):
+            if narrowing is not None:
+                elements &= narrowing
         if not elements:
             return None  # nothing the operation may release: Amazon answers without PII
         return Resource(operation.method, path, tuple(sorted(elements)))

@@ -2,7 +2,8 @@
 
     ProxyError                      status, code, message, details
      ├── BadRequest                 400  the request target, path, a header or a value is unusable
-     ├── Forbidden                  403  not allowed from where it came (reload from afar)
+     ├── Unauthenticated            401  clients: configured, and the request names no client
+     ├── Forbidden                  403  outside the client's grants; reload from afar
      ├── NotFound                   404  a /_spproxy/ path that is not one of spproxy's endpoints
      ├── PayloadTooLarge            413  the body exceeds upstream.max_body_bytes
      ├── RateLimited                429  no rate-limit slot within upstream.queue_timeout_s
@@ -53,6 +54,11 @@ class ProxyError(Exception):
 class BadRequest(ProxyError):
     status = 400
     code = "InvalidInput"
+
+
+class Unauthenticated(ProxyError):
+    status = 401
+    code = "Unauthorized"
 
 
 class Forbidden(ProxyError):

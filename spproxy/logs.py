@@ -37,17 +37,22 @@ class AccessRecord:
     path: str  # the operation's path template, or the bare path when unknown
     account: str = "-"
     operation: str = "-"
-    token_kind: str = "none"  # noqa: S105 - lwa | grantless | none: a kind, not a token
+    token_kind: str = "none"  # noqa: S105 - lwa | grantless | rdt | delegated: a kind, not a token
+    credential: str | None = None  # lwa | grantless | rdt-cached | rdt-minted | delegated
     status: int = 0  # 0: no answer was made (the client went away first)
     upstream_ms: float | None = None
     request_id: str | None = None  # Amazon's x-amzn-RequestId
+    client: str = "-"  # the client key's name, when clients: are configured
+    restricted: bool = False  # a restricted operation: the audit log records it too
+    data_elements: tuple[str, ...] = ()  # what the RDT granted
+    origin: str = "amazon"  # amazon: relayed; proxy: an answer spproxy made itself
 
     def emit(self) -> None:
         if not access_log.isEnabledFor(logging.INFO):
             return
         upstream = f"{self.upstream_ms:.1f}" if self.upstream_ms is not None else "-"
         access_log.info(
-            "%s %s %s account=%s token=%s status=%d upstream_ms=%s request_id=%s",
+            "%s %s %s account=%s token=%s status=%d upstream_ms=%s request_id=%s client=%s",
             self.method,
             self.path,
             self.operation,
@@ -56,6 +61,7 @@ class AccessRecord:
             self.status,
             upstream,
             self.request_id or "-",
+            self.client,
             extra={"access": self},
         )
 

@@ -51,6 +51,7 @@ ORDER_DATA_ELEMENTS = frozenset({"buyerInfo", "shippingAddress", "buyerTaxInform
 class Restriction:
     data_elements: frozenset[str] = frozenset()  # the dataElements the Tokens API takes for it
     generic_path: bool = True  # may one RDT serve the path template, i.e. every id?
+    implies: frozenset[str] = frozenset()  # the data element it releases without being asked
 
 
 # Restricted operations. Source: Amazon's Tokens API use-case guide ("Restricted operations"),
@@ -63,9 +64,13 @@ RESTRICTED: Mapping[tuple[str, str], Restriction] = {
     ("GET", "/orders/v0/orders"): Restriction(ORDER_DATA_ELEMENTS),
     ("GET", "/orders/v0/orders/{orderId}"): Restriction(ORDER_DATA_ELEMENTS),
     ("GET", "/orders/v0/orders/{orderId}/orderItems"): Restriction(frozenset({"buyerInfo"})),
-    ("GET", "/orders/v0/orders/{orderId}/address"): _ANY_ID,
-    ("GET", "/orders/v0/orders/{orderId}/buyerInfo"): _ANY_ID,
-    ("GET", "/orders/v0/orders/{orderId}/orderItems/buyerInfo"): _ANY_ID,
+    ("GET", "/orders/v0/orders/{orderId}/address"): Restriction(
+        implies=frozenset({"shippingAddress"})
+    ),
+    ("GET", "/orders/v0/orders/{orderId}/buyerInfo"): Restriction(implies=frozenset({"buyerInfo"})),
+    ("GET", "/orders/v0/orders/{orderId}/orderItems/buyerInfo"): Restriction(
+        implies=frozenset({"buyerInfo"})
+    ),
     ("GET", "/orders/v0/orders/{orderId}/regulatedInfo"): _ANY_ID,
     ("GET", "/mfn/v0/shipments/{shipmentId}"): _ANY_ID,
     ("DELETE", "/mfn/v0/shipments/{shipmentId}"): _ANY_ID,

@@ -20,10 +20,13 @@ from aiohttp import web
 from aiohttp.client_middlewares import ClientMiddlewareType
 
 from spproxy import __version__
+from spproxy.audit import AuditLog
+from spproxy.clients import ClientAccess
 from spproxy.config import Account, Config
 from spproxy.credentials import Credentials
 from spproxy.errors import BadRequest
 from spproxy.lwa import LwaTokens
+from spproxy.metrics import Metrics
 from spproxy.operations import OperationTable, load_table
 from spproxy.ratelimit import RateLimiter
 from spproxy.rdt import TOKENS_API, RestrictedDataTokens, TokensApi
@@ -46,6 +49,9 @@ class Proxy:
     rdts: RestrictedDataTokens
     credentials: Credentials
     upstream: Upstream
+    clients: ClientAccess
+    audit: AuditLog | None
+    metrics: Metrics
     loaded_at: float = field(default_factory=time.time)  # when this config was (re)loaded
     reloads: int = 0
 
@@ -72,7 +78,21 @@ class Proxy:
         mint = TokensApi(upstream, tokens, operation=tokens_operation).mint
         rdts = RestrictedDataTokens(mint, bundle_limit=rdt_bundle_limit)
         credentials = Credentials(tokens, rdts, ReportTypes())
-        return cls(config, table, session, limiter, tokens, rdts, credentials, upstream)
+        audit = AuditLog(config.audit_log) if config.audit_log else None
+        clients = ClientAccess(config.clients)
+        return cls(
+            config,
+            table,
+            session,
+            limiter,
+            tokens,
+            rdts,
+            credentials,
+            upstream,
+            clients,
+            audit,
+            Metrics(),
+        )
 
     def account(self, name: str | None) -> Account:
         if name is None:
@@ -93,6 +113,9 @@ class Proxy:
                 self.rdts.forget(name)
         if config.listen != old.listen:
             log.warning("reload: a new listen address takes a restart; still on the old one")
+        if config.audit_log != old.audit_log:
+            log.warning("reload: a new audit_log takes a restart; still writing the old one")
+        self.clients.clients = config.clients
         self.tokens.reconfigure(config.lwa, config.upstream.timeout_s)
         self.limiter.queue_timeout_s = config.upstream.queue_timeout_s
         self.upstream.reconfigure(
@@ -114,6 +137,8 @@ class Proxy:
         log.debug("token warm-up took %.0f ms", (time.perf_counter() - started) * 1000)
 
     async def aclose(self) -> None:
+        if self.audit is not None:
+            self.audit.close()
         await self.rdts.aclose()
         await self.tokens.aclose()
         await self.session.close()
@@ -142,9 +167,30 @@ class Proxy:
                 }
                 for (account, operation), bucket in self.limiter.buckets.items()
             ],
+            "clients": {
+                client.name: {
+                    "accounts": list(client.accounts) if client.accounts is not None else "all",
+                    "operations": list(client.operations),
+                    "pii": client.pii,
+                    "data_elements": list(client.data_elements)
+                    if client.data_elements is not None
+                    else "the account's",
+                }
+                for client in self.config.clients.values()
+            },
+            "audit_log": self.config.audit_log.path if self.config.audit_log else None,
             "lwa_exchanges": self.tokens.exchanges,
             "rdt_mints": self.rdts.mints,
         }
+
+    def metrics_text(self) -> str:
+        return self.metrics.render(
+            lwa_exchanges=self.tokens.exchanges,
+            rdt_mints=self.rdts.mints,
+            buckets=self.limiter.buckets,
+            throttled=self.upstream.throttled,
+            retries=self.upstream.retries,
+        )
 
     def _account_status(self, account: Account) -> dict[str, Any]:
         return {

@@ -35,7 +35,9 @@ class Bucket:
     burst: int
     tokens: float  # may go negative: reserved slots not yet due
     updated: float
-    waiting: int = 0
+    waiting: int = 0  # requests waiting for a slot now
+    waits: int = 0  # requests that have had to wait
+    waited_s: float = 0.0  # how long, in all
 
     def refill(self, now: float) -> None:
         self.tokens = min(float(self.burst), self.tokens + (now - self.updated) * self.rate)
@@ -77,6 +79,8 @@ class RateLimiter:
                 retry_after_s=wait,
             )
         if wait > 0:
+            bucket.waits += 1
+            bucket.waited_s += wait
             bucket.waiting += 1
             try:
                 await self._sleep(wait)

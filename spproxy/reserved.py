@@ -1,7 +1,8 @@
-"""spproxy's own endpoints under /_spproxy/: health, readiness, status, reload.
+"""spproxy's own endpoints: health, readiness, status, metrics, reload under /_spproxy/, and
+an LWA stand-in at /auth/o2/token for SDKs that insist on their own token exchange.
 
-SP-API paths never start with /_spproxy/, so nothing here can shadow an Amazon operation, and
-nothing under it is ever forwarded.
+SP-API paths never start with /_spproxy/ (or /auth/), so nothing here can shadow an Amazon
+operation, and nothing here is ever forwarded.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import logging
 
 from aiohttp import web
 
+from spproxy.clients import PLACEHOLDER_TTL_S
 from spproxy.config import ConfigError
 from spproxy.errors import BadRequest, Forbidden, NotFound
 from spproxy.proxy import LOADER, PROXY
@@ -18,6 +20,7 @@ from spproxy.proxy import LOADER, PROXY
 log = logging.getLogger("spproxy")
 
 RESERVED_PREFIX = "/_spproxy/"
+LWA_PATH = "/auth/o2/token"
 
 
 async def health(request: web.Request) -> web.Response:
@@ -33,6 +36,60 @@ async def ready(request: web.Request) -> web.Response:
 
 async def status(request: web.Request) -> web.Response:
     return web.json_response(request.app[PROXY].status())
+
+
+async def metrics(request: web.Request) -> web.Response:
+    text = request.app[PROXY].metrics_text()
+    return web.Response(text=text, content_type="text/plain", charset="utf-8")
+
+
+async def lwa_placeholder(request: web.Request) -> web.Response:
+    """LWA's token endpoint, answered locally with a placeholder that is never forwarded.
+
+    An SDK configured with this as its LWA endpoint gets a token to send back to spproxy, which
+    drops it and injects the real one. With clients: configured, the SDK's refresh token (or,
+    for the client_credentials grant, its client secret) must be a client key: the placeholder
+    then stands for that client. Answers and refusals have LWA's shape (RFC 6749 5.1, 5.2).
+    """
+    form = await _token_request(request)
+    grant = form.get("grant_type")
+    if grant not in ("refresh_token", "client_credentials"):
+        return _lwa_error(
+            400, "unsupported_grant_type", "spproxy answers refresh_token and client_credentials."
+        )
+    access = request.app[PROXY].clients
+    credential = form.get("refresh_token" if grant == "refresh_token" else "client_secret", "")
+    client = access.by_key(credential) if access.clients else None
+    if access.clients and client is None:
+        if grant == "refresh_token":
+            return _lwa_error(
+                400, "invalid_grant", "The refresh token must be an spproxy client key."
+            )
+        return _lwa_error(401, "invalid_client", "The client secret must be an spproxy client key.")
+    answer = {
+        "access_token": access.placeholder(client),
+        "token_type": "bearer",
+        "expires_in": PLACEHOLDER_TTL_S,
+    }
+    if grant == "refresh_token":
+        answer["refresh_token"] = credential
+    else:
+        answer["scope"] = form.get("scope", "")
+    return web.json_response(answer)
+
+
+async def _token_request(request: web.Request) -> dict[str, str]:
+    if request.content_type == "application/json":
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        return {str(k): str(v) for k, v in body.items()} if isinstance(body, dict) else {}
+    return {name: str(value) for name, value in (await request.post()).items()}
+
+
+def _lwa_error(status: int, error: str, description: str) -> web.Response:
+    return web.json_response({"error": error, "error_description": description}, status=status)
 
 
 async def reload(request: web.Request) -> web.Response:
@@ -84,7 +141,9 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get(RESERVED_PREFIX + "health", health)
     app.router.add_get(RESERVED_PREFIX + "ready", ready)
     app.router.add_get(RESERVED_PREFIX + "status", status)
+    app.router.add_get(RESERVED_PREFIX + "metrics", metrics)
     app.router.add_post(RESERVED_PREFIX + "reload", reload)
+    app.router.add_post(LWA_PATH, lwa_placeholder)
     app.router.add_route("*", RESERVED_PREFIX + "{name:.*}", not_an_endpoint)
 
 

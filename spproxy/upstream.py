@@ -17,6 +17,7 @@ import platform
 import random
 import re
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -31,7 +32,7 @@ from spproxy import __version__
 from spproxy.config import Account, UpstreamConfig
 from spproxy.errors import GatewayTimeout, UpstreamUnreachable
 from spproxy.operations import Operation
-from spproxy.ratelimit import RateLimiter
+from spproxy.ratelimit import BucketKey, RateLimiter
 from spproxy.target import Target
 
 log = logging.getLogger("spproxy.upstream")
@@ -172,6 +173,8 @@ class Upstream:
     ) -> None:
         self._session = session
         self._limiter = limiter
+        self.throttled: Counter[BucketKey] = Counter()  # Amazon's 429s, each attempt
+        self.retries: Counter[str] = Counter()  # by reason: a status, or "connection"
         self.reconfigure(config, user_agent, middlewares)
 
     def reconfigure(
@@ -227,9 +230,12 @@ class Upstream:
                 if delay is None or not (idempotent or exc.before_sending):
                     raise
                 log.info("retry %d of %s %s in %.2f s: %s", retry, method, bucket[1], delay, exc)
+                self.retries["connection"] += 1
                 await asyncio.sleep(delay)
                 continue
             response = answer.response
+            if response.status == 429:
+                self.throttled[bucket] += 1
             if response.status in RETRY_STATUSES and idempotent:
                 delay = self._retry.delay(retry, response.headers.get(hdrs.RETRY_AFTER))
                 if delay is not None:
@@ -241,6 +247,7 @@ class Upstream:
                         delay,
                         response.status,
                     )
+                    self.retries[str(response.status)] += 1
                     response.release()
                     await asyncio.sleep(delay)
                     continue

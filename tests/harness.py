@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -18,7 +18,9 @@ from spproxy.app import make_app
 from spproxy.config import (
     REGIONS,
     Account,
+    AuditLogConfig,
     AwsConfig,
+    Client,
     Config,
     LwaConfig,
     Secret,
@@ -63,6 +65,8 @@ def proxy_config(
     endpoint: str | None = None,
     restricted_fallback: str = "error",
     data_elements: tuple[str, ...] = ("buyerInfo", "shippingAddress"),
+    clients: Mapping[str, Client] | None = None,
+    audit_log: AuditLogConfig | None = None,
 ) -> Config:
     """A proxy config pointing every endpoint at the emulator; accounts: name -> refresh token."""
     accounts = accounts or {"main": DEMO_REFRESH_TOKEN}
@@ -95,6 +99,8 @@ def proxy_config(
         aws=aws,
         # Pacing holds calls to Amazon's real usage plans; tests that are not about it go freely.
         upstream=upstream or UpstreamConfig(pacing=False),
+        clients=MappingProxyType(dict(clients or {})),
+        audit_log=audit_log,
     )
 
 

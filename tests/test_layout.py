@@ -30,11 +30,17 @@ LAYERS = {
         "target",
         "upstream",
     },
+    "clients": {"config", "credentials", "errors", "operations"},
+    "audit": {"config", "logs"},
+    "metrics": {"logs", "ratelimit"},
     "proxy": {
+        "audit",
+        "clients",
         "config",
         "credentials",
         "errors",
         "lwa",
+        "metrics",
         "operations",
         "ratelimit",
         "rdt",
@@ -42,8 +48,8 @@ LAYERS = {
         "signing",
         "upstream",
     },
-    "reserved": {"config", "errors", "proxy"},
-    "app": {"config", "errors", "logs", "proxy", "reserved", "target", "upstream"},
+    "reserved": {"clients", "config", "errors", "proxy"},
+    "app": {"config", "errors", "logs", "operations", "proxy", "reserved", "target", "upstream"},
 }
 
 

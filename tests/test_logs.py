@@ -184,6 +184,11 @@ accounts:
             "status": 200,
             "upstream_ms": 0,
             "request_id": "-",
+            "client": "-",
+            "restricted": True,
+            "data_elements": ["buyerInfo", "shippingAddress"],
+            "origin": "amazon",
+            "credential": "rdt-minted",
         }
         assert (
             records[1]["request_id"] == amazon.requests[1].headers.get("x-amzn-RequestId")
