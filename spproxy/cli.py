@@ -156,10 +156,11 @@ def _announce_serve(config: Config) -> None:
         accounts,
         signing,
     )
-    if not _is_loopback(config.listen.host):
+    if not _is_loopback(config.listen.host) and not config.clients:
         log.warning(
-            "listening on %s: every process that can reach this port can call SP-API as your "
-            "sellers; restrict access to it (see the README's security notes)",
+            "listening on %s WITHOUT client keys: every process that can reach this port can "
+            "call SP-API as your sellers and read their buyers' PII. Configure clients: (keys "
+            "and grants), or listen on 127.0.0.1 (see the README's Security section)",
             config.listen.host,
         )
 

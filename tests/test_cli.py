@@ -152,7 +152,7 @@ async def test_non_loopback_listen_warns(aiohttp_server: ServerFactory, tmp_path
         serve.send_signal(signal.SIGTERM)
     code, _, err = await _finish(serve)
     assert code == 0
-    assert "WARNING spproxy listening on 0.0.0.0: every process that can reach this port" in err
+    assert "WARNING spproxy listening on 0.0.0.0 WITHOUT client keys: every process" in err
 
 
 async def test_check_prints_a_masked_table_and_fails_on_a_refused_account(

@@ -263,3 +263,63 @@ def test_serve_and_check_exit_2_with_one_line(
         assert result.returncode == 2
         assert result.stderr == expected
         assert result.stdout == ""
+
+
+def test_clients_and_audit_log(tmp_path: Path) -> None:
+    import yaml
+
+    text = """
+lwa: {client_id: a, client_secret: b}
+accounts: {main: {refresh_token: r, region: na}, eu: {refresh_token: r2, region: eu}}
+clients:
+  shipping:
+    key: ${SHIPPING_KEY}
+    accounts: [main]
+    operations: ["getOrder*", "*Label*"]
+    pii: true
+    data_elements: [shippingAddress]
+  analytics:
+    key_file: analytics.key
+audit_log: logs/audit.jsonl
+"""
+    (tmp_path / "analytics.key").write_text("analytics-key-0123456789\n")
+    env = {"SHIPPING_KEY": "shipping-key-0123456789"}
+    config = parse_config(yaml.safe_load(text), env, base_dir=tmp_path)
+    shipping, analytics = config.clients.values()
+    assert (shipping.accounts, shipping.operations, shipping.pii) == (
+        ("main",),
+        ("getOrder*", "*Label*"),
+        True,
+    )
+    assert shipping.data_elements == ("shippingAddress",)
+    assert (analytics.accounts, analytics.operations, analytics.pii) == (None, ("*",), False)
+    assert analytics.data_elements is None and analytics.key.reveal() == "analytics-key-0123456789"
+    assert "0123456789" not in repr(config)
+    assert config.audit_log is not None
+    assert (config.audit_log.path, config.audit_log.rotate, config.audit_log.keep_days) == (
+        str(tmp_path / "logs/audit.jsonl"),
+        "daily",
+        90,
+    )
+
+
+def test_client_and_audit_problems() -> None:
+    text = """
+lwa: {client_id: a, client_secret: b}
+accounts: {main: {refresh_token: r, region: na}}
+clients:
+  short: {key: abc}
+  twin1: {key: same-key-0123456789}
+  twin2: {key: same-key-0123456789, accounts: [nowhere], pii: maybe}
+  nokey: {operations: [getOrder]}
+audit_log: {path: a.jsonl, rotate: weekly, keep_days: 0}
+"""
+    assert problems(text) == [
+        "clients.short.key: must be at least 16 characters (use a random one)",
+        "clients.twin2.key: is the same as another client's key",
+        "clients.twin2.accounts: names no configured account: nowhere",
+        "clients.twin2.pii: must be true or false",
+        "clients.nokey.key: required (or key_file)",
+        "audit_log.rotate: must be daily or hourly",
+        "audit_log.keep_days: must be at least 1",
+    ]
