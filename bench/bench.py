@@ -1,10 +1,13 @@
 """Benchmark: spproxy against a bare aiohttp pass-through, both in front of the emulator.
 
     .venv/bin/python bench/bench.py [--seconds S] [--concurrency C] [--signing] [--json]
+                                    [--only PHASES | --skip PHASES]
 
 Everything runs on 127.0.0.1 with ports chosen by the kernel, is bounded in time and stops by
-itself (about 60-90 s with the defaults). Each server runs in its own process, started with
-multiprocessing's "spawn" method (a fresh interpreter), so no two share an event loop:
+itself (about 70-90 s with the defaults; PHASES is a comma-separated subset of
+startup,load,quota,rdt, e.g. `--only quota,rdt`, about 25 s). Each server runs in its own
+process, started with multiprocessing's "spawn" method (a fresh interpreter), so no two share an
+event loop:
 
 - emulator: `make_emulator_app()` (with `--signing`, `EmulatorConfig(aws_keys=...)`, which then
   requires a valid SigV4 signature on every SP-API call), plus a bench-only route
@@ -27,7 +30,7 @@ multiprocessing's "spawn" method (a fresh interpreter), so no two share an event
 - load: `--clients` worker processes (default 1), each an aiohttp client holding one
   keep-alive connection pool per target, sharing `--concurrency` closed-loop workers.
 
-Phases:
+Phases (`load` is 1-4, `startup` is 5; they run in the order startup, load, quota, rdt):
 1. Throughput: after a warm-up of each target, short rounds (`--round` s) alternate between
    spproxy and bare, in ABBA order, for `--seconds` s in all, so drift and noise hit both alike.
    Reported: requests/s (median over rounds and overall), the spproxy/bare ratio (overall and
@@ -49,6 +52,30 @@ Phases:
    interpreters get a private bytecode cache (a temporary PYTHONPYCACHEPREFIX, primed by one
    uncounted run, PYTHONDONTWRITEBYTECODE dropped), so the figures are those of an installed
    spproxy and the repository is not written to.
+6. Quota (`quota`): Amazon-side 429s per 1,000 over-quota calls, spproxy against plain
+   forwarding. A fresh emulator with `EmulatorConfig(rate_limits=True)` and getInventorySummaries'
+   plan overridden to `--quota-rate`/`--quota-burst` (100/s burst 10; the model says 2/s burst 2),
+   a fresh spproxy with pacing on as it ships (`UpstreamConfig` defaults: queue_timeout_s 30,
+   3 retries) and a fresh bare (no pacing, no retries). The same `--quota-calls` (1000) calls,
+   `--quota-concurrency` (20) at a time, as fast as each lets them: spproxy cold, bare, then
+   spproxy again (warm: the rate already learned). All share the seller, hence Amazon's bucket,
+   which is full at each start. Reported: Amazon's 429s (`/_emulator/stats` quota_refusals and
+   by_status, deltas) and requests received, what the client saw (200, 429 relayed from Amazon,
+   429 made by spproxy, other), elapsed time and client latency. Cold, spproxy paces by the
+   model's plan until an answer's `x-amzn-RateLimit-Limit` says 100/s; calls that queued before
+   that keep their slots (up to ~9 s) and go out on top of the learned rate, so the cold run may
+   cost an Amazon 429 or two (retried) when the first answer loses that race.
+7. RDT mints (`rdt`): mints per 1,000 restricted calls with bundling (`bundle_limit` 50, as
+   spproxy ships) and without (1). In a process of its own: the emulator on loopback, and
+   spproxy's credential code (Credentials, RestrictedDataTokens, the real TokensApi through
+   Upstream, built like `Proxy.build`) on a fake clock that advances `--rdt-step` (36 s) before
+   each of `--rdt-calls` (1000) calls, so they span 10 hours of RDTs that live an hour (the
+   emulator's expiresIn) and are renewed 300 s ahead. The calls cycle getOrder,
+   getOrderAddress, getOrderBuyerInfo, getOrderItems and MFN getShipment, alternating ids that
+   exist with made-up ones (404, after Amazon accepted the RDT), and are sent to the emulator
+   with the RDT chosen. Pacing is off there (the calls run in under a second of real time).
+   Reported: Amazon's mints (`/_emulator/stats` rdt_mints), per 1,000 calls and per simulated
+   hour, resources per mint, and the ratio.
 
 The machine's core count is printed: the load generator, the proxies and the emulator compete
 for the same cores, so compare ratios and CPU per request, not absolute requests/s.
@@ -56,7 +83,8 @@ for the same cores, so compare ratios and CPU per request, not absolute requests
 Options: --seconds (throughput time, default 40), --round (default 1.5), --concurrency
 (default 32), --clients (default 1), --latency-requests (default 2000), --startup-runs
 (default 3), --mix (alternate getMarketplaceParticipations with getOrders), --signing,
---access-log, --json (one JSON document on stdout instead of the table).
+--access-log, --quota-calls, --quota-concurrency, --quota-rate, --quota-burst, --rdt-calls,
+--rdt-step, --only/--skip PHASES, --json (one JSON document on stdout instead of the table).
 """
 
 from __future__ import annotations
@@ -65,6 +93,7 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
+import inspect
 import json
 import logging
 import math
@@ -93,6 +122,8 @@ from aiohttp import web
 from multidict import CIMultiDict
 from yarl import URL
 
+from spproxy.upstream import ACCESS_TOKEN_HEADER, HOP_BY_HOP
+
 if TYPE_CHECKING:
     from spproxy.config import Config
 
@@ -102,23 +133,27 @@ ORDERS = "/orders/v0/orders?MarketplaceIds=ATVPDKIKX0DER&CreatedAfter=2024-01-01
 AWS_KEY_ID = "AKIDSPPROXYBENCH0001"
 AWS_SECRET = "spproxy-bench-aws-secret-access-key-0001"  # noqa: S105 - a fake for the emulator
 AWS_REGION = "us-east-1"
-ACCESS_TOKEN_HEADER = "x-amz-access-token"  # noqa: S105 - a header name
-HOP_BY_HOP = frozenset(
-    {
-        "connection",
-        "keep-alive",
-        "proxy-connection",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-    }
-)
 BARE_REQUEST_DROPPED = HOP_BY_HOP | {"host", "content-length"}
 BARE_RESPONSE_DROPPED = HOP_BY_HOP | {"content-length"}  # web.Response sets its own
 LATENCY_BLOCK = 100
+PHASES = ("startup", "load", "quota", "rdt")  # load: throughput, latency, tokens, memory
+# Quota phase: an operation whose plan the emulator enforces, overridden to a fast one.
+QUOTA_OPERATION = "getInventorySummaries"
+QUOTA_PATH = (
+    "/fba/inventory/v1/summaries?granularityType=Marketplace&granularityId=ATVPDKIKX0DER"
+    "&marketplaceIds=ATVPDKIKX0DER"
+)
+# RDT phase: restricted operations called in turn ({order} and {shipment} vary by call).
+RDT_OPERATIONS = (
+    ("getOrder", "/orders/v0/orders/{order}"),
+    ("getOrderAddress", "/orders/v0/orders/{order}/address"),
+    ("getOrderBuyerInfo", "/orders/v0/orders/{order}/buyerInfo"),
+    ("getOrderItems", "/orders/v0/orders/{order}/orderItems"),
+    ("getShipment (MFN)", "/mfn/v0/shipments/{shipment}"),
+)
+KNOWN_ORDER_IDS = ("902-1845936-5435065", "902-8745147-1934268", "902-3159896-1390916")
+RDT_BUNDLE_LIMIT = 50  # spproxy's default (make_app's rdt_bundle_limit); 1 is no bundling
+RDT_TIME_LIMIT_S = 120.0
 SERVER_LIFETIME_S = 900.0  # a server left behind stops by itself after this
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -163,10 +198,18 @@ DRAINED = web.AppKey("bench_drained", _Drained)
 BARE = web.AppKey("bench_bare", _BareState)
 
 
-def emulator_app(signing: bool) -> web.Application:
+def emulator_app(
+    signing: bool, usage_plans: Mapping[str, tuple[float, int]] | None = None
+) -> web.Application:
+    """The emulator; with `usage_plans`, SP-API's usage plans enforced (429 QuotaExceeded), the
+    given operations' plans overridden."""
     from spproxy.emulator import STATE_KEY, EmulatorConfig, make_emulator_app
 
-    config = EmulatorConfig(aws_keys={AWS_KEY_ID: AWS_SECRET}) if signing else EmulatorConfig()
+    config = EmulatorConfig(
+        aws_keys={AWS_KEY_ID: AWS_SECRET} if signing else None,
+        rate_limits=usage_plans is not None,
+        usage_plans=dict(usage_plans or {}),
+    )
     app = make_emulator_app(config)
     app[DRAINED] = _Drained()
 
@@ -197,13 +240,16 @@ def emulator_app(signing: bool) -> web.Application:
     return app
 
 
-def spproxy_app(upstream: str, signing: bool, access_log: bool) -> web.Application:
+def spproxy_app(
+    upstream: str, signing: bool, access_log: bool, paced: bool = False
+) -> web.Application:
     from spproxy.app import make_app
     from spproxy.config import AwsConfig, Secret
     from spproxy.demo import demo_config
     from spproxy.logs import configure_logging
 
-    config = without_pacing(demo_config(upstream, port=0))
+    config = demo_config(upstream, port=0)
+    config = with_pacing(config) if paced else without_pacing(config)
     if signing:
         config = dataclasses.replace(config, aws=AwsConfig(Secret(AWS_KEY_ID), Secret(AWS_SECRET)))
     configure_logging("info" if access_log else "warning")
@@ -223,6 +269,13 @@ def without_pacing(config: Config) -> Config:
     if "pacing" not in {f.name for f in dataclasses.fields(config.upstream)}:
         return config
     upstream = dataclasses.replace(config.upstream, **{"pacing": False})
+    return dataclasses.replace(config, upstream=upstream)
+
+
+def with_pacing(config: Config) -> Config:
+    """The config with pacing on, as spproxy ships (`upstream.pacing`, `queue_timeout_s`,
+    `retries` and backoff at their defaults): for the quota phase, which measures the plan."""
+    upstream = dataclasses.replace(config.upstream, **{"pacing": True})
     return dataclasses.replace(config, upstream=upstream)
 
 
@@ -291,9 +344,14 @@ def server_main(role: str, options: Message, conn: Connection, parent_pid: int) 
 
 async def _serve(role: str, options: Message, conn: Connection, parent_pid: int) -> None:
     if role == "emulator":
-        app = emulator_app(options["signing"])
+        app = emulator_app(options["signing"], options.get("usage_plans"))
     elif role == "spproxy":
-        app = spproxy_app(options["upstream"], options["signing"], options["access_log"])
+        app = spproxy_app(
+            options["upstream"],
+            options["signing"],
+            options["access_log"],
+            options.get("paced", False),
+        )
     else:
         app = bare_app(options["upstream"], options["signing"])
     runner = web.AppRunner(app, access_log=None)
@@ -362,6 +420,8 @@ async def _load_command(command: Message, sessions: dict[str, aiohttp.ClientSess
         return await _throughput(
             session, urls, headers, command["concurrency"], command["start_at"], command["seconds"]
         )
+    if command["cmd"] == "calls":
+        return await _calls(session, urls, headers, command["n"], command["concurrency"])
     return await _latency(session, urls, headers, command["n"], command["sign"])
 
 
@@ -408,6 +468,56 @@ async def _throughput(
     }
 
 
+async def _calls(
+    session: aiohttp.ClientSession,
+    urls: Sequence[URL],
+    headers: Mapping[str, str],
+    n: int,
+    concurrency: int,
+) -> Message:
+    """`n` calls, `concurrency` at a time, each sent as soon as a worker is free.
+
+    Outcomes: "200", "429 from Amazon" (relayed: the answer carries the emulator's
+    x-amzn-RequestId), "429 from spproxy" (made by the proxy, `x-spproxy-origin: proxy`: no
+    pacing slot within queue_timeout_s), any other status, "client error".
+    """
+    outcomes: Counter[str] = Counter()
+    latencies: list[float] = []
+    calls = iter(range(n))
+    timeout = aiohttp.ClientTimeout(total=120)  # pacing may hold a call up to queue_timeout_s
+
+    async def worker() -> None:
+        for i in calls:  # shared: each call is taken by one worker
+            started = time.perf_counter()
+            try:
+                async with session.get(urls[i % len(urls)], headers=headers, timeout=timeout) as r:
+                    await r.read()
+            except (aiohttp.ClientError, TimeoutError):
+                outcomes["client error"] += 1
+                continue
+            latencies.append(time.perf_counter() - started)
+            if r.status == 429 and r.headers.get("x-spproxy-origin") == "proxy":
+                outcomes["429 from spproxy"] += 1
+            elif r.status == 429 and "x-amzn-RequestId" in r.headers:
+                outcomes["429 from Amazon"] += 1
+            else:
+                outcomes[str(r.status)] += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "outcomes": dict(sorted(outcomes.items())),
+        "elapsed_s": elapsed,
+        "latency_ms": {
+            "p50": percentile(latencies, 0.5) * 1000 if latencies else None,
+            "p99": percentile(latencies, 0.99) * 1000 if latencies else None,
+            "max": latencies[-1] * 1000 if latencies else None,
+        },
+    }
+
+
 async def _latency(
     session: aiohttp.ClientSession,
     urls: Sequence[URL],
@@ -438,6 +548,138 @@ async def _latency(
         "statuses": {str(k): v for k, v in statuses.items()},
         "errors": errors,
     }
+
+
+# --------------------------------------------------------------------------------------------
+# RDT mints: spproxy's RDT cache on a fake clock, in its own process
+
+
+def rdt_main(options: Message, conn: Connection, parent_pid: int) -> None:
+    """Entry point of the RDT process: measures, sends the result, exits."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    result = asyncio.run(asyncio.wait_for(_rdt_measure(options), RDT_TIME_LIMIT_S))
+    if os.getppid() == parent_pid:
+        conn.send(result)
+
+
+async def _rdt_measure(options: Message) -> Message:
+    """Both runs (bundled, unbundled) against one emulator served on loopback."""
+    from spproxy.emulator import STATE_KEY, make_emulator_app
+
+    app = make_emulator_app()
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, HOST, 0).start()
+        url = f"http://{HOST}:{runner.addresses[0][1]}"
+        out: Message = {}
+        for name, limit in (("bundled", RDT_BUNDLE_LIMIT), ("unbundled", 1)):
+            mints_before = len(app[STATE_KEY].rdt_mints)
+            out[name] = await _rdt_run(url, limit, options["calls"], options["step_s"])
+            bundles = [len(m.restricted_resources) for m in app[STATE_KEY].rdt_mints[mints_before:]]
+            out[name]["resources_per_mint_mean"] = statistics.fmean(bundles) if bundles else None
+        return out
+    finally:
+        await runner.cleanup()
+
+
+def _rdt_path(i: int) -> str:
+    """The i-th call's path: the operations in turn; ids that exist in one round of them, made-up
+    ones (404, after Amazon accepted the RDT) in the next."""
+    from spproxy.emulator.shipping_fixtures import MFN_SHIPMENT_ID
+
+    round_, k = divmod(i, len(RDT_OPERATIONS))
+    known = round_ % 2 == 0
+    order = KNOWN_ORDER_IDS[round_ % len(KNOWN_ORDER_IDS)] if known else f"902-0000000-{i:07d}"
+    shipment = MFN_SHIPMENT_ID if known else f"00000000-0000-4000-8000-{i:012d}"
+    return RDT_OPERATIONS[k][1].format(order=order, shipment=shipment)
+
+
+async def _rdt_run(url: str, bundle_limit: int, calls: int, step_s: float) -> Message:
+    """`calls` restricted calls through spproxy's credential and upstream code, the fake clock
+    advancing `step_s` before each; built like `Proxy.build`, except for the clock and pacing.
+
+    Pacing is off: the calls run in a few real seconds, which the SP-API usage plans (0.5/s for
+    getOrder) would otherwise stretch to hours. The emulator checks expiry on its wall clock, on
+    which every RDT is fresh; what it counts is the mints.
+    """
+    from multidict import CIMultiDictProxy
+
+    from spproxy.config import UpstreamConfig
+    from spproxy.credentials import Credentials
+    from spproxy.demo import demo_config
+    from spproxy.lwa import LwaTokens
+    from spproxy.operations import load_table
+    from spproxy.ratelimit import RateLimiter
+    from spproxy.rdt import TOKENS_API, RestrictedDataTokens, TokensApi
+    from spproxy.reports import ReportTypes
+    from spproxy.target import parse_target
+    from spproxy.upstream import Upstream, default_user_agent
+
+    now = [1_750_000_000.0]
+
+    def clock() -> float:
+        return now[0]
+
+    config = demo_config(url, port=0)
+    account = config.default_account
+    table = load_table()
+    no_headers: CIMultiDictProxy[str] = CIMultiDictProxy(CIMultiDict())
+    statuses: Counter[str] = Counter()
+    kinds: Counter[str] = Counter()
+    async with aiohttp.ClientSession(auto_decompress=False) as session:
+        before = await _amazon_stats(session, url)
+        lwa = LwaTokens(session, config.lwa, timeout_s=10)
+        upstream = Upstream(
+            session,
+            config=UpstreamConfig(pacing=False),
+            user_agent=default_user_agent(),
+            middlewares={},
+            limiter=RateLimiter(queue_timeout_s=1),
+        )
+        tokens_operation = table.classify("POST", TOKENS_API.path)
+        mint = TokensApi(upstream, lwa, operation=tokens_operation, clock=clock).mint
+        rdts = RestrictedDataTokens(mint, bundle_limit=bundle_limit, clock=clock)
+        credentials = Credentials(lwa, rdts, ReportTypes())
+        started = time.perf_counter()
+        for i in range(calls):
+            now[0] += step_s
+            target = parse_target("GET", _rdt_path(i))
+            operation = table.classify("GET", target.path)
+            credential = await credentials.choose(account, operation, target, no_headers)
+            answer = await upstream.send(
+                account, operation, "GET", target, no_headers, b"", credential.token
+            )
+            renewed = await credentials.after_refusal(account, credential, answer)
+            if renewed is not None:
+                answer.response.release()
+                credential = renewed
+                answer = await upstream.send(
+                    account, operation, "GET", target, no_headers, b"", credential.token
+                )
+            statuses[str(answer.response.status)] += 1
+            kinds[credential.kind] += 1
+            answer.response.release()
+        elapsed = time.perf_counter() - started
+        await asyncio.sleep(0.2)  # a refresh started in the background by the last calls lands
+        after = await _amazon_stats(session, url)
+        await rdts.aclose()
+        await lwa.aclose()
+    return {
+        "bundle_limit": bundle_limit,
+        "calls": calls,
+        "amazon_rdt_mints": after["rdt_mints"] - before["rdt_mints"],
+        "spproxy_rdt_mints": rdts.mints,
+        "statuses": dict(sorted(statuses.items())),
+        "credentials": dict(sorted(kinds.items())),
+        "real_s": elapsed,
+    }
+
+
+async def _amazon_stats(session: aiohttp.ClientSession, url: str) -> Message:
+    async with session.get(f"{url}/_emulator/stats") as response:
+        stats: Message = await response.json()
+    return stats
 
 
 # --------------------------------------------------------------------------------------------
@@ -500,6 +742,16 @@ class Children:
         finally:
             signal.signal(signal.SIGINT, previous)
 
+    def stop(self, *children: Child) -> None:
+        """Stop these (in the order given) before the end; bounded like `close`."""
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            for child in children:
+                self.spawned.remove(child)
+                _stop_child(child)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
     def _close(self) -> None:
         for popen in self.popen:
             if popen.poll() is None:
@@ -507,16 +759,20 @@ class Children:
             popen.wait(timeout=5)
         # The last started first: load processes before the servers they talk to.
         for child in reversed(self.spawned):
-            with contextlib.suppress(OSError, ValueError):
-                child.conn.send({"cmd": "stop"})
-            child.process.join(timeout=5)
-            if child.process.is_alive():
-                child.process.terminate()
-                child.process.join(timeout=3)
-            if child.process.is_alive():
-                child.process.kill()
-                child.process.join(timeout=3)
-            child.conn.close()
+            _stop_child(child)
+
+
+def _stop_child(child: Child) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        child.conn.send({"cmd": "stop"})
+    child.process.join(timeout=5)
+    if child.process.is_alive():
+        child.process.terminate()
+        child.process.join(timeout=3)
+    if child.process.is_alive():
+        child.process.kill()
+        child.process.join(timeout=3)
+    child.conn.close()
 
 
 def receive(child: Child, timeout_s: float) -> Message:
@@ -699,6 +955,144 @@ class Bench:
         target.latency_us.extend(result["samples_us"])
 
 
+def quota(args: argparse.Namespace, children: Children) -> Message:
+    """The same over-quota calls through spproxy (pacing on) and bare; Amazon's 429s for each."""
+    from spproxy.operations import load_table
+
+    plan = (args.quota_rate, args.quota_burst)
+    emulator = children.server(
+        "emulator", {"signing": args.signing, "usage_plans": {QUOTA_OPERATION: plan}}
+    )
+    spproxy = children.server(
+        "spproxy",
+        {"upstream": emulator.url, "signing": args.signing, "access_log": False, "paced": True},
+    )
+    bare = children.server("bare", {"upstream": emulator.url, "signing": args.signing})
+    loader = children.spawn("bench-quota-load", load_main, ())
+    wait_ready(f"{spproxy.url}/_spproxy/ready", 15.0)
+    model = load_table().classify("GET", QUOTA_PATH.partition("?")[0])
+    if model is None or model.name != QUOTA_OPERATION:
+        raise BenchError(f"spproxy does not classify {QUOTA_PATH} as {QUOTA_OPERATION}")
+    out: Message = {
+        "operation": QUOTA_OPERATION,
+        "amazon_plan": {"rate": plan[0], "burst": plan[1]},
+        "spproxy_model_plan": {"rate": model.rate, "burst": model.burst},
+        "calls": args.quota_calls,
+        "concurrency": args.quota_concurrency,
+    }
+    # spproxy first, from a cold bucket (what a fresh spproxy does on first contact: the model's
+    # plan until Amazon's header tells the rate), then bare, then the same spproxy again, its
+    # rate learned. All share a selling partner, hence Amazon's bucket: each starts it full.
+    runs = (("spproxy", spproxy), ("bare", bare), ("spproxy_warm", spproxy))
+    for name, child in runs:
+        time.sleep(plan[1] / plan[0] + 0.2)  # Amazon's bucket full again
+        before = amazon_stats(emulator)
+        loader.conn.send(
+            {
+                "cmd": "calls",
+                "base": child.url,
+                "paths": [QUOTA_PATH],
+                "headers": {},
+                "n": args.quota_calls,
+                "concurrency": args.quota_concurrency,
+            }
+        )
+        result = receive(loader, 3 * args.quota_calls / plan[0] + 120)
+        children.check()
+        after = amazon_stats(emulator)
+        refused = after["quota_refusals"] - before["quota_refusals"]
+        received = after["requests"] - before["requests"]
+        by_status = {
+            status: count - before["by_status"].get(status, 0)
+            for status, count in after["by_status"].items()
+            if count != before["by_status"].get(status, 0)
+        }
+        per_1000 = 1000 / args.quota_calls
+        out[name] = {
+            "elapsed_s": round(result["elapsed_s"], 2),
+            "client_outcomes": result["outcomes"],
+            "client_latency_ms": {
+                k: None if v is None else round(v, 1) for k, v in result["latency_ms"].items()
+            },
+            "amazon_received": received,
+            "amazon_by_status": by_status,
+            "amazon_429": refused,
+            "amazon_429_per_1000_calls": round(refused * per_1000, 1),
+            "amazon_requests_per_1000_calls": round(received * per_1000, 1),
+            "amazon_received_per_s": round(received / result["elapsed_s"], 1),
+        }
+    status, body = http_get(f"{spproxy.url}/_spproxy/status")
+    if status == 200:
+        buckets = [
+            b for b in json.loads(body)["buckets"] if b["operation"].startswith(QUOTA_OPERATION)
+        ]
+        if buckets:
+            out["spproxy"]["bucket_after"] = {
+                "rate": buckets[0]["rate"],
+                "burst": buckets[0]["burst"],
+            }
+    children.stop(loader, spproxy, bare, emulator)
+    return out
+
+
+def amazon_stats(emulator: Child) -> Message:
+    status, body = http_get(f"{emulator.url}/_emulator/stats")
+    if status != 200:
+        raise BenchError(f"/_emulator/stats answered {status}")
+    stats: Message = json.loads(body)
+    return stats
+
+
+def rdt(args: argparse.Namespace, children: Children) -> Message:
+    """RDT mints per 1,000 restricted calls, bundled and not (see `_rdt_run`)."""
+    from spproxy.emulator import EmulatorConfig
+    from spproxy.rdt import RestrictedDataTokens
+
+    child = children.spawn(
+        "bench-rdt", rdt_main, ({"calls": args.rdt_calls, "step_s": args.rdt_step},)
+    )
+    result = receive(child, RDT_TIME_LIMIT_S + 30)
+    children.stop(child)
+    per_1000 = 1000 / args.rdt_calls
+    simulated_h = args.rdt_calls * args.rdt_step / 3600
+    out: Message = {
+        "calls": args.rdt_calls,
+        "fake_clock_step_s": args.rdt_step,
+        "simulated_hours": round(simulated_h, 2),
+        "operations": [name for name, _ in RDT_OPERATIONS],
+        "rdt_expires_in_s": EmulatorConfig().token_ttl_s,
+        "spproxy_refresh_ahead_s": inspect.signature(RestrictedDataTokens)
+        .parameters["refresh_ahead_s"]
+        .default,
+    }
+    for name in ("bundled", "unbundled"):
+        run_ = result[name]
+        mints = run_["amazon_rdt_mints"]
+        out[name] = {
+            **run_,
+            "mints_per_1000_calls": round(mints * per_1000, 1),
+            "mints_per_simulated_hour": round(mints / simulated_h, 2),
+            "resources_per_mint_mean": None
+            if run_["resources_per_mint_mean"] is None
+            else round(run_["resources_per_mint_mean"], 2),
+            "real_s": round(run_["real_s"], 2),
+        }
+    bundled = out["bundled"]["amazon_rdt_mints"]
+    unbundled = out["unbundled"]["amazon_rdt_mints"]
+    out["ratio_unbundled_over_bundled"] = round(unbundled / bundled, 2) if bundled else None
+    return out
+
+
+def phase_list(value: str) -> frozenset[str]:
+    names = frozenset(name.strip() for name in value.split(",") if name.strip())
+    unknown = names - set(PHASES)
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"phases are a comma-separated list of {', '.join(PHASES)} (got {value!r})"
+        )
+    return names
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Benchmark spproxy against a bare aiohttp pass-through (loopback only)."
@@ -713,11 +1107,30 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--signing", action="store_true", help="SigV4 on (emulator verifies)")
     parser.add_argument("--access-log", action="store_true", help="spproxy logs at INFO")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--quota-calls", type=int, default=1000, help="quota phase, per proxy")
+    parser.add_argument("--quota-concurrency", type=int, default=20)
+    parser.add_argument("--quota-rate", type=float, default=100.0, help="Amazon's plan (req/s)")
+    parser.add_argument("--quota-burst", type=int, default=10, help="Amazon's plan (burst)")
+    parser.add_argument("--rdt-calls", type=int, default=1000, help="RDT phase, per run")
+    parser.add_argument("--rdt-step", type=float, default=36.0, help="fake seconds between calls")
+    phases = parser.add_mutually_exclusive_group()
+    phases.add_argument(
+        "--only", type=phase_list, metavar="PHASES", help=f"run only these of {','.join(PHASES)}"
+    )
+    phases.add_argument("--skip", type=phase_list, metavar="PHASES", help="run all but these")
     args = parser.parse_args(argv)
     if args.seconds <= 0 or args.round <= 0 or args.concurrency < 1 or args.clients < 1:
         parser.error("--seconds, --round, --concurrency and --clients must be positive")
     if args.concurrency < args.clients:
         parser.error("--concurrency must be at least --clients")
+    if min(args.quota_calls, args.quota_concurrency, args.quota_burst, args.rdt_calls) < 1:
+        parser.error("--quota-calls, --quota-concurrency, --quota-burst, --rdt-calls must be >= 1")
+    if args.quota_rate <= 0 or args.rdt_step <= 0:
+        parser.error("--quota-rate and --rdt-step must be positive")
+    chosen = args.only if args.only is not None else frozenset(PHASES) - (args.skip or frozenset())
+    args.phases = [name for name in PHASES if name in chosen]
+    if not args.phases:
+        parser.error("--skip leaves no phase to run")
     return args
 
 
@@ -748,11 +1161,28 @@ def progress(args: argparse.Namespace, message: str) -> None:
 
 def run(args: argparse.Namespace, children: Children) -> Message:
     began = time.perf_counter()
-    report: Message = {"environment": environment(args)}
+    report: Message = {"environment": environment(args), "phases": args.phases, "errors": {}}
+    if "startup" in args.phases:
+        progress(args, "cold start-up and imports")
+        report["startup"] = startup(args, children)
+    if "load" in args.phases:
+        load_phases(args, children, report)
+    if "quota" in args.phases:
+        progress(
+            args,
+            f"quota: {args.quota_calls} calls over Amazon's plan, through spproxy (paced), "
+            "then bare",
+        )
+        report["quota"] = quota(args, children)
+    if "rdt" in args.phases:
+        progress(args, f"RDT mints: {args.rdt_calls} restricted calls, bundled then not")
+        report["rdt"] = rdt(args, children)
+    report["total_s"] = round(time.perf_counter() - began, 1)
+    return report
 
-    progress(args, "cold start-up and imports")
-    report["startup"] = startup(args, children)
 
+def load_phases(args: argparse.Namespace, children: Children, report: Message) -> None:
+    """Throughput, latency, tokens and memory: the phases that share one set of servers."""
     progress(args, "starting emulator, bare pass-through, spproxy and load processes")
     emulator = children.server("emulator", {"signing": args.signing})
     bare = children.server("bare", {"upstream": emulator.url, "signing": args.signing})
@@ -819,12 +1249,12 @@ def run(args: argparse.Namespace, children: Children) -> Message:
         "of_which_from_bare_and_direct": targets["bare"].sent + targets["direct"].sent,
     }
     spproxy.conn.send({"cmd": "modules"})
-    report["startup"]["botocore_in_bench_spproxy_process"] = receive(spproxy, 5)["botocore"]
+    botocore = receive(spproxy, 5)["botocore"]
+    report.setdefault("startup", {})["botocore_in_bench_spproxy_process"] = botocore
     report["errors"] = {
         name: dict(target.other) for name, target in targets.items() if target.other
     }
-    report["total_s"] = round(time.perf_counter() - began, 1)
-    return report
+    children.stop(*loaders, spproxy, bare, emulator)
 
 
 def pacing_exists() -> bool:
@@ -1093,11 +1523,6 @@ def startup(args: argparse.Namespace, children: Children) -> Message:
 
 def print_report(report: Message) -> None:
     env = report["environment"]
-    thr = report["throughput"]
-    lat = report["latency"]
-    tok = report["tokens"]
-    mem = report["memory_mib"]
-    st = report["startup"]
     print(
         f"spproxy bench: {env['cpus_usable']} usable CPUs (of {env['cpus']}; load average "
         f"{' '.join(f'{x:g}' for x in env['load_average'])} at the start); the load generator, "
@@ -1106,12 +1531,35 @@ def print_report(report: Message) -> None:
     print(
         f"spproxy {env['spproxy']}, Python {env['python']}, aiohttp {env['aiohttp']} (C parser: "
         f"{'yes' if env['aiohttp_c_parser'] else 'no'}); "
-        f"signing {'on' if env['signing'] else 'off'}; "
-        f"spproxy logging {env['spproxy_logging']}, pacing {env['spproxy_pacing']}; "
-        f"{env['requests']}; concurrency "
-        f"{env['concurrency']} from {env['load_processes']} load process(es)."
+        f"signing {'on' if env['signing'] else 'off'}; phases: {', '.join(report['phases'])}."
     )
+    if "throughput" in report:
+        print_load(report)
+    if "demo_to_ready_ms" in report.get("startup", {}):
+        print_startup(report)
+    if "quota" in report:
+        print_quota(report["quota"])
+    if "rdt" in report:
+        print_rdt(report["rdt"])
+    if report["errors"]:
+        print()
+        print(f"NON-200 ANSWERS OR CLIENT ERRORS: {report['errors']}")
     print()
+    print(f"Total {report['total_s']:.0f} s.")
+
+
+def print_load(report: Message) -> None:
+    env = report["environment"]
+    thr = report["throughput"]
+    lat = report["latency"]
+    tok = report["tokens"]
+    mem = report["memory_mib"]
+    print()
+    print(
+        f"Load phases: spproxy logging {env['spproxy_logging']}, pacing {env['spproxy_pacing']}; "
+        f"{env['requests']}; concurrency {env['concurrency']} from {env['load_processes']} "
+        "load process(es)."
+    )
     print(f"Throughput ({thr['rounds_per_proxy']} alternating rounds of {thr['round_s']:g} s each)")
     print(
         f"  {'':10}{'req/s':>9}{'median':>9}{'min':>9}{'max':>9}   CPU us/request"
@@ -1164,6 +1612,11 @@ def print_report(report: Message) -> None:
             for when, values in mem[name].items()
         )
         print(f"  {name:10}{cells}")
+
+
+def print_startup(report: Message) -> None:
+    env = report["environment"]
+    st = report["startup"]
     print()
     print("Start-up (fresh interpreters; bytecode cache primed in a temporary PYTHONPYCACHEPREFIX)")
     print(
@@ -1177,17 +1630,94 @@ def print_report(report: Message) -> None:
         f"{st['import_spproxy_app_cumulative_ms']:.0f} ms (-X importtime cumulative, median of 3"
         f"; aiohttp's share {st['import_of_which_aiohttp_ms']:.0f} ms)"
     )
+    in_bench = st.get("botocore_in_bench_spproxy_process", "(load phase not run)")
     print(
         f"  botocore loaded, unsigned proxy: {st['botocore_loaded_unsigned']} (python -c), "
-        f"{st['botocore_in_bench_spproxy_process']} (the bench's spproxy process, signing "
+        f"{in_bench} (the bench's spproxy process, signing "
         f"{'on' if env['signing'] else 'off'}); signed proxy, as a check of the check: "
         f"{st['botocore_loaded_signed_check']}"
     )
-    if report["errors"]:
-        print()
-        print(f"NON-200 ANSWERS OR CLIENT ERRORS: {report['errors']}")
+
+
+def print_quota(q: Message) -> None:
+    amazon, model = q["amazon_plan"], q["spproxy_model_plan"]
     print()
-    print(f"Total {report['total_s']:.0f} s.")
+    print(
+        f"Quota: {q['calls']} {q['operation']} calls per run, {q['concurrency']} in flight, as "
+        f"fast as each proxy lets them; Amazon (the emulator) enforces {amazon['rate']:g}/s "
+        f"burst {amazon['burst']} for the seller"
+    )
+    print(
+        f"  (spproxy: pacing on, retries default; cold, it paces by the model's plan "
+        f"({model['rate']:g}/s burst {model['burst']}) until x-amzn-RateLimit-Limit says "
+        f"{amazon['rate']:g}/s; warm: the same process again. bare: no pacing, no retries)"
+    )
+    print(
+        f"  {'':15}{'Amazon 429s':>12}{'/1000':>8}{'Amazon got':>11}{'elapsed s':>10}"
+        f"{'p50 ms':>9}{'max ms':>9}   client saw"
+    )
+    for name in ("spproxy", "bare", "spproxy_warm"):
+        row = q[name]
+        lat = row["client_latency_ms"]
+        seen = ", ".join(f"{k}: {v}" for k, v in row["client_outcomes"].items())
+        label = {"spproxy": "spproxy, cold", "spproxy_warm": "spproxy, warm"}.get(name, name)
+        print(
+            f"  {label:15}{row['amazon_429']:>12}{row['amazon_429_per_1000_calls']:>8.1f}"
+            f"{row['amazon_received']:>11}{row['elapsed_s']:>10.2f}"
+            f"{lat['p50'] or 0:>9.1f}{lat['max'] or 0:>9.1f}   {seen}"
+        )
+    learned = q["spproxy"].get("bucket_after")
+    if learned:
+        print(
+            f"  spproxy's bucket afterwards: {learned['rate']:g}/s burst {learned['burst']} (the "
+            "rate learned from Amazon's header; the burst stays the model's)."
+        )
+    cold = q["spproxy"]
+    held_s = (cold["client_latency_ms"]["max"] or 0) / 1000
+    if held_s > 2 * q["concurrency"] / amazon["rate"] + 0.5:
+        print(
+            f"  Cold, this run: calls that reached spproxy before Amazon's first answer were "
+            f"queued at the model's {model['rate']:g}/s (held up to {held_s:.1f} s) and went out "
+            f"on top of the learned {amazon['rate']:g}/s: {cold['amazon_429']} Amazon 429(s), "
+            "which spproxy retried. Whether they queue is a race with the first answer."
+        )
+    else:
+        print(
+            f"  Cold, this run: Amazon's first answer taught {amazon['rate']:g}/s before the other "
+            "calls queued (whether it does is a race; when it loses, a few calls wait out the "
+            "model's slots, up to ~9 s, and cost an Amazon 429 or two, retried)."
+        )
+
+
+def print_rdt(r: Message) -> None:
+    print()
+    print(
+        f"RDT mints: {r['calls']} restricted calls, one per {r['fake_clock_step_s']:g} s of a "
+        f"fake clock ({r['simulated_hours']:g} h simulated), cycling "
+        f"{', '.join(r['operations'])} with varying ids (existing and 404); RDTs live "
+        f"{r['rdt_expires_in_s']} s, renewed {r['spproxy_refresh_ahead_s']:g} s ahead"
+    )
+    print(
+        f"  {'bundle limit':17}{'mints':>6}{'/1000 calls':>13}{'/hour':>8}{'resources/mint':>16}"
+        f"{'calls waited':>14}   answers"
+    )
+    for name in ("bundled", "unbundled"):
+        row = r[name]
+        label = f"{name} ({row['bundle_limit']})"
+        answers = ", ".join(f"{k}: {v}" for k, v in row["statuses"].items())
+        print(
+            f"  {label:17}{row['amazon_rdt_mints']:>6}{row['mints_per_1000_calls']:>13.1f}"
+            f"{row['mints_per_simulated_hour']:>8.2f}{row['resources_per_mint_mean'] or 0:>16.2f}"
+            f"{row['credentials'].get('rdt-minted', 0):>14}   {answers}"
+        )
+    ratio = r["ratio_unbundled_over_bundled"]
+    print(
+        f"  unbundled/bundled: {ratio if ratio is not None else '-'}x the mints (Amazon's count, "
+        "/_emulator/stats rdt_mints). Bundled, each operation first seen mints (with those seen "
+        "before), then one mint renews them all; unbundled, each renews on its own. Calls waited: "
+        "calls held for a mint; the others were served a cached RDT (renewals run in the "
+        "background)."
+    )
 
 
 if __name__ == "__main__":
