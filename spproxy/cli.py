@@ -1,4 +1,4 @@
-"""Command line: `spproxy serve | demo | check` (also `python -m spproxy`).
+"""Command line: `spproxy serve | demo | check | emulator` (also `python -m spproxy`).
 
 Exit status: 0 fine, 1 a runtime failure (a port in use, a refused token in `check`),
 2 an unusable configuration or command line. Problems are printed one per line, never as a
@@ -25,6 +25,13 @@ from spproxy import __version__
 from spproxy.app import make_app
 from spproxy.config import Config, ConfigError, Listen, load_config
 from spproxy.demo import demo_config, start_emulator
+from spproxy.emulator import (
+    DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET,
+    DEMO_REFRESH_TOKEN,
+    DEMO_SELLER_ID,
+    EmulatorConfig,
+)
 from spproxy.errors import ProxyError
 from spproxy.logs import configure_logging
 from spproxy.lwa import LwaTokens
@@ -41,6 +48,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(args)
         if args.command == "demo":
             return _demo(args)
+        if args.command == "emulator":
+            return _emulator(args)
         return _check(args)
     except ConfigError as exc:
         for problem in exc.problems:
@@ -73,6 +82,11 @@ def _parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="validate the config and exchange each token once")
     check.add_argument("--config", metavar="PATH", help="YAML config (as for serve)")
+
+    emulator = commands.add_parser(
+        "emulator", help="the built-in Amazon emulator alone, to test your own SP-API client"
+    )
+    _emulator_options(emulator)
     return parser
 
 
@@ -238,3 +252,120 @@ async def _check_accounts(config: Config) -> int:
 def _mask(secret: str) -> str:
     """Enough to tell two secrets apart, never enough to use one."""
     return f"...{secret[-4:]}" if len(secret) >= 16 else "***"
+
+
+# --- spproxy emulator -------------------------------------------------------------------------
+
+EMULATOR_PORT = 8100
+
+
+def _emulator_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
+    parser.add_argument(
+        "--port", type=int, default=EMULATOR_PORT, help=f"port (default {EMULATOR_PORT})"
+    )
+    parser.add_argument(
+        "--keys",
+        metavar="AKID:SECRET",
+        action="append",
+        type=_aws_key,
+        help="verify SigV4 with these AWS keys (repeatable); without, signatures are ignored",
+    )
+    parser.add_argument(
+        "--no-rate-limits",
+        dest="rate_limits",
+        action="store_false",
+        help="do not enforce SP-API usage plans (429 QuotaExceeded)",
+    )
+    parser.add_argument(
+        "--no-examples",
+        dest="examples",
+        action="store_false",
+        help="do not answer from Amazon's published sandbox examples",
+    )
+
+
+def _aws_key(value: str) -> tuple[str, str]:
+    key_id, _, secret = value.partition(":")
+    if not key_id or not secret:
+        raise argparse.ArgumentTypeError("expected AKID:SECRET, an access key id and its secret")
+    return key_id, secret
+
+
+def _emulator(args: argparse.Namespace) -> int:
+    config = EmulatorConfig(
+        aws_keys=dict(args.keys) if args.keys else None,
+        rate_limits=args.rate_limits,
+        sandbox_examples=args.examples,
+    )
+    # A line per request on stderr: what a client under test sent, and what it got.
+    access = logging.getLogger("spproxy.emulator.access")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    access.addHandler(handler)
+    access.setLevel(logging.INFO)
+    access.propagate = False
+    try:
+        return asyncio.run(_run_emulator(config, args.host, args.port, access))
+    finally:
+        access.removeHandler(handler)
+
+
+async def _run_emulator(
+    config: EmulatorConfig, host: str, port: int, access: logging.Logger
+) -> int:
+    """Serve the emulator alone until SIGINT/SIGTERM."""
+    try:
+        emulator = await start_emulator(port, config, host=host, access_log=access)
+    except OSError as exc:
+        print(
+            f"spproxy: cannot listen on {host}:{port}: "
+            f"{os.strerror(exc.errno) if exc.errno else exc}",
+            file=sys.stderr,
+        )
+        return 1
+    _announce_emulator(emulator.url, config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await emulator.runner.cleanup()
+    return 0
+
+
+def _announce_emulator(base: str, config: EmulatorConfig) -> None:
+    keys = ", ".join(config.aws_keys or ())
+    signing = f"verified, keys {keys}" if keys else "not checked (SP-API ignores signatures)"
+    credentials = (
+        f"-d grant_type=refresh_token --data-urlencode 'refresh_token={DEMO_REFRESH_TOKEN}' "
+        f"-d client_id={DEMO_CLIENT_ID} -d client_secret={DEMO_CLIENT_SECRET}"
+    )
+    extract = "python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])'"
+    orders = f"{base}/orders/v0/orders?MarketplaceIds=ATVPDKIKX0DER&CreatedAfter=TEST_CASE_200"
+    print(
+        f"""spproxy emulator: a fake Amazon on {base} (LWA, STS, Tokens API and every SP-API
+operation, answering Amazon's published sandbox examples); no account, no network.
+
+  SP-API endpoint  {base}
+  LWA token URL    {base}/auth/o2/token
+  client id        {DEMO_CLIENT_ID}
+  client secret    {DEMO_CLIENT_SECRET}
+  refresh token    {DEMO_REFRESH_TOKEN}   (seller {DEMO_SELLER_ID})
+  SigV4            {signing}
+  usage plans      {"enforced (429 QuotaExceeded)" if config.rate_limits else "off"}
+  examples         {"on" if config.sandbox_examples else "off"}
+
+Try:
+
+  TOKEN=$(curl -s {base}/auth/o2/token {credentials} | {extract})
+  curl -i -H "x-amz-access-token: $TOKEN" {base}/sellers/v1/marketplaceParticipations
+  curl -i -H "x-amz-access-token: $TOKEN" '{orders}'
+
+Restricted operations (getOrderAddress, ...) want a Restricted Data Token from
+POST {base}/tokens/2021-03-01/restrictedDataToken. Ctrl-C stops.
+""",
+        flush=True,
+    )

@@ -1,7 +1,9 @@
-"""`spproxy demo`: the proxy wired to the built-in Amazon emulator, all on loopback."""
+"""`spproxy demo`: the proxy wired to the built-in Amazon emulator, all on loopback; and the
+emulator alone, which `spproxy emulator` runs."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -23,13 +25,27 @@ class RunningEmulator:
     url: str  # http://127.0.0.1:PORT
 
 
-async def start_emulator(port: int = 0) -> RunningEmulator:
-    # Amazon's usage plans apply, as they would: spproxy's pacing keeps the demo inside them.
-    runner = web.AppRunner(make_emulator_app(EmulatorConfig(rate_limits=True)), access_log=None)
+async def start_emulator(
+    port: int = 0,
+    config: EmulatorConfig | None = None,
+    *,
+    host: str = "127.0.0.1",
+    access_log: logging.Logger | None = None,
+) -> RunningEmulator:
+    """The emulator on `host:port` (0: any free port). By default Amazon's usage plans apply, as
+    they would (spproxy's pacing keeps the demo inside them), and the published sandbox
+    examples answer: every call of Amazon's sandbox works in the demo."""
+    app = make_emulator_app(config or EmulatorConfig(rate_limits=True))
+    runner = web.AppRunner(app, access_log=access_log, access_log_format='"%r" %s %b')
     await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    host, bound_port = runner.addresses[0][:2]
-    return RunningEmulator(runner, f"http://{host}:{bound_port}")
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError:
+        await runner.cleanup()
+        raise
+    bound_host, bound_port = runner.addresses[0][:2]
+    shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+    return RunningEmulator(runner, f"http://{shown}:{bound_port}")
 
 
 def demo_config(emulator_url: str, *, port: int) -> Config:

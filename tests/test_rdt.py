@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import aiohttp
 import pytest
@@ -247,11 +248,39 @@ async def test_status_lists_cached_rdts_but_never_a_token(harness: Harness) -> N
 ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
 
 
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _rdts(
+    session: aiohttp.ClientSession, url: str, clock: FakeClock, **options: Any
+) -> RestrictedDataTokens:
+    """The real RDT machinery against the emulator at `url`, on a fake clock."""
+    lwa = LwaTokens(
+        session,
+        LwaConfig(DEMO_CLIENT_ID, Secret(DEMO_CLIENT_SECRET), f"{url}/auth/o2/token"),
+        timeout_s=5,
+    )
+    upstream = Upstream(
+        session,
+        config=UpstreamConfig(pacing=False),
+        user_agent="t/1 (Language=Python/3)",
+        middlewares={},
+        limiter=RateLimiter(queue_timeout_s=1),
+    )
+    mint = TokensApi(upstream, lwa, operation=None, clock=clock).mint
+    return RestrictedDataTokens(mint, clock=clock, **options)
+
+
 async def _minted_per_hour(aiohttp_server: ServerFactory, bundle_limit: int) -> int:
     """Mints for 3 resources used every hour, over 3 hours (a fake clock)."""
     server = await aiohttp_server(make_emulator_app())
     url = str(server.make_url("")).rstrip("/")
-    now = [1_000_000.0]
+    clock = FakeClock()
     account = Account("main", Secret(DEMO_REFRESH_TOKEN), "na", url, REGIONS["na"].aws_region)
     resources = [
         Resource("GET", "/orders/v0/orders/{orderId}", ("buyerInfo",)),
@@ -259,27 +288,11 @@ async def _minted_per_hour(aiohttp_server: ServerFactory, bundle_limit: int) -> 
         Resource("GET", "/mfn/v0/shipments/{shipmentId}"),
     ]
     async with aiohttp.ClientSession() as session:
-        lwa = LwaTokens(
-            session,
-            LwaConfig(DEMO_CLIENT_ID, Secret(DEMO_CLIENT_SECRET), f"{url}/auth/o2/token"),
-            timeout_s=5,
-        )
-        upstream = Upstream(
-            session,
-            config=UpstreamConfig(pacing=False),
-            user_agent="t/1 (Language=Python/3)",
-            middlewares={},
-            limiter=RateLimiter(queue_timeout_s=1),
-        )
-        rdts = RestrictedDataTokens(
-            TokensApi(upstream, lwa, operation=None, clock=lambda: now[0]).mint,
-            bundle_limit=bundle_limit,
-            clock=lambda: now[0],
-        )
+        rdts = _rdts(session, url, clock, bundle_limit=bundle_limit)
         for _hour in range(3):
             for resource in resources:
                 await rdts.token(account, resource)
-            now[0] += 3600
+            clock.now += 3600
     assert len(server.app[STATE_KEY].rdt_mints) == rdts.mints
     return rdts.mints
 
@@ -296,28 +309,15 @@ async def test_the_tokens_api_down_keeps_serving_a_still_valid_rdt(
     server = await aiohttp_server(make_emulator_app())
     amazon = server.app[STATE_KEY]
     url = str(server.make_url("")).rstrip("/")
-    now = [1_000_000.0]
+    clock = FakeClock()
     account = Account("main", Secret(DEMO_REFRESH_TOKEN), "na", url, REGIONS["na"].aws_region)
     resource = Resource("GET", "/orders/v0/orders/{orderId}/address")
     async with aiohttp.ClientSession() as session:
-        lwa = LwaTokens(
-            session,
-            LwaConfig(DEMO_CLIENT_ID, Secret(DEMO_CLIENT_SECRET), f"{url}/auth/o2/token"),
-            timeout_s=5,
-        )
-        upstream = Upstream(
-            session,
-            config=UpstreamConfig(pacing=False),
-            user_agent="t/1 (Language=Python/3)",
-            middlewares={},
-            limiter=RateLimiter(queue_timeout_s=1),
-        )
-        mint = TokensApi(upstream, lwa, operation=None, clock=lambda: now[0]).mint
-        rdts = RestrictedDataTokens(mint, margin_s=60, refresh_ahead_s=300, clock=lambda: now[0])
+        rdts = _rdts(session, url, clock, margin_s=60, refresh_ahead_s=300)
         first, _ = await rdts.token(account, resource)
         amazon.faults.tokens_api_down()
-        now[0] += 3600 - 30  # inside the margin: a mint is due, and the Tokens API fails
+        clock.now += 3600 - 30  # inside the margin: a mint is due, and the Tokens API fails
         assert await rdts.token(account, resource) == (first, False)
-        now[0] += 31
+        clock.now += 31
         with pytest.raises(TokensApiUnavailable):
             await rdts.token(account, resource)

@@ -16,7 +16,7 @@ from spproxy.emulator.apis import OPERATIONS
 from spproxy.emulator.apis.emulator_helpers import STATS_PATH, stats
 from spproxy.emulator.limits import check_overrides
 from spproxy.emulator.lwa import exchange_token
-from spproxy.emulator.operations import OPERATIONS_KEY, Operation, route_operations
+from spproxy.emulator.operations import OPERATIONS_KEY, Operation, OperationRoutes
 from spproxy.emulator.rdt import DATA_ELEMENTS
 from spproxy.emulator.spapi import spapi_middleware
 from spproxy.emulator.state import RECORD_KEY, STATE_KEY, EmulatorConfig, EmulatorState
@@ -35,7 +35,7 @@ def make_emulator_app(config: EmulatorConfig | None = None) -> web.Application:
     app.router.add_post("/auth/o2/token", exchange_token)
     app.router.add_post("/", assume_role)
     app.router.add_get(STATS_PATH, stats)
-    app.middlewares.append(spapi_middleware(route_operations(app.router, OPERATIONS)))
+    app.middlewares.append(spapi_middleware(OperationRoutes(app.router, OPERATIONS)))
     app.on_response_prepare.append(_finish_record)
     app.on_shutdown.append(_release_held_calls)
     return app

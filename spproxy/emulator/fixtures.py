@@ -5,8 +5,10 @@ Adapted from the sandbox examples (`x-amzn-api-sandbox`) and response examples i
 Partner API models, https://github.com/amzn/selling-partner-api-models, Copyright Amazon.com, Inc.
 or its affiliates, licensed under the Apache License, Version 2.0. Changes: sandbox dates (1970,
 2013, 2024) moved to 2025, buyer details added to orders and items (fictitious; example.com
-addresses), a Turkish business order added, a variation parent added to the catalog, image lists
-shortened, reports and their documents made up in the shape of the Reports API 2021-06-30.
+addresses), a Turkish business order added, a variation parent added to the catalog, reports
+and their documents made up in the shape of the Reports API 2021-06-30. Where an id is also in a
+sandbox example (the TV's ASIN, order 902-3159896-1390916's regulated information), the data is
+the example's, so the emulator's answer and Amazon's published one agree (sandbox.py).
 
 Orders are stored WITH buyer PII, as Amazon stores them; what a caller may see of it is decided
 when they are served (apis/orders.py).
@@ -406,6 +408,10 @@ REGULATED_INFO: dict[str, JsonObject] = {
                     "RejectionReasonId": "shield_pom_vps_reject_age",
                     "RejectionReasonDescription": "Your pet is too young for this medicine.",
                 },
+                {
+                    "RejectionReasonId": "shield_pom_vps_reject_incorrect_weight",
+                    "RejectionReasonDescription": "Your pet's weight does not match ordered size.",
+                },
             ],
         },
     }
@@ -486,6 +492,78 @@ SAMSUNG_TV: JsonObject = {
                     "variant": "PT01",
                     "link": "https://m.media-amazon.com/images/I/41Px9eq9tkL.jpg",
                     "height": 500,
+                    "width": 500,
+                },
+                {
+                    "variant": "PT02",
+                    "link": "https://m.media-amazon.com/images/I/51NTNhdhPyL.jpg",
+                    "height": 375,
+                    "width": 500,
+                },
+                {
+                    "variant": "PT03",
+                    "link": "https://m.media-amazon.com/images/I/51o4zpL+A3L.jpg",
+                    "height": 375,
+                    "width": 500,
+                },
+                {
+                    "variant": "PT04",
+                    "link": "https://m.media-amazon.com/images/I/71ux2k9GAZL.jpg",
+                    "height": 1000,
+                    "width": 1000,
+                },
+                {
+                    "variant": "PT04",
+                    "link": "https://m.media-amazon.com/images/I/61UUX63yw1L.jpg",
+                    "height": 500,
+                    "width": 500,
+                },
+                {
+                    "variant": "PT05",
+                    "link": "https://m.media-amazon.com/images/I/61LwHkljX-L.jpg",
+                    "height": 1000,
+                    "width": 1000,
+                },
+                {
+                    "variant": "PT05",
+                    "link": "https://m.media-amazon.com/images/I/51wJTQty3PL.jpg",
+                    "height": 500,
+                    "width": 500,
+                },
+                {
+                    "variant": "PT06",
+                    "link": "https://m.media-amazon.com/images/I/61uvoB4VvoL.jpg",
+                    "height": 1000,
+                    "width": 1000,
+                },
+                {
+                    "variant": "PT06",
+                    "link": "https://m.media-amazon.com/images/I/51ZexIO628L.jpg",
+                    "height": 500,
+                    "width": 500,
+                },
+                {
+                    "variant": "PT07",
+                    "link": "https://m.media-amazon.com/images/I/7121MGd2ncL.jpg",
+                    "height": 1000,
+                    "width": 1000,
+                },
+                {
+                    "variant": "PT07",
+                    "link": "https://m.media-amazon.com/images/I/61QK+JBMrGL.jpg",
+                    "height": 500,
+                    "width": 500,
+                },
+                {
+                    "variant": "PT08",
+                    "link": "https://m.media-amazon.com/images/I/61ECcGlG4IL.jpg",
+                    "height": 1080,
+                    "width": 1920,
+                },
+                {
+                    "variant": "PT08",
+                    "link": "https://m.media-amazon.com/images/I/31TxwfqvB5L.jpg",
+                    "height": 281,
                     "width": 500,
                 },
             ],

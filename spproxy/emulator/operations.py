@@ -1,19 +1,31 @@
-"""The emulated SP-API's operations as rows of data, routed by aiohttp's router.
+"""The emulated SP-API's operations as rows of data, and which one a request is for.
 
 A row holds what Amazon's model says about an operation (operationId, method, path template,
 usage-plan rate, grantless scope), what the Tokens API use-case guide says of it (restricted, the
 `dataElements` it accepts, whether an RDT may name its generic path) and the handler that makes
-its answer. Everything the rows have in common (token checks, the rate-limit header, recording)
-lives once in the pipeline (`spapi.py`), so adding an operation means adding a row.
+its answer, if the emulator has one: a row without handler answers from Amazon's published
+sandbox examples only (sandbox.py, which also says how examples and handlers combine).
+Everything the rows have in common (token checks, the rate-limit header, recording, the
+examples) lives once in the pipeline (`spapi.py`), so adding an operation means adding a row.
+
+Rows with a handler are routes of aiohttp's router. The ~330 rows answered from examples only
+share one catch-all route, registered last, and an index of their path templates built once for
+all emulator apps (literal segments before `{variables}`, as aiohttp resolves): an app with 370
+aiohttp routes would take longer to make than most tests take to run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+import functools
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
+
+# What of a published example's body a request may see: (request, body) -> the body served.
+ExampleView = Callable[[web.Request, Any], Any]
 
 
 @dataclass(frozen=True)
@@ -21,7 +33,7 @@ class Operation:
     name: str  # operationId in Amazon's model
     method: str
     path: str  # aiohttp path template, e.g. /orders/v0/orders/{orderId}
-    handler: Handler
+    handler: Handler | None  # None: answered from Amazon's sandbox examples only (sandbox.py)
     rate: float | None  # requests per second, from the model's usage plan; None: not Amazon's
     grantless_scope: str | None = None  # None: needs a seller's LWA access token
     # Restricted operations return PII and need a Restricted Data Token (Tokens API).
@@ -32,6 +44,10 @@ class Operation:
     answers_lwa_token: bool = False
     # False: an RDT for it must name a specific path, never the template (getReportDocument).
     generic_path_allowed: bool = True
+    # False: the handler alone answers, never a published example (the Tokens API's RDTs).
+    serves_examples: bool = True
+    # Applied to the bodies of the examples it answers with: the PII a request may see.
+    example_view: ExampleView | None = None
 
     @property
     def rate_limit_header(self) -> str | None:
@@ -42,9 +58,103 @@ class Operation:
 OPERATIONS_KEY = web.AppKey("emulator_operations", tuple[Operation, ...])
 """Every operation the emulator serves; the Tokens API reads the restricted ones from it."""
 
+PATH_PARAMETERS_KEY = web.RequestKey("emulator_path_parameters", Mapping[str, str])
+"""The path parameters of the operation a request is for, percent-decoded (as match_info)."""
 
-def route_operations(
-    router: web.UrlDispatcher, operations: Iterable[Operation]
-) -> dict[web.AbstractRoute, Operation]:
-    """Add a route per operation; the map lets the pipeline find the row behind a matched route."""
-    return {router.add_route(op.method, op.path, op.handler): op for op in operations}
+_CATCH_ALL = "/{_operation_path:.*}"
+
+
+class OperationRoutes:
+    """Which operation a request is for, once aiohttp's router has matched it."""
+
+    def __init__(self, router: web.UrlDispatcher, operations: Iterable[Operation]) -> None:
+        rows = tuple(operations)
+        self._routed = {
+            router.add_route(op.method, op.path, _found_by_route): op
+            for op in rows
+            if op.handler is not None
+        }
+        self._index = _index(tuple(op for op in rows if op.handler is None))
+        self._catch_all = router.add_route("*", _CATCH_ALL, _found_by_route)
+
+    def is_operation_path(self, match: web.UrlMappingMatchInfo) -> bool:
+        """False for the emulator's own routes (LWA, STS, stats): no SP-API pipeline for them."""
+        route = match.route
+        return route in self._routed or route is self._catch_all or match.http_exception is not None
+
+    def find(self, request: web.Request) -> Operation | None:
+        """The operation the request is for (None: no operation has its path), its path
+        parameters left in PATH_PARAMETERS_KEY."""
+        match = request.match_info
+        operation = self._routed.get(match.route)
+        if operation is not None:
+            request[PATH_PARAMETERS_KEY] = match
+            return operation
+        if match.route is not self._catch_all:
+            return None
+        found = self._index.find(request.method, request.rel_url.path_safe)
+        if found is None:
+            return None
+        operation, parameters = found
+        request[PATH_PARAMETERS_KEY] = parameters
+        return operation
+
+
+async def _found_by_route(request: web.Request) -> web.StreamResponse:
+    raise RuntimeError("operations are answered by the SP-API pipeline (spapi.py)")
+
+
+@dataclass
+class _Node:
+    literals: dict[str, _Node] = field(default_factory=dict)
+    variable: _Node | None = None
+    operations: dict[str, Operation] = field(default_factory=dict)  # by method
+
+
+class _PathIndex:
+    """Path templates as a trie of segments: literal segments win over `{variables}`."""
+
+    def __init__(self, operations: Iterable[Operation]) -> None:
+        self._root = _Node()
+        for operation in operations:
+            node = self._root
+            for segment in operation.path.split("/")[1:]:
+                if segment.startswith("{"):
+                    node.variable = node.variable or _Node()
+                    node = node.variable
+                else:
+                    node = node.literals.setdefault(segment, _Node())
+            node.operations[operation.method] = operation
+
+    def find(self, method: str, path_safe: str) -> tuple[Operation, dict[str, str]] | None:
+        values: list[str] = []
+        operation = _match(self._root, path_safe.split("/")[1:], method, values)
+        if operation is None:
+            return None
+        names = [s[1:-1] for s in operation.path.split("/")[1:] if s.startswith("{")]
+        # As aiohttp decodes match_info from path_safe: only %2F and %25 are still encoded.
+        decoded = (value.replace("%2F", "/").replace("%25", "%") for value in values)
+        return operation, dict(zip(names, decoded, strict=True))
+
+
+def _match(node: _Node, segments: list[str], method: str, values: list[str]) -> Operation | None:
+    if not segments:
+        return node.operations.get(method)
+    head, rest = segments[0], segments[1:]
+    literal = node.literals.get(head)
+    if literal is not None:
+        found = _match(literal, rest, method, values)
+        if found is not None:
+            return found
+    if node.variable is not None and head:
+        values.append(head)
+        found = _match(node.variable, rest, method, values)
+        if found is not None:
+            return found
+        values.pop()
+    return None
+
+
+@functools.cache
+def _index(operations: tuple[Operation, ...]) -> _PathIndex:
+    return _PathIndex(operations)

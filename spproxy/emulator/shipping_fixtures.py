@@ -151,7 +151,8 @@ def mfn_shipment(
     }
 
 
-MFN_SHIPMENT_ID = "abcddcba-00c3-4f6f-a63a-639f76ee9253"
+# Not the id of the sandbox example's shipment (abcddcba-00c3-...): both answer, each its own.
+MFN_SHIPMENT_ID = "5f0e9c1a-2b7d-4e8a-9c3f-0d6b1a2e4f70"
 
 # Shipment id -> shipment; EmulatorState copies it, createShipment and cancelShipment change it.
 MFN_SHIPMENTS: dict[str, JsonObject] = {

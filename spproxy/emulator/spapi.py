@@ -12,15 +12,14 @@ For each request that is not for LWA, STS or `/_emulator/stats`, in order:
    request;
 6. with `EmulatorConfig.rate_limits`, take a token from the caller's bucket for the operation
    (limits.py), else 429 QuotaExceeded;
-7. let the operation answer and add its `x-amzn-RateLimit-Limit` to a successful answer.
+7. answer: the operation's handler or Amazon's published sandbox example the request matches, in
+   the order sandbox.py describes, and add its `x-amzn-RateLimit-Limit` to a successful answer.
 Every refusal has SP-API's error shape.
 
 LWA's token endpoint and STS are routes of their own: only faults given a `path` reach them.
 """
 
 from __future__ import annotations
-
-from collections.abc import Mapping
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
@@ -30,7 +29,8 @@ from spproxy.emulator.apis.emulator_helpers import STATS_PATH
 from spproxy.emulator.errors import SpapiError, not_found
 from spproxy.emulator.faults import LWA_PATH
 from spproxy.emulator.limits import RATE_LIMIT_HEADER, UsagePlan, plan_for, quota_exceeded
-from spproxy.emulator.operations import Operation
+from spproxy.emulator.operations import Operation, OperationRoutes
+from spproxy.emulator.sandbox import respond
 from spproxy.emulator.sigv4 import SignatureCheck, verify_request
 from spproxy.emulator.state import RECORD_KEY, STATE_KEY, EmulatorState, ReceivedRequest
 
@@ -43,15 +43,13 @@ _SIGNATURE_MISMATCH = (
 )
 
 
-def spapi_middleware(operation_routes: Mapping[web.AbstractRoute, Operation]) -> Middleware:
+def spapi_middleware(operations: OperationRoutes) -> Middleware:
     @web.middleware
     async def serve_spapi(request: web.Request, handler: Handler) -> web.StreamResponse:
-        match = request.match_info
-        operation = operation_routes.get(match.route)
-        if operation is None and match.http_exception is None:
+        if not operations.is_operation_path(request.match_info):
             return await _own_route(request, handler)
         try:
-            return await _answer(request, handler, operation)
+            return await _answer(request, operations.find(request))
         except SpapiError as refusal:
             return refusal.response()
 
@@ -70,9 +68,7 @@ async def _own_route(request: web.Request, handler: Handler) -> web.StreamRespon
     return await handler(request)
 
 
-async def _answer(
-    request: web.Request, handler: Handler, operation: Operation | None
-) -> web.StreamResponse:
+async def _answer(request: web.Request, operation: Operation | None) -> web.StreamResponse:
     state = request.app[STATE_KEY]
     body = await _read_body(request)
     raw_path, _, query_string = request.raw_path.partition("?")
@@ -112,7 +108,7 @@ async def _answer(
     request[ACCESS_KEY] = access
     if state.config.rate_limits and plan is not None:
         _take_quota(state, access, operation, plan)
-    response = await handler(request)
+    response = await respond(request, operation, body)
     if rate_limit_header is not None and response.status < 300:
         response.headers[RATE_LIMIT_HEADER] = rate_limit_header
     return response

@@ -71,6 +71,10 @@ class EmulatorConfig:
     `usage_plans` overrides plans by operation name, as (rate per second, burst), for tests.
     `clock` is what the buckets refill by (seconds); tests inject a fake one instead of sleeping.
     Token expiry stays on wall-clock time (time.time()).
+
+    `sandbox_examples` (on by default) answers every operation of Amazon's models from the static
+    examples the models publish, as Amazon's sandbox does, alongside the emulator's own handlers
+    (sandbox.py says which answers when); off, only the handlers answer.
     """
 
     client_id: str = DEMO_CLIENT_ID
@@ -86,6 +90,7 @@ class EmulatorConfig:
     rate_limits: bool = False
     usage_plans: Mapping[str, tuple[float, int]] = field(default_factory=dict)
     clock: Callable[[], float] = time.monotonic
+    sandbox_examples: bool = True
 
 
 class RestrictedResource(NamedTuple):

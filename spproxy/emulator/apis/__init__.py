@@ -1,4 +1,6 @@
-"""The SP-API operations the emulator serves, one module per API; OPERATIONS is the registry."""
+"""The SP-API operations the emulator serves, one module per API; OPERATIONS is the registry:
+the rows declared here (most with a handler of their own), then a row for every other operation
+of Amazon's models, answered from its published sandbox examples only (sandbox.py)."""
 
 from __future__ import annotations
 
@@ -20,8 +22,9 @@ from spproxy.emulator.apis import (
     vendor_direct_fulfillment,
 )
 from spproxy.emulator.operations import Operation
+from spproxy.emulator.sandbox import examples_only_operations
 
-OPERATIONS: tuple[Operation, ...] = (
+DECLARED: tuple[Operation, ...] = (
     *sellers.OPERATIONS,
     *orders.OPERATIONS,
     *catalog.OPERATIONS,
@@ -38,3 +41,5 @@ OPERATIONS: tuple[Operation, ...] = (
     *application_management.OPERATIONS,
     *emulator_helpers.OPERATIONS,
 )
+
+OPERATIONS: tuple[Operation, ...] = (*DECLARED, *examples_only_operations(DECLARED))

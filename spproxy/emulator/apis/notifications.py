@@ -1,4 +1,9 @@
-"""Notifications API v1 (grantless operations)."""
+"""Notifications API v1: the grantless operations (destinations, subscriptions by id).
+
+They act for the application, not for a seller: a client_credentials token with the
+notifications scope. getDestinations has a handler; the others answer from Amazon's sandbox
+examples only (handler None), but need the grantless token all the same.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,9 @@ from spproxy.emulator.fixtures import DESTINATIONS
 from spproxy.emulator.operations import Operation
 
 NOTIFICATIONS_SCOPE = "sellingpartnerapi::notifications"
+
+_DESTINATION = "/notifications/v1/destinations/{destinationId}"
+_SUBSCRIPTION = "/notifications/v1/subscriptions/{notificationType}/{subscriptionId}"
 
 
 async def get_destinations(_request: web.Request) -> web.Response:
@@ -22,5 +30,15 @@ OPERATIONS = (
         get_destinations,
         rate=1,
         grantless_scope=NOTIFICATIONS_SCOPE,
+    ),
+    *(
+        Operation(name, method, path, None, rate=1, grantless_scope=NOTIFICATIONS_SCOPE)
+        for name, method, path in (
+            ("createDestination", "POST", "/notifications/v1/destinations"),
+            ("getDestination", "GET", _DESTINATION),
+            ("deleteDestination", "DELETE", _DESTINATION),
+            ("getSubscriptionById", "GET", _SUBSCRIPTION),
+            ("deleteSubscriptionById", "DELETE", _SUBSCRIPTION),
+        )
     ),
 )

@@ -2,11 +2,15 @@
 
 Every operation here is restricted (Tokens API use-case guide). getOrders, getOrder and
 getOrderItems also answer a seller's LWA token, without PII; with a Restricted Data Token they
-show the PII of the dataElements it grants for the request (`served_order`). The other four need
-an RDT and show the PII they exist for.
+show the PII of the dataElements it grants for the request (`served_order`), and so do the
+answers from Amazon's sandbox examples for them (`example_view`). The other four need an RDT and
+show the PII they exist for.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 from aiohttp import web
 
@@ -14,7 +18,7 @@ from spproxy.emulator.access import granted_data_elements
 from spproxy.emulator.apis.query import required_comma_separated, utc
 from spproxy.emulator.errors import invalid_input, not_found
 from spproxy.emulator.fixtures import ORDER_ITEMS, ORDERS, REGULATED_INFO, JsonObject
-from spproxy.emulator.operations import Operation
+from spproxy.emulator.operations import ExampleView, Operation
 
 # What Amazon shows of a shipping address without a Restricted Data Token.
 PII_FREE_ADDRESS_FIELDS = frozenset({"City", "StateOrRegion", "PostalCode", "CountryCode"})
@@ -52,6 +56,28 @@ def served_order(order: JsonObject, data_elements: frozenset[str] = frozenset())
             if name in PII_FREE_ADDRESS_FIELDS
         }
     return served
+
+
+def example_view(*where: str) -> ExampleView:
+    """The filter of `served_order` for the orders (or items) an example's body holds at `where`
+    (a list of them, or one), with the dataElements the request's token grants."""
+
+    def view(request: web.Request, body: Any) -> Any:
+        granted = granted_data_elements(request)
+        return _applied(body, where, lambda order: served_order(order, granted))
+
+    return view
+
+
+def _applied(value: Any, where: tuple[str, ...], serve: Callable[[JsonObject], JsonObject]) -> Any:
+    """`value` with `serve` applied at `where`; what is not there or of another shape stays."""
+    if where:
+        if not isinstance(value, dict) or where[0] not in value:
+            return value
+        return {**value, where[0]: _applied(value[where[0]], where[1:], serve)}
+    if isinstance(value, list):
+        return [serve(item) if isinstance(item, dict) else item for item in value]
+    return serve(value) if isinstance(value, dict) else value
 
 
 async def get_orders(request: web.Request) -> web.Response:
@@ -140,6 +166,7 @@ OPERATIONS = (
         restricted=True,
         data_elements=ORDER_DATA_ELEMENTS,
         answers_lwa_token=True,
+        example_view=example_view("payload", "Orders"),
     ),
     Operation(
         "getOrder",
@@ -150,6 +177,7 @@ OPERATIONS = (
         restricted=True,
         data_elements=ORDER_DATA_ELEMENTS,
         answers_lwa_token=True,
+        example_view=example_view("payload"),
     ),
     Operation(
         "getOrderItems",
@@ -160,6 +188,7 @@ OPERATIONS = (
         restricted=True,
         data_elements=frozenset({"buyerInfo"}),
         answers_lwa_token=True,
+        example_view=example_view("payload", "OrderItems"),
     ),
     Operation(
         "getOrderAddress",

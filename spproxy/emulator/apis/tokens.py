@@ -7,6 +7,10 @@ by its specific path or by its generic one (rdt.py); getReportDocument only by a
 Malformed requests are refused with 400 InvalidInput. A request that passes, but names something
 the application has no role for (EmulatorConfig.denied_*), is refused whole. Otherwise the answer
 is a new RDT that grants exactly the resources named, for `token_ttl_s` seconds.
+
+Amazon's published sandbox examples are never the answer here (`serves_examples=False`): their
+tokens are fixed strings the emulator never issued, and every restricted operation would refuse
+them; a minted RDT works.
 """
 
 from __future__ import annotations
@@ -146,5 +150,6 @@ OPERATIONS = (
         "/tokens/2021-03-01/restrictedDataToken",
         create_restricted_data_token,
         rate=1,
+        serves_examples=False,
     ),
 )

@@ -1,0 +1,366 @@
+"""The emulator answering Amazon's published sandbox examples: matching, precedence with its own
+handlers, and the checks that still apply (tokens, RDT scope, PII, usage plans, faults)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aiohttp import ClientResponse, web
+from aiohttp.test_utils import TestClient, make_mocked_request
+from pytest_aiohttp import AiohttpClient
+
+from spproxy.emulator import STATE_KEY, EmulatorConfig, RestrictedResource, make_emulator_app
+from spproxy.emulator.access import ACCESS_KEY, Access
+from spproxy.emulator.apis import OPERATIONS
+from spproxy.emulator.apis.orders import example_view
+from spproxy.emulator.sandbox import NO_MATCH_MESSAGE, published
+from spproxy.emulator.shipping_fixtures import MFN_SHIPMENT_ID
+
+Client = TestClient[web.Request, web.Application]
+
+FEEDS = "/feeds/2021-06-30/feeds"
+FEED_QUERY = {
+    "feedTypes": "POST_PRODUCT_DATA",
+    "pageSize": "10",
+    "processingStatuses": "CANCELLED,DONE",
+}
+FEED = {
+    "feedType": "POST_PRODUCT_DATA",
+    "marketplaceIds": ["ATVPDKIKX0DER", "A1F83G8C2ARO7P"],
+    "inputFeedDocumentId": "3d4e42b5-1d6e-44e8-a89c-2abfca0625bb",
+}
+VDF_ORDERS_V1 = "/vendor/directFulfillment/orders/v1/purchaseOrders"
+NOTIFICATIONS = "sellingpartnerapi::notifications"
+ROTATION = "sellingpartnerapi::client_credential:rotation"
+
+
+@pytest.fixture
+async def amazon(aiohttp_client: AiohttpClient) -> Client:
+    return await aiohttp_client(make_emulator_app())
+
+
+def seller(client: Client) -> dict[str, str]:
+    token = client.app[STATE_KEY].issue_token("lwa", selling_partner_id="A1")
+    return {"x-amz-access-token": token}
+
+
+def grantless(client: Client, scope: str) -> dict[str, str]:
+    return {"x-amz-access-token": client.app[STATE_KEY].issue_token("grantless", scope=scope)}
+
+
+def rdt(client: Client, method: str, path: str, *elements: str) -> dict[str, str]:
+    resource = RestrictedResource(method, path, frozenset(elements))
+    token = client.app[STATE_KEY].issue_token(
+        "rdt", selling_partner_id="A1", restricted_resources=(resource,)
+    )
+    return {"x-amz-access-token": token}
+
+
+def example(method: str, path: str, status: int, **query: str) -> Any:
+    """The published response of the operation's first example with `status` (and `query`)."""
+    examples = published()[method, path].examples
+    return next(
+        e.response
+        for e in examples
+        if e.status == status and all(e.query.get(name) == value for name, value in query.items())
+    )
+
+
+def catch_all(method: str, path: str) -> Any:
+    return next(e.response for e in published()[method, path].examples if not e.named)
+
+
+async def error_of(response: ClientResponse) -> dict[str, str]:
+    (error,) = (await response.json())["errors"]
+    return dict(error)
+
+
+# --- Routing -----------------------------------------------------------------------------------
+
+
+def test_every_operation_of_the_models_is_routed() -> None:
+    routed = {(op.method, op.path) for op in OPERATIONS}
+    assert set(published()) <= routed
+    assert len(published()) == 370
+
+
+async def test_an_operation_without_a_handler_answers_its_example(amazon: Client) -> None:
+    response = await amazon.get("/sellers/v1/account", headers=seller(amazon))
+    assert response.status == 200
+    assert await response.json() == example("GET", "/sellers/v1/account", 200)
+    assert amazon.app[STATE_KEY].requests[-1].operation == "getAccount"
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("PUT", "/sellers/v1/account"),  # a path of the models, not with this method
+        ("GET", "/sellers/v1/account/more"),
+        ("GET", "/nothing/here"),
+        ("GET", "/auth/o2/token"),  # LWA's path, not an SP-API operation
+    ],
+)
+async def test_what_no_operation_serves_is_not_found(
+    amazon: Client, method: str, path: str
+) -> None:
+    response = await amazon.request(method, path, headers=seller(amazon))
+    assert response.status == 404
+    assert (await error_of(response))["code"] == "NotFound"
+    assert amazon.app[STATE_KEY].requests[-1].operation is None
+
+
+async def test_path_parameters_are_read_as_aiohttp_reads_them(amazon: Client) -> None:
+    # %4F is an unreserved "O": the same path as /inboundOrders/TestOrderId.
+    path = "/awd/2024-05-09/inboundOrders/Test%4FrderId"
+    response = await amazon.get(path, headers=seller(amazon))
+    assert response.status == 200
+    assert amazon.app[STATE_KEY].requests[-1].operation == "getInbound"
+
+
+async def test_an_operation_without_examples_or_handler_says_so(amazon: Client) -> None:
+    response = await amazon.post(
+        "/aplus/2020-11-01/contentAsinValidations", json={}, headers=seller(amazon)
+    )
+    assert response.status == 400
+    error = await error_of(response)
+    assert (error["code"], error["message"]) == ("InvalidInput", NO_MATCH_MESSAGE)
+    assert (
+        "publishes no sandbox example for validateContentDocumentAsinRelations" in error["details"]
+    )
+
+
+# --- Matching ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        FEED_QUERY,
+        {**FEED_QUERY, "pageSize": "10.0"},  # numbers by value
+        {**FEED_QUERY, "marketplaceIds": "ATVPDKIKX0DER"},  # parameters it does not name
+        [  # an array as repeated parameters
+            ("feedTypes", "POST_PRODUCT_DATA"),
+            ("pageSize", "10"),
+            ("processingStatuses", "CANCELLED"),
+            ("processingStatuses", "DONE"),
+        ],
+    ],
+)
+async def test_query_parameters_match(amazon: Client, query: Any) -> None:
+    response = await amazon.get(FEEDS, params=query, headers=seller(amazon))
+    assert response.status == 200
+    assert await response.json() == example("GET", FEEDS, 200)
+    assert response.headers["x-amzn-RateLimit-Limit"] == "0.0222"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {**FEED_QUERY, "pageSize": "11"},
+        {**FEED_QUERY, "processingStatuses": "DONE,CANCELLED"},  # element by element, in order
+        {**FEED_QUERY, "processingStatuses": "CANCELLED"},
+        {"feedTypes": "POST_PRODUCT_DATA", "pageSize": "10"},
+    ],
+)
+async def test_no_match_lists_what_the_examples_expect(amazon: Client, query: Any) -> None:
+    response = await amazon.get(FEEDS, params=query, headers=seller(amazon))
+    assert response.status == 400
+    error = await error_of(response)
+    assert (error["code"], error["message"]) == ("InvalidInput", NO_MATCH_MESSAGE)
+    assert error["details"] == (
+        "getFeeds answers the sandbox examples of Amazon's model "
+        "(feeds-api-model/feeds_2021-06-30.json): "
+        "feedTypes=POST_PRODUCT_DATA pageSize=10 processingStatuses=CANCELLED,DONE -> 200; "
+        "feedTypes=POST_PRODUCT_DATA processingStatuses=BAD_VALUE,DONE -> 400."
+    )
+
+
+async def test_an_error_example_answers_its_status(amazon: Client) -> None:
+    query = {"feedTypes": "POST_PRODUCT_DATA", "processingStatuses": "BAD_VALUE,DONE"}
+    response = await amazon.get(FEEDS, params=query, headers=seller(amazon))
+    assert response.status == 400
+    assert await response.json() == example("GET", FEEDS, 400)
+    assert "x-amzn-RateLimit-Limit" not in response.headers
+
+
+async def test_the_body_must_equal_the_examples(amazon: Client) -> None:
+    reordered = dict(reversed(FEED.items()))
+    response = await amazon.post(FEEDS, json=reordered, headers=seller(amazon))
+    assert response.status == 202
+    assert await response.json() == {"feedId": "3485934"}
+    for body in ({**FEED, "feedOptions": {}}, {**FEED, "marketplaceIds": ["ATVPDKIKX0DER"]}):
+        response = await amazon.post(FEEDS, json=body, headers=seller(amazon))
+        assert response.status == 400
+        assert (await error_of(response))["message"] == NO_MATCH_MESSAGE
+    response = await amazon.post(FEEDS, data=b"not json", headers=seller(amazon))
+    assert response.status == 400
+
+
+async def test_path_parameters_are_percent_decoded(amazon: Client) -> None:
+    response = await amazon.get("/awd/2024-05-09/inboundOrders/%20", headers=seller(amazon))
+    assert response.status == 400
+    assert await response.json() == example("GET", "/awd/2024-05-09/inboundOrders/{orderId}", 400)
+    response = await amazon.get("/awd/2024-05-09/inboundOrders/TestOrderId", headers=seller(amazon))
+    assert response.status == 200
+
+
+async def test_the_most_specific_example_wins(amazon: Client) -> None:
+    query = {"CreatedAfter": "TEST_CASE_200_NEXT_TOKEN", "MarketplaceIds": "ATVPDKIKX0DER"}
+    first = await amazon.get("/orders/v0/orders", params=query, headers=seller(amazon))
+    assert "NextToken" in (await first.json())["payload"]
+    token = {"NextToken": "2YgYW55IGNhcm5hbCBwbGVhc3VyZS4"}
+    second = await amazon.get(
+        "/orders/v0/orders", params={**query, **token}, headers=seller(amazon)
+    )
+    assert await second.json() == example("GET", "/orders/v0/orders", 200, **token)
+
+
+async def test_response_headers_and_bodiless_answers(amazon: Client) -> None:
+    body = published()["POST", "/awd/2024-05-09/inboundOrders"].examples[0].body
+    created = await amazon.post("/awd/2024-05-09/inboundOrders", json=body, headers=seller(amazon))
+    assert created.status == 201 and created.headers["Location"] == "TestOrderId"
+    cancelled = await amazon.delete("/reports/2021-06-30/reports/ID", headers=seller(amazon))
+    assert cancelled.status == 200 and await cancelled.read() == b""
+    shipment = "/orders/v0/orders/902-1845936-5435065/shipment"
+    updated = await amazon.post(shipment, json={"anything": 1}, headers=seller(amazon))
+    assert updated.status == 204 and await updated.read() == b""
+
+
+# --- Precedence with the emulator's own handlers ------------------------------------------------
+
+
+async def test_the_emulators_own_resources_answer_before_examples(amazon: Client) -> None:
+    template = "/mfn/v0/shipments/{shipmentId}"
+    own = f"/mfn/v0/shipments/{MFN_SHIPMENT_ID}"
+    cancelled = await amazon.delete(own, headers=rdt(amazon, "DELETE", template))
+    assert (await cancelled.json())["payload"]["Status"] == "RefundPending"
+    kept = await amazon.get(own, headers=rdt(amazon, "GET", template))
+    assert (await kept.json())["payload"]["Status"] == "RefundPending"  # as the emulator keeps it
+    published_id = "/mfn/v0/shipments/abcddcba-00c3-4f6f-a63a-639f76ee9253"
+    response = await amazon.get(published_id, headers=rdt(amazon, "GET", template))
+    assert await response.json() == example("GET", template, 200)
+
+
+async def test_a_handler_answers_what_no_example_names(amazon: Client) -> None:
+    query = {"MarketplaceIds": "ATVPDKIKX0DER", "CreatedAfter": "2025-01-01T00:00:00Z"}
+    response = await amazon.get("/orders/v0/orders", params=query, headers=seller(amazon))
+    orders = (await response.json())["payload"]["Orders"]
+    assert orders and "CreatedBefore" not in (await response.json())["payload"]
+    # No example and a handler's refusal: the handler's answer, not the list of examples.
+    response = await amazon.get("/orders/v0/orders/902-0000000-0000000", headers=seller(amazon))
+    assert response.status == 404 and (await error_of(response))["code"] == "NotFound"
+
+
+async def test_a_catch_all_example_never_hides_a_handlers_answer(amazon: Client) -> None:
+    # The model's only example is a catch-all 400; the handler accepts the call.
+    response = await amazon.post(
+        "/applications/2023-11-30/clientSecret", headers=grantless(amazon, ROTATION)
+    )
+    assert response.status == 204
+
+
+async def test_a_catch_all_example_answers_what_the_handler_refuses(amazon: Client) -> None:
+    headers = rdt(amazon, "GET", VDF_ORDERS_V1)
+    listed = await amazon.get(VDF_ORDERS_V1, headers=headers)  # no createdAfter: handler refuses
+    assert await listed.json() == catch_all("GET", VDF_ORDERS_V1)
+    window = {"createdAfter": "2025-01-01T00:00:00Z", "createdBefore": "2025-12-31T00:00:00Z"}
+    own = await amazon.get(VDF_ORDERS_V1, params=window, headers=headers)
+    assert "Alex Morgan" in await own.text()
+    one = f"{VDF_ORDERS_V1}/{{purchaseOrderNumber}}"
+    unknown = await amazon.get(f"{VDF_ORDERS_V1}/NOSUCHPO", headers=rdt(amazon, "GET", one))
+    assert await unknown.json() == catch_all("GET", one)
+
+
+async def test_examples_can_be_turned_off(aiohttp_client: AiohttpClient) -> None:
+    amazon = await aiohttp_client(make_emulator_app(EmulatorConfig(sandbox_examples=False)))
+    response = await amazon.get("/sellers/v1/account", headers=seller(amazon))
+    assert response.status == 404
+    response = await amazon.get("/orders/v0/orders/TEST_CASE_200", headers=seller(amazon))
+    assert response.status == 404 and "No order has the id" in (await error_of(response))["details"]
+
+
+# --- What still applies -------------------------------------------------------------------------
+
+
+async def test_a_restricted_operation_answered_from_an_example_needs_an_rdt(
+    amazon: Client,
+) -> None:
+    address = "/orders/v0/orders/TEST_CASE_200/address"
+    refused = await amazon.get(address, headers=seller(amazon))
+    assert refused.status == 403 and (await error_of(refused))["code"] == "Unauthorized"
+    elsewhere = rdt(amazon, "GET", "/orders/v0/orders/{orderId}/buyerInfo")
+    assert (await amazon.get(address, headers=elsewhere)).status == 403
+    granted = rdt(amazon, "GET", "/orders/v0/orders/{orderId}/address")
+    response = await amazon.get(address, headers=granted)
+    assert response.status == 200
+    assert await response.json() == example("GET", "/orders/v0/orders/{orderId}/address", 200)
+
+
+async def test_an_lwa_token_gets_an_order_example_without_pii(amazon: Client) -> None:
+    response = await amazon.get("/orders/v0/orders/TEST_CASE_200", headers=seller(amazon))
+    assert response.status == 200
+    assert await response.json() == example("GET", "/orders/v0/orders/{orderId}", 200)
+
+
+def _request_granting(*elements: str) -> web.Request:
+    request = make_mocked_request("GET", "/orders/v0/orders")
+    request[ACCESS_KEY] = Access("rdt" if elements else "lwa", frozenset(elements))
+    return request
+
+
+def test_order_examples_show_pii_by_data_element() -> None:
+    address = {"Name": "Jo", "AddressLine1": "1 Main St", "City": "Seattle", "CountryCode": "US"}
+    order = {"AmazonOrderId": "1", "BuyerInfo": {"BuyerEmail": "jo@example.com"}}
+    body: dict[str, Any] = {
+        "payload": {"Orders": [{**order, "ShippingAddress": address}], "NextToken": "t"}
+    }
+    view = example_view("payload", "Orders")
+    plain = view(_request_granting(), body)
+    assert plain == {
+        "payload": {
+            "Orders": [
+                {"AmazonOrderId": "1", "ShippingAddress": {"City": "Seattle", "CountryCode": "US"}}
+            ],
+            "NextToken": "t",
+        }
+    }
+    assert view(_request_granting("buyerInfo", "shippingAddress"), body) == body
+    shipping = view(_request_granting("shippingAddress"), body)["payload"]["Orders"][0]
+    assert "BuyerInfo" not in shipping and shipping["ShippingAddress"] == address
+    assert body["payload"]["Orders"][0]["BuyerInfo"]  # the published example is left as it was
+    errors = {"errors": [{"code": "InvalidInput"}]}
+    assert view(_request_granting(), errors) == errors
+
+
+async def test_a_grantless_operation_answered_from_an_example_needs_its_scope(
+    amazon: Client,
+) -> None:
+    path = "/notifications/v1/destinations/TEST_CASE_200"
+    assert (await amazon.get(path, headers=seller(amazon))).status == 403
+    response = await amazon.get(path, headers=grantless(amazon, NOTIFICATIONS))
+    assert response.status == 200
+    assert await response.json() == example(
+        "GET", "/notifications/v1/destinations/{destinationId}", 200
+    )
+
+
+async def test_usage_plans_apply_to_examples(aiohttp_client: AiohttpClient) -> None:
+    config = EmulatorConfig(rate_limits=True, usage_plans={"getAccount": (0.0, 1)})
+    amazon = await aiohttp_client(make_emulator_app(config))
+    headers = seller(amazon)
+    assert (await amazon.get("/sellers/v1/account", headers=headers)).status == 200
+    refused = await amazon.get("/sellers/v1/account", headers=headers)
+    assert refused.status == 429 and (await error_of(refused))["code"] == "QuotaExceeded"
+
+
+async def test_faults_apply_to_examples(amazon: Client) -> None:
+    amazon.app[STATE_KEY].faults.fail(503, path="/sellers/v1/account")
+    response = await amazon.get("/sellers/v1/account", headers=seller(amazon))
+    assert response.status == 503
+    assert (await amazon.get("/sellers/v1/account", headers=seller(amazon))).status == 200
+
+
+async def test_a_missing_token_is_refused_before_any_example(amazon: Client) -> None:
+    response = await amazon.get("/sellers/v1/account")
+    assert response.status == 403

@@ -1,0 +1,177 @@
+"""Every static 2xx example of Amazon's models, called through spproxy in front of the emulator.
+
+Each example is sent as a client would send it to Amazon's sandbox (the example's path, query
+and body parameters, the operation's method) to the proxy, which gets the token the operation
+needs (LWA, grantless or an RDT) from the emulated Amazon; the answer must be the published one:
+the same status and the same JSON body (none where the example has none or the status is 204).
+Restricted operations must have been called with an RDT. The few examples that do not come back
+as published are listed in KNOWN, each with its reason: 407 of the 411 do.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+import pytest_asyncio
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from spproxy.app import make_app
+from spproxy.demo import demo_config, start_emulator
+from spproxy.emulator import STATE_KEY, EmulatorState, make_emulator_app
+from spproxy.emulator.apis import OPERATIONS
+from spproxy.emulator.sandbox import published
+from tests.harness import proxy_config
+
+Client = TestClient[web.Request, web.Application]
+# Restricted for every call, so the proxy must send an RDT (getReportDocument is restricted only
+# for documents of restricted report types, which no example names).
+NEEDS_RDT = {(op.method, op.path) for op in OPERATIONS if op.restricted and op.generic_path_allowed}
+UNNAMED_PATH_VALUE = "example"  # for a path parameter an example (a catch-all) does not name
+
+
+@dataclass(frozen=True)
+class Call:
+    id: str
+    method: str
+    path: str  # concrete, percent-encoded
+    query: list[tuple[str, str]]
+    body: Any
+    status: int
+    response: Any  # None: no body
+    restricted: bool
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ",".join(_text(item) for item in value)
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _calls() -> list[Call]:
+    calls = []
+    for (method, template), operation in published().items():
+        model = Path(operation.model).stem
+        successes = [e for e in operation.examples if 200 <= e.status < 300]
+        for number, example in enumerate(successes):
+            path = template
+            for name in _placeholders(template):
+                value = example.path.get(name, UNNAMED_PATH_VALUE)
+                path = path.replace(f"{{{name}}}", quote(_text(value), safe=""))
+            calls.append(
+                Call(
+                    id=f"{model}:{operation.name}:{number}",
+                    method=method,
+                    path=path,
+                    query=[(name, _text(value)) for name, value in example.query.items()],
+                    body=example.body if example.names_body else None,
+                    status=example.status,
+                    response=None if example.status == 204 else example.response,
+                    restricted=(method, template) in NEEDS_RDT,
+                )
+            )
+    return sorted(calls, key=lambda call: call.id)
+
+
+def _placeholders(template: str) -> list[str]:
+    return [s[1:-1] for s in template.split("/") if s.startswith("{") and s.endswith("}")]
+
+
+CALLS = _calls()
+
+# Published examples that do not come back exactly as Amazon publishes them, and why.
+_LIVE_RDT = (
+    "the Tokens API mints a live RDT that the emulator's restricted operations accept; the "
+    "published token is a fixed string no emulated operation would take"
+)
+_OWN_PURCHASE_ORDER = (
+    "purchase order 2JK3S9VC is also the emulated vendor's own (fixtures: a fictitious buyer, "
+    "Alex Morgan, for the RDT tests); the emulator's own resources answer before an example "
+    "with the same id (sandbox.py, rule 1)"
+)
+KNOWN: dict[str, str] = {
+    "tokens_2021-03-01:createRestrictedDataToken:0": _LIVE_RDT,
+    "tokens_2021-03-01:createRestrictedDataToken:1": _LIVE_RDT,
+    "vendorDirectFulfillmentOrdersV1:getOrder:0": _OWN_PURCHASE_ORDER,
+    "vendorDirectFulfillmentShippingV1:getShippingLabel:0": _OWN_PURCHASE_ORDER,
+}
+
+
+@dataclass
+class Through:
+    proxy: Client
+    amazon: EmulatorState
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def through() -> AsyncIterator[Through]:
+    """One emulator and one proxy in front of it (pacing off) for all the examples: 411 pairs
+    of servers would cost more than the calls."""
+    amazon = make_emulator_app()
+    async with TestServer(amazon) as emulator:
+        config = proxy_config(str(emulator.make_url("")).rstrip("/"))
+        async with TestClient(TestServer(make_app(config))) as client:
+            yield Through(client, amazon[STATE_KEY])
+
+
+@pytest.mark.asyncio(loop_scope="module")
+@pytest.mark.parametrize(
+    "call",
+    [
+        pytest.param(
+            call, id=call.id, marks=[pytest.mark.xfail(strict=True, reason=KNOWN[call.id])]
+        )
+        if call.id in KNOWN
+        else pytest.param(call, id=call.id)
+        for call in CALLS
+    ],
+)
+async def test_a_published_example_comes_back_as_published(through: Through, call: Call) -> None:
+    options: dict[str, Any] = {"params": call.query}
+    if call.body is not None:
+        options["json"] = call.body
+    response = await through.proxy.request(call.method, call.path, **options)
+    text = await response.text()
+    if call.restricted:
+        assert through.amazon.requests[-1].token_kind == "rdt"
+        assert response.headers["x-spproxy-credential"].startswith("rdt-")
+    assert response.status == call.status, text[:500]
+    if call.response is None:
+        assert text == ""
+    else:
+        assert json.loads(text) == call.response
+
+
+def test_every_published_2xx_example_is_called() -> None:
+    assert len(CALLS) == 411
+    assert len({call.id for call in CALLS}) == len(CALLS)
+
+
+def test_at_least_95_percent_come_back_as_published() -> None:
+    assert set(KNOWN) <= {call.id for call in CALLS}
+    assert len(KNOWN) <= 0.05 * len(CALLS)
+
+
+async def test_the_demo_serves_the_examples_and_restricted_ones_need_an_rdt() -> None:
+    emulator = await start_emulator()
+    try:
+        config = demo_config(emulator.url, port=8000)
+        async with TestClient(TestServer(make_app(config))) as demo:
+            address = await demo.get("/orders/v0/orders/TEST_CASE_200/address")
+            assert address.status == 200
+            assert address.headers["x-spproxy-credential"] == "rdt-minted"
+            published_address = published()["GET", "/orders/v0/orders/{orderId}/address"]
+            assert await address.json() == published_address.examples[0].response
+            account = await demo.get("/sellers/v1/account")
+            assert account.status == 200
+            assert (await account.json())["payload"]["businessType"] == "PRIVATE_LIMITED"
+    finally:
+        await emulator.runner.cleanup()
