@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from importlib import resources
+
+from spproxy.pathindex import PathIndex
 
 
 class Kind(StrEnum):
@@ -157,48 +159,17 @@ class Operation:
     burst: int | None = None
 
 
-@dataclass
-class _Node:
-    literals: dict[str, _Node] = field(default_factory=dict)
-    variable: _Node | None = None
-    operations: dict[str, Operation] = field(default_factory=dict)  # by method
-
-
 class OperationTable:
     def __init__(self, operations: Iterable[Operation]) -> None:
-        self._root = _Node()
         self.operations = tuple(operations)
+        self._index: PathIndex[Operation] = PathIndex()
         for operation in self.operations:
-            node = self._root
-            for segment in _segments(operation.path):
-                if segment.startswith("{"):
-                    node.variable = node.variable or _Node()
-                    node = node.variable
-                else:
-                    node = node.literals.setdefault(segment, _Node())
-            node.operations[operation.method] = operation
+            self._index.add(operation.method, operation.path, operation)
 
     def classify(self, method: str, path: str) -> Operation | None:
         """The operation a normalised, still percent-encoded path is, or None if unknown."""
-        return _match(self._root, _segments(path), method)
-
-
-def _segments(path: str) -> list[str]:
-    return path.split("/")[1:]
-
-
-def _match(node: _Node, segments: list[str], method: str) -> Operation | None:
-    if not segments:
-        return node.operations.get(method)
-    head, rest = segments[0], segments[1:]
-    literal = node.literals.get(head)
-    if literal is not None:
-        found = _match(literal, rest, method)
-        if found is not None:
-            return found
-    if node.variable is not None and head:
-        return _match(node.variable, rest, method)
-    return None
+        found = self._index.match(method, path)
+        return None if found is None else found[0]
 
 
 def load_operations() -> list[Operation]:

@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
+
+from spproxy.pathindex import PathIndex
 
 # What of a published example's body a request may see: (request, body) -> the body served.
 ExampleView = Callable[[web.Request, Any], Any]
@@ -104,55 +106,21 @@ async def _found_by_route(request: web.Request) -> web.StreamResponse:
     raise RuntimeError("operations are answered by the SP-API pipeline (spapi.py)")
 
 
-@dataclass
-class _Node:
-    literals: dict[str, _Node] = field(default_factory=dict)
-    variable: _Node | None = None
-    operations: dict[str, Operation] = field(default_factory=dict)  # by method
-
-
 class _PathIndex:
-    """Path templates as a trie of segments: literal segments win over `{variables}`."""
-
     def __init__(self, operations: Iterable[Operation]) -> None:
-        self._root = _Node()
+        self._index: PathIndex[Operation] = PathIndex()
         for operation in operations:
-            node = self._root
-            for segment in operation.path.split("/")[1:]:
-                if segment.startswith("{"):
-                    node.variable = node.variable or _Node()
-                    node = node.variable
-                else:
-                    node = node.literals.setdefault(segment, _Node())
-            node.operations[operation.method] = operation
+            self._index.add(operation.method, operation.path, operation)
 
     def find(self, method: str, path_safe: str) -> tuple[Operation, dict[str, str]] | None:
-        values: list[str] = []
-        operation = _match(self._root, path_safe.split("/")[1:], method, values)
-        if operation is None:
+        found = self._index.match(method, path_safe)
+        if found is None:
             return None
+        operation, values = found
         names = [s[1:-1] for s in operation.path.split("/")[1:] if s.startswith("{")]
         # As aiohttp decodes match_info from path_safe: only %2F and %25 are still encoded.
         decoded = (value.replace("%2F", "/").replace("%25", "%") for value in values)
         return operation, dict(zip(names, decoded, strict=True))
-
-
-def _match(node: _Node, segments: list[str], method: str, values: list[str]) -> Operation | None:
-    if not segments:
-        return node.operations.get(method)
-    head, rest = segments[0], segments[1:]
-    literal = node.literals.get(head)
-    if literal is not None:
-        found = _match(literal, rest, method, values)
-        if found is not None:
-            return found
-    if node.variable is not None and head:
-        values.append(head)
-        found = _match(node.variable, rest, method, values)
-        if found is not None:
-            return found
-        values.pop()
-    return None
 
 
 @functools.cache
