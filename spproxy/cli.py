@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import ipaddress
 import logging
 import os
 import signal
@@ -23,7 +22,7 @@ from aiohttp import web
 
 from spproxy import __version__
 from spproxy.app import make_app
-from spproxy.config import Config, ConfigError, Listen, load_config
+from spproxy.config import Config, ConfigError, Listen, is_loopback, load_config
 from spproxy.demo import demo_config, start_emulator
 from spproxy.emulator import (
     DEMO_CLIENT_ID,
@@ -170,7 +169,7 @@ def _announce_serve(config: Config) -> None:
         accounts,
         signing,
     )
-    if not _is_loopback(config.listen.host) and not config.clients:
+    if not is_loopback(config.listen.host) and not config.clients:
         log.warning(
             "listening on %s WITHOUT client keys: every process that can reach this port can "
             "call SP-API as your sellers and read their buyers' PII. Configure clients: (keys "
@@ -201,15 +200,6 @@ The x-spproxy-operation and x-spproxy-credential headers show what spproxy did. 
 """,
         flush=True,
     )
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _check(args: argparse.Namespace) -> int:

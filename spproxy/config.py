@@ -7,6 +7,7 @@ masked, so a config object can never print one by accident.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -162,6 +163,16 @@ class Config:
     @property
     def default_account(self) -> Account:
         return next(iter(self.accounts.values()))
+
+
+def is_loopback(address: str | None) -> bool:
+    """A listen host or a peer address that only this machine can use."""
+    if address == "localhost":
+        return True
+    try:
+        return address is not None and ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
 
 
 class ConfigError(Exception):

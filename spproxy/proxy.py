@@ -57,16 +57,16 @@ class Proxy:
 
     @classmethod
     def build(cls, config: Config, *, rdt_bundle_limit: int = 50) -> Proxy:
-        timeout = config.upstream.timeout_s
+        # No session-wide timeout: each caller (upstream, LWA, STS) passes its own, from the
+        # current config.
         session = aiohttp.ClientSession(
             auto_decompress=False,  # relay the bytes Amazon sent, Content-Encoding and all
-            timeout=aiohttp.ClientTimeout(total=None, sock_connect=timeout, sock_read=timeout),
             connector=aiohttp.TCPConnector(limit=256, ttl_dns_cache=300),
             trust_env=False,  # an HTTP(S)_PROXY in the environment must not reroute seller traffic
         )
         table = load_table()
         limiter = RateLimiter(queue_timeout_s=config.upstream.queue_timeout_s)
-        tokens = LwaTokens(session, config.lwa, timeout_s=timeout)
+        tokens = LwaTokens(session, config.lwa, timeout_s=config.upstream.timeout_s)
         upstream = Upstream(
             session,
             config=config.upstream,

@@ -7,13 +7,12 @@ operation, and nothing here is ever forwarded.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 
 from aiohttp import web
 
 from spproxy.clients import PLACEHOLDER_TTL_S
-from spproxy.config import ConfigError
+from spproxy.config import ConfigError, is_loopback
 from spproxy.errors import BadRequest, Forbidden, NotFound
 from spproxy.proxy import LOADER, PROXY
 
@@ -94,7 +93,7 @@ def _lwa_error(status: int, error: str, description: str) -> web.Response:
 
 async def reload(request: web.Request) -> web.Response:
     """POST /_spproxy/reload, from this machine only: re-read the config, as SIGHUP does."""
-    if not _is_loopback(request.remote):
+    if not is_loopback(request.remote):
         raise Forbidden(
             "Reload is accepted from loopback only.", "Send SIGHUP, or POST from the host."
         )
@@ -145,10 +144,3 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post(RESERVED_PREFIX + "reload", reload)
     app.router.add_post(LWA_PATH, lwa_placeholder)
     app.router.add_route("*", RESERVED_PREFIX + "{name:.*}", not_an_endpoint)
-
-
-def _is_loopback(remote: str | None) -> bool:
-    try:
-        return remote is not None and ipaddress.ip_address(remote).is_loopback
-    except ValueError:
-        return False

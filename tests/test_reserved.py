@@ -10,9 +10,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from spproxy.app import make_app
-from spproxy.config import Config, ConfigError, UpstreamConfig
+from spproxy.config import Config, ConfigError, UpstreamConfig, is_loopback
 from spproxy.emulator import DEMO_REFRESH_TOKEN, EmulatorConfig, make_emulator_app
-from spproxy.reserved import _is_loopback
 from tests.harness import proxy_config
 
 ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
@@ -87,7 +86,7 @@ async def test_reload_without_a_config_source_is_refused(
     ],
 )
 def test_reload_is_for_loopback_callers_only(remote: str | None, loopback: bool) -> None:
-    assert _is_loopback(remote) is loopback
+    assert is_loopback(remote) is loopback
 
 
 async def test_status_shows_buckets_accounts_and_no_secret(
