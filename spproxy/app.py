@@ -1,6 +1,7 @@
 """The aiohttp application: one request's whole path on one screen.
 
-    normalise -> account -> classify -> body -> credential -> pace + forward -> relay
+    normalise -> client + account -> classify -> body -> grants -> credential -> pace + forward
+    -> relay
 
 Everything the pipeline needs is built once at start-up (`Proxy`) and shared; the hot path does
 no work that could be done once. spproxy's own endpoints live in `reserved`.
@@ -17,8 +18,9 @@ from functools import partial
 from aiohttp import web
 
 from spproxy import reserved
+from spproxy.body import read_body
 from spproxy.config import Config
-from spproxy.errors import ORIGIN_HEADER, BadRequest, PayloadTooLarge, ProxyError
+from spproxy.errors import ORIGIN_HEADER, ProxyError
 from spproxy.logs import AccessRecord, quiet_third_party_loggers
 from spproxy.operations import Kind
 from spproxy.proxy import ACCOUNT_HEADER, LOADER, PROXY, ConfigLoader, Proxy
@@ -30,6 +32,7 @@ log = logging.getLogger("spproxy")
 OPERATION_HEADER = "x-spproxy-operation"
 CREDENTIAL_HEADER = "x-spproxy-credential"
 ACCESS = web.RequestKey("access", AccessRecord)
+CLIENT_CLOSED = 499  # nginx's status for a client that went away before its answer
 
 
 async def forward(request: web.Request) -> web.StreamResponse:
@@ -43,8 +46,9 @@ async def forward(request: web.Request) -> web.StreamResponse:
     access.operation = operation.name if operation else "unknown"
     access.path = operation.path if operation else target.path
     access.restricted = operation is not None and operation.kind is Kind.RESTRICTED
-    proxy.clients.authorize(client, account, operation, request.headers)
-    body = await read_body(request, proxy.config.upstream.max_body_bytes)
+    config = proxy.config
+    body = await read_body(request, config.upstream.max_body_bytes, config.listen.body_timeout_s)
+    proxy.clients.authorize(client, account, operation, target, request.headers, body)
     credentials = proxy.credentials
     allowed = proxy.clients.data_elements(client)
     credential = await credentials.choose(account, operation, target, request.headers, allowed)
@@ -61,33 +65,10 @@ async def forward(request: web.Request) -> web.StreamResponse:
     access.upstream_ms = answer.latency_s * 1000
     access.request_id = answer.response.headers.get("x-amzn-RequestId")
     debug_headers = {OPERATION_HEADER: access.operation, CREDENTIAL_HEADER: credential.kind}
-    return await relay(request, answer, debug_headers, credentials.report_types.observer(operation))
-
-
-async def read_body(request: web.Request, limit: int) -> bytes:
-    """The whole request body, refused with 413 past `limit` (declared or actually sent).
-
-    Buffered rather than streamed: SigV4 signs a hash of it, and a retry must send it again.
-    """
-    if not request.body_exists:
-        return b""
-    declared = request.content_length
-    if declared is not None and declared > limit:
-        raise _too_large(limit)
-    chunks, size = [], 0
-    async for chunk in request.content.iter_chunked(64 * 1024):
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _too_large(limit: int) -> PayloadTooLarge:
-    return PayloadTooLarge(
-        f"The request body exceeds upstream.max_body_bytes ({limit} bytes).",
-        "Send a smaller body, or raise upstream.max_body_bytes.",
+    observe = credentials.report_types.observer(operation) or proxy.clients.observer(
+        operation, client
     )
+    return await relay(request, answer, debug_headers, observe)
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -96,14 +77,21 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 @web.middleware
 async def proxy_answers(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Turn every failure into SP-API's error shape, and write the access log line."""
-    access = request[ACCESS] = AccessRecord(request.method, request.path)
+    # The path as sent (percent-encoded), until the pipeline knows the operation's template.
+    access = request[ACCESS] = AccessRecord(request.method, request.raw_path.partition("?")[0])
     try:
         response = await _answer(request, handler)
-        access.status = response.status
-        access.origin = "proxy" if ORIGIN_HEADER in response.headers else "amazon"
+        if request.transport is None:  # the client went away before its answer
+            access.status, access.origin = CLIENT_CLOSED, "client"
+        else:
+            access.status = response.status
+            access.origin = "proxy" if ORIGIN_HEADER in response.headers else "amazon"
         return response
+    except asyncio.CancelledError:  # the client went away (aiohttp cancels its handler)
+        access.status, access.origin = CLIENT_CLOSED, "client"
+        raise
     finally:
-        if not request.path.startswith(reserved.RESERVED_PREFIX):  # probes would drown the log
+        if not reserved.is_probe(request):  # probes would drown the log
             _record(request.app[PROXY], access)
 
 
@@ -120,6 +108,8 @@ async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
         return await handler(request)
     except ProxyError as exc:
         return exc.to_response()
+    except ConnectionResetError:  # the client went away mid-request: nobody to answer
+        return web.Response(status=CLIENT_CLOSED)
     except web.HTTPException:
         # The router found no route: the target is not origin-form (CONNECT, asterisk-form).
         return _target_error(request).to_response()
@@ -132,8 +122,8 @@ async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
 def _target_error(request: web.Request) -> ProxyError:
     try:
         parse_target(request.method, request.raw_path)
-    except BadRequest as bad_target:
-        return bad_target
+    except ProxyError as refused:
+        return refused
     return reserved.not_found(request)
 
 

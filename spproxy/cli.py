@@ -22,7 +22,7 @@ from aiohttp import web
 
 from spproxy import __version__
 from spproxy.app import make_app
-from spproxy.config import Config, ConfigError, Listen, is_loopback, load_config
+from spproxy.config import Config, ConfigError, is_loopback, load_config, redact_url
 from spproxy.demo import demo_config, start_emulator
 from spproxy.emulator import (
     DEMO_CLIENT_ID,
@@ -32,10 +32,11 @@ from spproxy.emulator import (
     EmulatorConfig,
 )
 from spproxy.errors import ProxyError
-from spproxy.logs import configure_logging
+from spproxy.logs import TextFormatter, configure_logging
 from spproxy.lwa import LwaTokens
 from spproxy.proxy import ConfigLoader
 from spproxy.reserved import reload_config
+from spproxy.server import ProxyRunner
 
 log = logging.getLogger("spproxy")
 
@@ -97,7 +98,11 @@ def _logging_options(parser: argparse.ArgumentParser) -> None:
 def _serve(args: argparse.Namespace) -> int:
     def load() -> Config:
         config = load_config(args.config, os.environ)
-        listen = Listen(args.host or config.listen.host, args.port or config.listen.port)
+        listen = dataclasses.replace(
+            config.listen,
+            host=args.host or config.listen.host,
+            port=args.port or config.listen.port,
+        )
         return dataclasses.replace(config, listen=listen)
 
     config = load()
@@ -125,7 +130,13 @@ async def _run(
     """Serve until SIGINT/SIGTERM; SIGHUP reloads. Stopping lets requests in flight finish,
     for up to upstream.timeout_s, after the listening socket has closed."""
     app = make_app(config, loader=loader)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=config.upstream.timeout_s)
+    runner = ProxyRunner(
+        app,
+        header_timeout_s=config.listen.header_timeout_s,
+        access_log=None,
+        shutdown_timeout=config.upstream.timeout_s,
+        handler_cancellation=True,  # a client gone: stop its wait for a slot, a token, Amazon
+    )
     await runner.setup()
     site = web.TCPSite(runner, config.listen.host, config.listen.port)
     try:
@@ -159,7 +170,9 @@ def _base_url(config: Config) -> str:
 
 
 def _announce_serve(config: Config) -> None:
-    accounts = ", ".join(f"{a.name} ({a.region}, {a.endpoint})" for a in config.accounts.values())
+    accounts = ", ".join(
+        f"{a.name} ({a.region}, {redact_url(a.endpoint)})" for a in config.accounts.values()
+    )
     signing = "on" if config.aws else "off"
     log.info(
         "spproxy %s listening on %s; config %s; accounts: %s; SigV4 signing %s",
@@ -225,7 +238,7 @@ async def _check_accounts(config: Config) -> int:
                 (
                     account.name,
                     account.region,
-                    account.endpoint,
+                    redact_url(account.endpoint),
                     _mask(account.refresh_token.reveal()),
                     outcome,
                 )
@@ -291,7 +304,7 @@ def _emulator(args: argparse.Namespace) -> int:
     # A line per request on stderr: what a client under test sent, and what it got.
     access = logging.getLogger("spproxy.emulator.access")
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    handler.setFormatter(TextFormatter("%(asctime)s %(message)s"))
     access.addHandler(handler)
     access.setLevel(logging.INFO)
     access.propagate = False

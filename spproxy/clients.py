@@ -5,96 +5,153 @@ seller. Amazon's Data Protection Policy asks for need-to-know access to PII. Wit
 section, every SP-API request must say who it is, and stays within that client's grants:
 
     x-spproxy-key: KEY         -> the client with that key (compared in constant time)
-    x-amz-access-token: spproxy-placeholder.… -> the client whose key an SDK exchanged at
-                                  spproxy's /auth/o2/token (the key as its refresh token)
+    x-amz-access-token: TOKEN  -> the client spproxy handed that token to: an LWA placeholder
+                                  from /auth/o2/token (an SDK's exchange, the key as its refresh
+                                  token) or an RDT it minted through spproxy; only while the
+                                  client keeps the key it had then (a rotated key revokes them)
     neither, or a wrong one    -> 401
 
     accounts: [...]            -> other accounts: 403
     operations: [globs]        -> other operations: 403 (matched on the operation name)
     pii: false                 -> Orders getOrders/getOrder/getOrderItems without PII (the LWA
-                                  token); every other restricted operation: 403
-    data_elements: [...]       -> narrows the PII Orders operations release
+                                  token), report documents of ordinary types; every other
+                                  restricted operation, a restricted report type, and the Tokens
+                                  API (it mints PII-releasing tokens): 403
+    data_elements: [...]       -> narrows the PII Orders operations release, and what a Tokens
+                                  API body may ask for
 
 Without `clients:` spproxy is open to whoever reaches the port (bind it to loopback).
+
+SDKs that mint an RDT themselves and send it back in x-amz-access-token waste a Tokens API call:
+spproxy replaces every client-sent token with its own credential. Such requests are counted
+(`client_rdts_replaced`), with or without `clients:`.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import hmac
+import json
 import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import partial
 
 from cachetools import TTLCache
 from multidict import CIMultiDictProxy
 
-from spproxy.config import DATA_ELEMENTS, Account, Client
-from spproxy.credentials import DELEGATED_RDT_HEADER
-from spproxy.errors import Forbidden, Unauthenticated
-from spproxy.operations import Operation
+from spproxy.config import DATA_ELEMENTS, Account, Client, Secret
+from spproxy.credentials import DELEGATED_RDT_HEADER, REPORT_TYPE_HEADER
+from spproxy.errors import BadRequest, Forbidden, Unauthenticated
+from spproxy.operations import Operation, OperationTable
+from spproxy.reports import Observer, ReportTypes
+from spproxy.target import Target, normalise_path
 
 KEY_HEADER = "x-spproxy-key"
+ACCESS_TOKEN_HEADER = "x-amz-access-token"  # noqa: S105 - a header name
 PLACEHOLDER_PREFIX = "spproxy-placeholder."
 PLACEHOLDER_TTL_S = 3600
-# Restricted operations a client without PII may still call: Amazon answers them without PII
-# to the LWA token.
-PII_FREE_WITH_LWA = frozenset(
-    {
-        ("GET", "/orders/v0/orders"),
-        ("GET", "/orders/v0/orders/{orderId}"),
-        ("GET", "/orders/v0/orders/{orderId}/orderItems"),
-        ("GET", "/reports/2021-06-30/documents/{reportDocumentId}"),  # ordinary report types
-    }
-)
+ISSUED_TTL_S = PLACEHOLDER_TTL_S + 300  # an RDT lives an hour too (expiresIn)
+
+
+@dataclass(frozen=True, slots=True)
+class _Issued:
+    """A token spproxy handed to a client: it stands for the client while its key stays."""
+
+    client: str | None  # None: issued while no clients were configured
+    key: Secret | None
+    rdt: bool  # minted through spproxy's Tokens API, rather than an LWA placeholder
 
 
 class ClientAccess:
-    def __init__(self, clients: Mapping[str, Client]) -> None:
+    def __init__(
+        self,
+        clients: Mapping[str, Client],
+        table: OperationTable,
+        report_types: ReportTypes,
+        *,
+        issued_limit: int = 100_000,
+    ) -> None:
         self.clients = clients
-        # placeholder token -> client name (None: issued with no clients configured)
-        self._placeholders: TTLCache[str, str | None] = TTLCache(
-            maxsize=100_000, ttl=PLACEHOLDER_TTL_S + 300
-        )
+        self._table = table
+        self._report_types = report_types
+        self._issued: TTLCache[str, _Issued] = TTLCache(maxsize=issued_limit, ttl=ISSUED_TTL_S)
+        self.client_rdts_replaced = 0  # requests that brought an RDT of their own: wasted mints
+
+    def reconfigure(self, clients: Mapping[str, Client]) -> None:
+        self.clients = clients
 
     def identify(self, headers: CIMultiDictProxy[str]) -> Client | None:
         """The calling client; None when no clients are configured. 401 if it cannot say."""
+        token = headers.get(ACCESS_TOKEN_HEADER)
+        issued = self._issued.get(token) if token else None
+        if issued is not None and issued.rdt:
+            self.client_rdts_replaced += 1
         if not self.clients:
             return None
         key = headers.get(KEY_HEADER)
         if key is not None:
             client = self.by_key(key)
+        elif issued is not None and issued.client is not None:
+            client = self.clients.get(issued.client)
+            if client is not None and client.key != issued.key:
+                client = None  # the key it was issued under was rotated or removed
         else:
-            name = self._placeholders.get(headers.get("x-amz-access-token", ""))
-            client = self.clients.get(name) if name else None
+            client = None
         if client is None:
             raise Unauthenticated(
                 f"A valid {KEY_HEADER} header is required."
                 if key is None
                 else f"The {KEY_HEADER} header names no client.",
-                "Ask the operator of this spproxy for a client key (the clients: section).",
+                "Ask the operator of this spproxy for a client key (the clients: section). An "
+                "x-amz-access-token counts only if spproxy issued it to a client whose key "
+                "is unchanged.",
             )
         return client
 
     def by_key(self, key: str) -> Client | None:
         """The client with this key. Every key is compared, in constant time each."""
+        # aiohttp decodes header bytes as UTF-8 with surrogateescape: encode them back the same way
+        offered = key.encode("utf-8", "surrogateescape")
         found = None
         for client in self.clients.values():
-            if hmac.compare_digest(client.key.reveal().encode(), key.encode()):
+            if hmac.compare_digest(client.key.reveal().encode(), offered):
                 found = client
         return found
 
     def placeholder(self, client: Client | None) -> str:
         """An access token for an SDK that insists on its own LWA exchange: never forwarded."""
         token = PLACEHOLDER_PREFIX + secrets.token_urlsafe(32)
-        self._placeholders[token] = client.name if client else None
+        self._remember(token, client, rdt=False)
         return token
+
+    def observer(self, operation: Operation | None, client: Client | None) -> Observer | None:
+        """For the Tokens API: remember the RDT the client minted, so it identifies the client."""
+        if operation is None or not operation.mints_rdt:
+            return None
+        return partial(self._minted, client)
+
+    def _minted(self, client: Client | None, body: bytes) -> None:
+        try:
+            token = json.loads(body).get("restrictedDataToken")
+        except (ValueError, AttributeError):
+            return
+        if isinstance(token, str):
+            self._remember(token, client, rdt=True)
+
+    def _remember(self, token: str, client: Client | None, *, rdt: bool) -> None:
+        self._issued[token] = _Issued(
+            client.name if client else None, client.key if client else None, rdt
+        )
 
     def authorize(
         self,
         client: Client | None,
         account: Account,
         operation: Operation | None,
+        target: Target,
         headers: CIMultiDictProxy[str],
+        body: bytes,
     ) -> None:
         """403 naming what the client may not do."""
         if client is None:
@@ -102,22 +159,48 @@ class ClientAccess:
         if client.accounts is not None and account.name not in client.accounts:
             raise Forbidden(f"Client '{client.name}' may not act for account '{account.name}'.")
         name = operation.name if operation else "unknown"
-        if not any(fnmatch.fnmatchcase(name, glob) for glob in client.operations):
+        if not _may_call(client, name):
             raise Forbidden(f"Client '{client.name}' may not call {name}.")
-        if operation is None or operation.restriction is None:
+        if operation is None:
+            return
+        if operation.mints_rdt:
+            self._authorize_mint(client, body)
+            return
+        restriction = operation.restriction
+        if restriction is None:
             return
         if client.pii:
-            implied = operation.restriction.implies
-            if client.data_elements is not None and not implied <= set(client.data_elements):
-                raise Forbidden(
-                    f"Client '{client.name}' may not receive {', '.join(sorted(implied))} "
-                    f"({name} returns it)."
-                )
+            _authorize_elements(client, restriction.implies, name)
             return
-        if (operation.method, operation.path) not in PII_FREE_WITH_LWA:
+        if not restriction.lwa_without_pii:
             raise Forbidden(f"Client '{client.name}' may not receive PII ({name} returns it).")
         if DELEGATED_RDT_HEADER in headers:
             raise Forbidden(f"Client '{client.name}' may not receive PII (it sent an RDT).")
+        if not restriction.generic_path:  # a report document: its type decides
+            document_id = target.path.rsplit("/", 1)[-1]
+            hint = headers.get(REPORT_TYPE_HEADER)
+            if self._report_types.restricted(document_id, hint):
+                raise Forbidden(
+                    f"Client '{client.name}' may not receive PII (report document "
+                    f"{document_id} is of a restricted report type)."
+                )
+
+    def _authorize_mint(self, client: Client, body: bytes) -> None:
+        """The Tokens API: PII for every resource the body names, so each must be granted."""
+        if not client.pii:
+            raise Forbidden(
+                f"Client '{client.name}' may not receive PII (createRestrictedDataToken mints "
+                "tokens that release it)."
+            )
+        for method, path, elements in _requested_resources(body):
+            operation = self._table.classify(method, path)
+            restriction = operation.restriction if operation else None
+            if operation is None or restriction is None or not _may_call(client, operation.name):
+                raise Forbidden(
+                    f"Client '{client.name}' may not mint a Restricted Data Token for "
+                    f"{method} {path} (not a restricted operation it may call)."
+                )
+            _authorize_elements(client, elements | restriction.implies, operation.name)
 
     def data_elements(self, client: Client | None) -> frozenset[str] | None:
         """The PII a client may receive; None: whatever the account and request allow."""
@@ -128,3 +211,45 @@ class ClientAccess:
         if client.data_elements is None:
             return None
         return frozenset(client.data_elements) & frozenset(DATA_ELEMENTS)
+
+    def snapshot(self) -> dict[str, int]:
+        return {
+            "issued_tokens": len(self._issued),
+            "client_rdts_replaced": self.client_rdts_replaced,
+        }
+
+
+def _may_call(client: Client, operation: str) -> bool:
+    return any(fnmatch.fnmatchcase(operation, glob) for glob in client.operations)
+
+
+def _authorize_elements(client: Client, elements: frozenset[str], operation: str) -> None:
+    if client.data_elements is not None and not elements <= set(client.data_elements):
+        raise Forbidden(
+            f"Client '{client.name}' may not receive {', '.join(sorted(elements))} "
+            f"({operation} returns it)."
+        )
+
+
+def _requested_resources(body: bytes) -> list[tuple[str, str, frozenset[str]]]:
+    """(method, path, dataElements) of each restrictedResources entry of a Tokens API body."""
+    requested = []
+    try:
+        for resource in json.loads(body)["restrictedResources"]:
+            method, path = resource["method"], resource["path"]
+            elements = resource.get("dataElements") or []
+            if not (isinstance(method, str) and isinstance(path, str) and path.startswith("/")):
+                raise TypeError
+            if not isinstance(elements, list) or not all(isinstance(e, str) for e in elements):
+                raise TypeError
+            # the path Amazon will match, as spproxy would send it: no dot segments
+            requested.append((method.upper(), normalise_path(path), frozenset(elements)))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise BadRequest(
+            "The createRestrictedDataToken body must be JSON with a restrictedResources list "
+            "of {method, path, dataElements}.",
+            "See the Tokens API reference.",
+        ) from None
+    if not requested:
+        raise BadRequest("The createRestrictedDataToken body names no restrictedResources.")
+    return requested

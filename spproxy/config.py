@@ -85,6 +85,8 @@ class Secret:
 class Listen:
     host: str = "127.0.0.1"
     port: int = 8000
+    header_timeout_s: float = 10.0  # a request's headers, from its first byte (then 408)
+    body_timeout_s: float = 60.0  # a request's whole body, once its headers are in (then 408)
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,15 @@ class AuditLogConfig:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """How many entries each structure keyed by something clients choose may hold."""
+
+    rdt_cache: int = 10_000  # cached RDTs; least recently used go first, expired ones at once
+    report_documents: int = 100_000  # report document id -> restricted type, learned (24 h)
+    issued_tokens: int = 100_000  # LWA placeholders and client-minted RDTs handed out (1 h)
+
+
+@dataclass(frozen=True)
 class Config:
     lwa: LwaConfig
     accounts: Mapping[str, Account]  # in file order; the first is the default
@@ -159,10 +170,19 @@ class Config:
         default_factory=lambda: MappingProxyType({})
     )  # empty: open
     audit_log: AuditLogConfig | None = None
+    limits: Limits = Limits()
 
     @property
     def default_account(self) -> Account:
         return next(iter(self.accounts.values()))
+
+
+def redact_url(url: str) -> str:
+    """A URL as status and logs show it: any user or password in it masked."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]).geturl()
 
 
 def is_loopback(address: str | None) -> bool:
@@ -269,7 +289,17 @@ class _Reader:
         self.known_keys(
             doc,
             "",
-            {"listen", "lwa", "aws", "accounts", "upstream", "user_agent", "clients", "audit_log"},
+            {
+                "listen",
+                "lwa",
+                "aws",
+                "accounts",
+                "upstream",
+                "user_agent",
+                "clients",
+                "audit_log",
+                "limits",
+            },
         )
         listen = self.listen(self.section(doc.get("listen"), "listen"))
         lwa = self.lwa(self.section(doc.get("lwa"), "lwa", required=True))
@@ -279,18 +309,38 @@ class _Reader:
         user_agent = self.user_agent(doc.get("user_agent"))
         clients = self.clients(self.section(doc.get("clients"), "clients"), accounts or {})
         audit_log = self.audit_log(doc.get("audit_log"))
+        limits = self.limits(self.section(doc.get("limits"), "limits"))
         if lwa is None or accounts is None:
             return None
-        return Config(lwa, accounts, listen, aws, upstream, user_agent, source, clients, audit_log)
+        return Config(
+            lwa, accounts, listen, aws, upstream, user_agent, source, clients, audit_log, limits
+        )
 
     # sections
 
     def listen(self, raw: dict[str, Any] | None) -> Listen:
         raw = raw or {}
-        self.known_keys(raw, "listen", {"host", "port"})
+        self.known_keys(raw, "listen", set(Listen.__dataclass_fields__))
         return Listen(
             host=self.string(raw, "listen", "host", default=Listen.host),
             port=self.number(raw, "listen", "port", int, default=Listen.port, low=1, high=65535),
+            header_timeout_s=self.number(
+                raw, "listen", "header_timeout_s", float, default=Listen.header_timeout_s, low=0.1
+            ),
+            body_timeout_s=self.number(
+                raw, "listen", "body_timeout_s", float, default=Listen.body_timeout_s, low=0.1
+            ),
+        )
+
+    def limits(self, raw: dict[str, Any] | None) -> Limits:
+        raw = raw or {}
+        self.known_keys(raw, "limits", set(Limits.__dataclass_fields__))
+        defaults = Limits()
+        return Limits(
+            **{
+                name: self.number(raw, "limits", name, int, default=getattr(defaults, name), low=1)
+                for name in Limits.__dataclass_fields__
+            }
         )
 
     def lwa(self, raw: dict[str, Any] | None) -> LwaConfig | None:

@@ -5,6 +5,7 @@
      ├── Unauthenticated            401  clients: configured, and the request names no client
      ├── Forbidden                  403  outside the client's grants; reload from afar
      ├── NotFound                   404  a /_spproxy/ path that is not one of spproxy's endpoints
+     ├── RequestTimeout             408  the request's headers or body did not arrive in time
      ├── PayloadTooLarge            413  the body exceeds upstream.max_body_bytes
      ├── RateLimited                429  no rate-limit slot within upstream.queue_timeout_s
      ├── BadGateway                 502  something upstream refused or failed
@@ -69,6 +70,16 @@ class Forbidden(ProxyError):
 class NotFound(ProxyError):
     status = 404
     code = "NotFound"
+
+
+class RequestTimeout(ProxyError):
+    status = 408
+    code = "RequestTimeout"
+
+    def to_response(self, headers: dict[str, str] | None = None) -> web.Response:
+        response = super().to_response(headers)
+        response.force_close()  # what is left of a stalled request must not be read as the next
+        return response
 
 
 class PayloadTooLarge(ProxyError):

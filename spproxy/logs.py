@@ -5,6 +5,11 @@ So the access line names the path *template* and operation (never the query, who
 PII), and third-party loggers that would print request data at debug level are held at WARNING
 whatever --log-level says: botocore logs the canonical request (with the access token) and
 aiohttp logs malformed request lines (with their query strings).
+
+Whatever a client controls (a path, an account name, a header value) may reach a log line, so
+the text format escapes every character that is not printable (CR, LF, other controls, Unicode
+line separators): no client can start a forged line or send escape sequences to a terminal. JSON
+escapes them by itself.
 """
 
 from __future__ import annotations
@@ -84,12 +89,25 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry)
 
 
+class TextFormatter(logging.Formatter):
+    """One line per record, whatever the record holds: non-printable characters escaped."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        line = super().formatMessage(record)
+        return line if line.isprintable() else escape_unprintable(line)
+
+
+def escape_unprintable(text: str) -> str:
+    """`\\r`, `\\n`, `\\x1b`, `\\u2028`, ... for every character str.isprintable() refuses."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
 def configure_logging(level: str = "info", fmt: LogFormat = "text") -> None:
     handler = logging.StreamHandler(sys.stderr)
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
+        formatter = TextFormatter("%(asctime)s %(levelname)s %(name)s %(message)s")
         formatter.converter = time.gmtime
         formatter.default_time_format = "%Y-%m-%dT%H:%M:%S"
         formatter.default_msec_format = "%s.%03dZ"

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import aiohttp
 
-from spproxy.config import Account, LwaConfig
+from spproxy.config import Account, LwaConfig, redact_url
 from spproxy.errors import TokenExchangeError
 
 log = logging.getLogger("spproxy.lwa")
@@ -181,8 +182,9 @@ class LwaTokens:
                 payload = await response.json(content_type=None) if status < 500 else None
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             raise TokenExchangeError(
-                f"LWA could not be reached or answered garbage for {what} ({type(exc).__name__}).",
-                f"Check lwa.endpoint ({self._config.endpoint}) and the network; retry later.",
+                f"LWA could not be reached or answered no JSON for {what} ({type(exc).__name__}).",
+                f"Check lwa.endpoint ({redact_url(self._config.endpoint)}) and the network; "
+                "retry later.",
             ) from None
         if not isinstance(payload, dict):
             raise TokenExchangeError(
@@ -194,4 +196,22 @@ class LwaTokens:
                 f"LWA refused the token request for {what}: {error}.",
                 _REMEDIES.get(error, "See Amazon's LWA error codes."),
             )
-        return AccessToken(str(payload["access_token"]), started + float(payload["expires_in"]))
+        token, lifetime = payload["access_token"], lifetime_s(payload.get("expires_in"))
+        if not isinstance(token, str) or not token or lifetime is None:
+            missing = "an access_token" if lifetime is not None else "a numeric expires_in"
+            raise TokenExchangeError(
+                f"LWA answered 200 for {what} without {missing}.",
+                "Amazon's login service answered something unexpected; retry later.",
+            )
+        return AccessToken(token, started + lifetime)
+
+
+def lifetime_s(value: object) -> float | None:
+    """A token's lifetime as Amazon states it (expires_in, expiresIn): positive seconds, or None."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return seconds if 0 < seconds < math.inf else None

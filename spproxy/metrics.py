@@ -4,6 +4,7 @@
     spproxy_upstream_latency_seconds{operation}                 histogram, to the answer's headers
     spproxy_credentials_total{kind}                             lwa, grantless, rdt-cached, ...
     spproxy_lwa_exchanges_total, spproxy_rdt_mints_total        token traffic to Amazon
+    spproxy_client_rdts_replaced_total                          RDTs clients minted and sent back
     spproxy_upstream_throttled_total{account,operation}         Amazon's 429s (each attempt)
     spproxy_upstream_retries_total{reason}                      retries, by status or "connection"
     spproxy_rate_limit_waits_total{account,operation}           requests that waited for a slot
@@ -59,6 +60,7 @@ class Metrics:
         *,
         lwa_exchanges: int,
         rdt_mints: int,
+        client_rdts_replaced: int,
         buckets: Mapping[BucketKey, Bucket],
         throttled: Mapping[BucketKey, int],
         retries: Mapping[str, int],
@@ -85,6 +87,14 @@ class Metrics:
         lines.append(f"spproxy_lwa_exchanges_total {lwa_exchanges}")
         _family(lines, "spproxy_rdt_mints_total", "counter", "Restricted Data Tokens minted.")
         lines.append(f"spproxy_rdt_mints_total {rdt_mints}")
+        _family(
+            lines,
+            "spproxy_client_rdts_replaced_total",
+            "counter",
+            "Requests that brought an RDT the client minted itself (a wasted Tokens API call "
+            "each); spproxy sent its own credential.",
+        )
+        lines.append(f"spproxy_client_rdts_replaced_total {client_rdts_replaced}")
         _per_bucket(lines, "spproxy_upstream_throttled_total", "Amazon's 429s.", throttled.items())
         _family(lines, "spproxy_upstream_retries_total", "counter", "Retries, by reason.")
         for reason, n in sorted(retries.items()):

@@ -54,6 +54,9 @@ class Restriction:
     data_elements: frozenset[str] = frozenset()  # the dataElements the Tokens API takes for it
     generic_path: bool = True  # may one RDT serve the path template, i.e. every id?
     implies: frozenset[str] = frozenset()  # the data element it releases without being asked
+    # Amazon answers it to the seller's LWA token too, without PII (Orders getOrders, getOrder,
+    # getOrderItems; report documents of ordinary types): a client without PII may call it.
+    lwa_without_pii: bool = False
 
 
 # Restricted operations. Source: Amazon's Tokens API use-case guide ("Restricted operations"),
@@ -63,9 +66,11 @@ _ANY_ID = Restriction()
 _VDF_ORDERS = "/vendor/directFulfillment/orders/{version}/purchaseOrders"
 _VDF_SHIPPING = "/vendor/directFulfillment/shipping/{version}"
 RESTRICTED: Mapping[tuple[str, str], Restriction] = {
-    ("GET", "/orders/v0/orders"): Restriction(ORDER_DATA_ELEMENTS),
-    ("GET", "/orders/v0/orders/{orderId}"): Restriction(ORDER_DATA_ELEMENTS),
-    ("GET", "/orders/v0/orders/{orderId}/orderItems"): Restriction(frozenset({"buyerInfo"})),
+    ("GET", "/orders/v0/orders"): Restriction(ORDER_DATA_ELEMENTS, lwa_without_pii=True),
+    ("GET", "/orders/v0/orders/{orderId}"): Restriction(ORDER_DATA_ELEMENTS, lwa_without_pii=True),
+    ("GET", "/orders/v0/orders/{orderId}/orderItems"): Restriction(
+        frozenset({"buyerInfo"}), lwa_without_pii=True
+    ),
     ("GET", "/orders/v0/orders/{orderId}/address"): Restriction(
         implies=frozenset({"shippingAddress"})
     ),
@@ -98,8 +103,14 @@ RESTRICTED: Mapping[tuple[str, str], Restriction] = {
         "/vendor/directFulfillment/shipping/2021-12-28/shippingLabels/{purchaseOrderNumber}",
     ): (_ANY_ID),
     # Restricted only for the report types below, and only with the document's own path.
-    ("GET", "/reports/2021-06-30/documents/{reportDocumentId}"): Restriction(generic_path=False),
+    ("GET", "/reports/2021-06-30/documents/{reportDocumentId}"): Restriction(
+        generic_path=False, lwa_without_pii=True
+    ),
 }
+
+# createRestrictedDataToken: whoever calls it gets tokens that release PII, so need-to-know treats
+# it as restricted too, and checks each resource its body names.
+RDT_MINTING = ("POST", "/tokens/2021-03-01/restrictedDataToken")
 
 # Report types whose documents hold PII. Source: Amazon's Tokens API use-case guide,
 # "Restricted report types" (16 types).
@@ -155,6 +166,7 @@ class Operation:
     kind: Kind = Kind.ORDINARY
     scope: str | None = None  # grantless operations only
     restriction: Restriction | None = None  # restricted operations only
+    mints_rdt: bool = False  # the Tokens API's createRestrictedDataToken
     rate: float | None = None  # usage plan: requests per second, where the model states it
     burst: int | None = None
 
@@ -190,6 +202,7 @@ def load_operations() -> list[Operation]:
                 kind=kind,
                 scope=scope,
                 restriction=restriction,
+                mints_rdt=key == RDT_MINTING,
                 rate=row["rate"],
                 burst=row["burst"],
             )

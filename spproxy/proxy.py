@@ -9,10 +9,12 @@ except for accounts whose refresh token changed, and buckets keep their state.
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import aiohttp
@@ -22,7 +24,7 @@ from aiohttp.client_middlewares import ClientMiddlewareType
 from spproxy import __version__
 from spproxy.audit import AuditLog
 from spproxy.clients import ClientAccess
-from spproxy.config import Account, Config
+from spproxy.config import Account, Config, redact_url
 from spproxy.credentials import Credentials
 from spproxy.errors import BadRequest
 from spproxy.lwa import LwaTokens
@@ -37,6 +39,7 @@ log = logging.getLogger("spproxy")
 
 ACCOUNT_HEADER = "x-spproxy-account"
 ConfigLoader = Callable[[], Config]  # re-reads the config (and secret files) for a reload
+STATUS_PAGE = 100  # entries of each list /_spproxy/status shows at most
 
 
 @dataclass
@@ -64,7 +67,12 @@ class Proxy:
             connector=aiohttp.TCPConnector(limit=256, ttl_dns_cache=300),
             trust_env=False,  # an HTTP(S)_PROXY in the environment must not reroute seller traffic
         )
+        # aiohttp silently sends an idempotent request again when a reused keep-alive connection
+        # turns out closed: unpaced, and on top of upstream.retries (3 retries made 8 attempts).
+        # Retries are Upstream's alone. No public switch; aiohttp's own TestClient does the same.
+        session._retry_connection = False
         table = load_table()
+        limits = config.limits
         limiter = RateLimiter(queue_timeout_s=config.upstream.queue_timeout_s)
         tokens = LwaTokens(session, config.lwa, timeout_s=config.upstream.timeout_s)
         upstream = Upstream(
@@ -76,10 +84,15 @@ class Proxy:
         )
         tokens_operation = table.classify("POST", TOKENS_API.path)
         mint = TokensApi(upstream, tokens, operation=tokens_operation).mint
-        rdts = RestrictedDataTokens(mint, bundle_limit=rdt_bundle_limit)
-        credentials = Credentials(tokens, rdts, ReportTypes())
+        rdts = RestrictedDataTokens(
+            mint, bundle_limit=rdt_bundle_limit, cache_limit=limits.rdt_cache
+        )
+        report_types = ReportTypes(maxsize=limits.report_documents)
+        credentials = Credentials(tokens, rdts, report_types)
         audit = AuditLog(config.audit_log) if config.audit_log else None
-        clients = ClientAccess(config.clients)
+        clients = ClientAccess(
+            config.clients, table, report_types, issued_limit=limits.issued_tokens
+        )
         return cls(
             config,
             table,
@@ -111,11 +124,15 @@ class Proxy:
             if config.accounts.get(name) != account:  # a new refresh token, region, ... or gone
                 self.tokens.forget(name)
                 self.rdts.forget(name)
-        if config.listen != old.listen:
-            log.warning("reload: a new listen address takes a restart; still on the old one")
-        if config.audit_log != old.audit_log:
-            log.warning("reload: a new audit_log takes a restart; still writing the old one")
-        self.clients.clients = config.clients
+        restart_only: dict[str, Callable[[Config], object]] = {
+            "listen (host, port, header_timeout_s)": lambda c: replace(c.listen, body_timeout_s=0),
+            "audit_log": lambda c: c.audit_log,
+            "limits": lambda c: c.limits,
+        }
+        for what, part in restart_only.items():
+            if part(config) != part(old):
+                log.warning("reload: a change of %s takes a restart; the old one stays", what)
+        self.clients.reconfigure(config.clients)
         self.tokens.reconfigure(config.lwa, config.upstream.timeout_s)
         self.limiter.queue_timeout_s = config.upstream.queue_timeout_s
         self.upstream.reconfigure(
@@ -144,7 +161,17 @@ class Proxy:
         await self.session.close()
 
     def status(self) -> dict[str, Any]:
-        """What spproxy holds, for operators: never a secret or a token."""
+        """What spproxy holds, for operators: never a secret or a token.
+
+        Bounded whatever the traffic: counts, and at most STATUS_PAGE entries of each list.
+        """
+        rdts = self.rdts.snapshot(STATUS_PAGE)
+        rdts_by_account = rdts.pop("by_account")
+        for entry in rdts["page"]:
+            entry["expires_at"] = _iso(entry["expires_at"])
+        accounts = list(itertools.islice(self.config.accounts.values(), STATUS_PAGE))
+        buckets = self.limiter.buckets
+        busiest = heapq.nlargest(STATUS_PAGE, buckets.items(), key=lambda item: item[1].waiting)
         return {
             "version": __version__,
             "config": self.config.source,
@@ -152,11 +179,14 @@ class Proxy:
             "reloads": self.reloads,
             "signing": self.config.aws is not None,
             "pacing": self.config.upstream.pacing,
+            "accounts_total": len(self.config.accounts),
             "accounts": {
-                account.name: self._account_status(account)
-                for account in self.config.accounts.values()
+                account.name: self._account_status(account, rdts_by_account[account.name])
+                for account in accounts
             },
-            "buckets": [
+            "restricted_data_tokens": rdts,
+            "buckets_total": len(buckets),
+            "buckets": [  # the busiest first
                 {
                     "account": account,
                     "operation": operation,
@@ -165,8 +195,10 @@ class Proxy:
                     "tokens_left": round(max(bucket.tokens, 0.0), 3),
                     "waiting": bucket.waiting,
                 }
-                for (account, operation), bucket in self.limiter.buckets.items()
+                for (account, operation), bucket in busiest
             ],
+            "report_documents_known": len(self.credentials.report_types),
+            **self.clients.snapshot(),
             "clients": {
                 client.name: {
                     "accounts": list(client.accounts) if client.accounts is not None else "all",
@@ -176,7 +208,7 @@ class Proxy:
                     if client.data_elements is not None
                     else "the account's",
                 }
-                for client in self.config.clients.values()
+                for client in itertools.islice(self.config.clients.values(), STATUS_PAGE)
             },
             "audit_log": self.config.audit_log.path if self.config.audit_log else None,
             "lwa_exchanges": self.tokens.exchanges,
@@ -187,29 +219,21 @@ class Proxy:
         return self.metrics.render(
             lwa_exchanges=self.tokens.exchanges,
             rdt_mints=self.rdts.mints,
+            client_rdts_replaced=self.clients.client_rdts_replaced,
             buckets=self.limiter.buckets,
             throttled=self.upstream.throttled,
             retries=self.upstream.retries,
         )
 
-    def _account_status(self, account: Account) -> dict[str, Any]:
+    def _account_status(self, account: Account, rdts: int) -> dict[str, Any]:
         return {
             "region": account.region,
-            "endpoint": account.endpoint,
+            "endpoint": redact_url(account.endpoint),
             "sandbox": account.sandbox,
             "data_elements": list(account.data_elements),
             "lwa_token_expires_at": _iso(self.tokens.expiry(account)),
             "last_token_failure": self.tokens.failures.get(account.name),
-            "restricted_data_tokens": [
-                {
-                    "resources": [
-                        {"method": r.method, "path": r.path, "dataElements": list(r.data_elements)}
-                        for r in rdt.resources
-                    ],
-                    "expires_at": _iso(rdt.expires_at),
-                }
-                for rdt in self.rdts.cached(account)
-            ],
+            "restricted_data_tokens": rdts,
         }
 
 

@@ -19,13 +19,16 @@ operations, and the 1-per-second Tokens API is not hammered with mints that will
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from cachetools import TTLCache
+from cachetools import TLRUCache, TTLCache
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from spproxy.config import Account
@@ -36,14 +39,14 @@ from spproxy.errors import (
     TokensApiUnavailable,
     UpstreamUnreachable,
 )
-from spproxy.lwa import LwaTokens
-from spproxy.operations import Operation
+from spproxy.lwa import LwaTokens, lifetime_s
+from spproxy.operations import RDT_MINTING, Operation
 from spproxy.target import Target
 from spproxy.upstream import Upstream, UpstreamAnswer
 
 log = logging.getLogger("spproxy.rdt")
 
-TOKENS_API = Target("/tokens/2021-03-01/restrictedDataToken", "")
+TOKENS_API = Target(RDT_MINTING[1], "")
 JSON_HEADERS = CIMultiDictProxy(CIMultiDict({"content-type": "application/json"}))
 REFUSAL_HINT = (
     "The app may lack the role a restricted resource needs (Direct-to-Consumer Shipping for "
@@ -111,9 +114,8 @@ class TokensApi:
                 payload = await response.json(content_type=None)
             except ValueError:
                 payload = None
-        if status == 200 and isinstance(payload, dict) and "restrictedDataToken" in payload:
-            expires_at = started + float(payload.get("expiresIn", 3600))
-            return Rdt(str(payload["restrictedDataToken"]), expires_at, tuple(resources))
+        if status == 200:
+            return _rdt(account, payload, started, tuple(resources))
         if status == 429 or status >= 500:
             raise TokensApiUnavailable(
                 f"The Tokens API failed for account '{account.name}' (HTTP {status}: "
@@ -141,6 +143,25 @@ class TokensApi:
         return answer
 
 
+def _rdt(account: Account, payload: object, started: float, resources: tuple[Resource, ...]) -> Rdt:
+    """The RDT of a 200 answer, or 502 naming what Amazon's answer lacked."""
+    if not isinstance(payload, dict):
+        missing = "a JSON object"
+    elif (
+        not isinstance(payload.get("restrictedDataToken"), str)
+        or not payload["restrictedDataToken"]
+    ):
+        missing = "a restrictedDataToken"
+    elif (lifetime := lifetime_s(payload.get("expiresIn"))) is None:
+        missing = "a numeric expiresIn"
+    else:
+        return Rdt(payload["restrictedDataToken"], started + lifetime, resources)
+    raise TokensApiUnavailable(
+        f"The Tokens API answered 200 for account '{account.name}' without {missing}.",
+        "Amazon's Tokens API answered something unexpected; retry later.",
+    )
+
+
 def _amazon_error(payload: object) -> str:
     """Amazon's code and message from an SP-API error body (never the request)."""
     if isinstance(payload, dict) and isinstance(payload.get("errors"), list) and payload["errors"]:
@@ -157,6 +178,7 @@ class RestrictedDataTokens:
         mint: Mint,
         *,
         bundle_limit: int = 50,
+        cache_limit: int = 10_000,
         margin_s: float = 60.0,
         refresh_ahead_s: float = 300.0,
         recent_s: float = 3600.0,
@@ -169,7 +191,10 @@ class RestrictedDataTokens:
         self._refresh_ahead_s = refresh_ahead_s
         self._recent_s = recent_s
         self._clock = clock
-        self._cache: dict[RdtKey, Rdt] = {}
+        # Bounded: expired RDTs leave at once, and past `cache_limit` the least recently used.
+        self._cache: TLRUCache[RdtKey, Rdt] = TLRUCache(
+            maxsize=cache_limit, ttu=lambda _key, rdt, _now: rdt.expires_at, timer=clock
+        )
         self._inflight: dict[RdtKey, _Inflight] = {}
         self._recent: dict[str, dict[Resource, float]] = {}  # per account: resource -> last use
         self._refused: TTLCache[RdtKey, RdtRefused] = TTLCache(
@@ -230,15 +255,19 @@ class RestrictedDataTokens:
             self._refused[key] = refusal
             raise
 
-    def cached(self, account: Account) -> list[Rdt]:
-        """The account's live RDTs (for /_spproxy/status), each once."""
-        now = self._clock()
-        live = {
-            id(rdt): rdt
-            for (name, _), rdt in self._cache.items()
-            if name == account.name and rdt.expires_at > now
+    def snapshot(self, page: int) -> dict[str, Any]:
+        """What is cached, for /_spproxy/status: counts, and the first `page` entries."""
+        entries = list(itertools.islice(self._cache.items(), page))
+        return {
+            "cached": len(self._cache),
+            "limit": self._cache.maxsize,
+            "by_account": Counter(name for name, _ in self._cache),
+            "mints": self.mints,
+            "page": [
+                {"account": name, **resource.as_json(), "expires_at": rdt.expires_at}
+                for (name, resource), rdt in entries
+            ],
         }
-        return list(live.values())
 
     async def aclose(self) -> None:
         tasks = {inflight.task for inflight in self._inflight.values()}

@@ -32,6 +32,9 @@ class ReportTypes:
         # document id -> whether its report type is restricted
         self._restricted: TTLCache[str, bool] = TTLCache(maxsize=maxsize, ttl=ttl_s, timer=clock)
 
+    def __len__(self) -> int:
+        return len(self._restricted)
+
     def restricted(self, document_id: str, hint: str | None) -> bool | None:
         """Whether the document needs an RDT; None when its type is not known."""
         if hint:

@@ -7,19 +7,24 @@ operation, and nothing here is ever forwarded.
 
 from __future__ import annotations
 
+import json
 import logging
+from urllib.parse import parse_qsl
 
 from aiohttp import web
 
+from spproxy.body import read_body
 from spproxy.clients import PLACEHOLDER_TTL_S
 from spproxy.config import ConfigError, is_loopback
 from spproxy.errors import BadRequest, Forbidden, NotFound
 from spproxy.proxy import LOADER, PROXY
+from spproxy.target import RESERVED_PREFIX, reserved_not_found
 
 log = logging.getLogger("spproxy")
 
-RESERVED_PREFIX = "/_spproxy/"
 LWA_PATH = "/auth/o2/token"
+# Polled by probes and monitoring: left out of the access log, which they would drown.
+PROBES = frozenset({"health", "ready", "status", "metrics"})
 
 
 async def health(request: web.Request) -> web.Response:
@@ -78,13 +83,15 @@ async def lwa_placeholder(request: web.Request) -> web.Response:
 
 
 async def _token_request(request: web.Request) -> dict[str, str]:
+    config = request.app[PROXY].config
+    body = await read_body(request, config.upstream.max_body_bytes, config.listen.body_timeout_s)
     if request.content_type == "application/json":
         try:
-            body = await request.json()
+            fields = json.loads(body)
         except ValueError:
-            body = None
-        return {str(k): str(v) for k, v in body.items()} if isinstance(body, dict) else {}
-    return {name: str(value) for name, value in (await request.post()).items()}
+            fields = None
+        return {str(k): str(v) for k, v in fields.items()} if isinstance(fields, dict) else {}
+    return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
 
 
 def _lwa_error(status: int, error: str, description: str) -> web.Response:
@@ -130,17 +137,18 @@ async def not_an_endpoint(request: web.Request) -> web.Response:
 
 
 def not_found(request: web.Request) -> NotFound:
-    return NotFound(
-        f"{request.method} {request.path} is not an spproxy endpoint.",
-        f"{RESERVED_PREFIX} paths are spproxy's own and never forwarded; see the README.",
-    )
+    return reserved_not_found(request.method, request.raw_path.partition("?")[0])
+
+
+def is_probe(request: web.Request) -> bool:
+    return request.match_info.route.name in PROBES
 
 
 def add_routes(app: web.Application) -> None:
-    app.router.add_get(RESERVED_PREFIX + "health", health)
-    app.router.add_get(RESERVED_PREFIX + "ready", ready)
-    app.router.add_get(RESERVED_PREFIX + "status", status)
-    app.router.add_get(RESERVED_PREFIX + "metrics", metrics)
+    app.router.add_get(RESERVED_PREFIX + "health", health, name="health")
+    app.router.add_get(RESERVED_PREFIX + "ready", ready, name="ready")
+    app.router.add_get(RESERVED_PREFIX + "status", status, name="status")
+    app.router.add_get(RESERVED_PREFIX + "metrics", metrics, name="metrics")
     app.router.add_post(RESERVED_PREFIX + "reload", reload)
     app.router.add_post(LWA_PATH, lwa_placeholder)
     app.router.add_route("*", RESERVED_PREFIX + "{name:.*}", not_an_endpoint)

@@ -26,6 +26,7 @@ from aiohttp import ClientHandlerType, ClientRequest, ClientResponse
 from aiohttp.payload import Payload
 from multidict import CIMultiDict
 
+from spproxy.config import redact_url
 from spproxy.errors import SigningError
 
 if TYPE_CHECKING:
@@ -202,7 +203,7 @@ class AssumeRoleCredentials:
                 status, text = response.status, await response.text()
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise SigningError(
-                f"STS AssumeRole could not reach {self._sts_endpoint} "
+                f"STS AssumeRole could not reach {redact_url(self._sts_endpoint)} "
                 f"({type(exc).__name__}); check the network and the STS endpoint",
                 str(exc),
             ) from exc
@@ -218,7 +219,8 @@ class AssumeRoleCredentials:
             return _parse_credentials(text)
         except (ElementTree.ParseError, ValueError) as exc:
             raise SigningError(
-                f"STS AssumeRole at {self._sts_endpoint} answered 200 without usable credentials; "
+                f"STS AssumeRole at {redact_url(self._sts_endpoint)} answered 200 without usable "
+                "credentials; "
                 "check that the STS endpoint is really STS",
                 str(exc),
             ) from None

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import socket
-from collections.abc import Awaitable, Callable, Mapping
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -151,3 +155,86 @@ async def until_serving(
                 pass
             await asyncio.sleep(0.1)
     raise AssertionError(f"spproxy did not answer 200 on {path}")
+
+
+@dataclass
+class Served:
+    """A real `spproxy serve` process; `log` holds its stderr once it has stopped."""
+
+    base: str
+    port: int
+    config: Path
+    process: asyncio.subprocess.Process
+    log: str = ""
+
+
+def serve_yaml(
+    emulator_url: str,
+    port: int,
+    *,
+    listen: str = "",
+    accounts: str = "",
+    upstream: str = "",
+    extra: str = "",
+) -> str:
+    """A config file: account `main` (the emulator's seller), pacing off; more lines for
+    `listen:`, `accounts:` and `upstream:` (indented), and `extra` sections."""
+    return f"""
+listen:
+  port: {port}
+{listen}
+lwa:
+  client_id: {DEMO_CLIENT_ID}
+  client_secret: {DEMO_CLIENT_SECRET}
+  endpoint: "{emulator_url}/auth/o2/token"
+accounts:
+  main: {{refresh_token: "{DEMO_REFRESH_TOKEN}", region: na, endpoint: "{emulator_url}"}}
+{accounts}
+upstream:
+  pacing: false
+{upstream}
+{extra}
+"""
+
+
+@asynccontextmanager
+async def serve(
+    tmp_path: Path, config_text: Callable[[int], str], *args: str, ready: str = "/_spproxy/health"
+) -> AsyncIterator[Served]:
+    """`spproxy serve --config FILE` on a free port, stopped with SIGTERM (exit 0 asserted)."""
+    port = free_port()
+    config = tmp_path / "spproxy.yaml"
+    config.write_text(config_text(port))
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "spproxy",
+        "serve",
+        "--config",
+        str(config),
+        *args,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path.cwd())},
+    )
+    served = Served(f"http://127.0.0.1:{port}", port, config, process)
+    try:
+        await until_serving(served.base, process, ready)
+        yield served
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(process.communicate(), timeout=30)
+        served.log = err.decode()
+    assert process.returncode == 0, served.log
+
+
+async def raw_request(port: int, data: bytes) -> bytes:
+    """Send bytes as they are on a fresh connection; everything the server sent until it closed."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(data)
+    await writer.drain()
+    try:
+        return await asyncio.wait_for(reader.read(), timeout=20)
+    finally:
+        writer.close()

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from spproxy.config import (
     DEFAULT_LWA_ENDPOINT,
@@ -12,6 +13,7 @@ from spproxy.config import (
     Secret,
     load_config,
     parse_config,
+    redact_url,
 )
 
 ENV = {
@@ -323,3 +325,39 @@ audit_log: {path: a.jsonl, rotate: weekly, keep_days: 0}
         "audit_log.rotate: must be daily or hourly",
         "audit_log.keep_days: must be at least 1",
     ]
+
+
+def test_client_deadlines_and_limits() -> None:
+    text = (
+        FULL.replace(
+            "  port: 8123\n", "  port: 8123\n  header_timeout_s: 5\n  body_timeout_s: 20\n"
+        )
+        + "limits:\n  rdt_cache: 500\n  report_documents: 1000\n  issued_tokens: 2000\n"
+    )
+    config = parse_config(yaml.safe_load(text), ENV)
+    assert (config.listen.header_timeout_s, config.listen.body_timeout_s) == (5.0, 20.0)
+    assert (config.limits.rdt_cache, config.limits.report_documents) == (500, 1000)
+    assert config.limits.issued_tokens == 2000
+    defaults = parse_config(yaml.safe_load(FULL), ENV)
+    assert (defaults.listen.header_timeout_s, defaults.listen.body_timeout_s) == (10.0, 60.0)
+    assert defaults.limits.rdt_cache == 10_000
+    broken = FULL + "limits:\n  rdt_cache: 0\n  everything: 1\n"
+    with pytest.raises(ConfigError) as error:
+        parse_config(yaml.safe_load(broken), ENV)
+    assert error.value.problems == [
+        "limits.everything: unknown key (expected one of issued_tokens, rdt_cache, "
+        "report_documents)",
+        "limits.rdt_cache: must be at least 1",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://sellingpartnerapi-na.amazon.com", "https://sellingpartnerapi-na.amazon.com"),
+        ("http://user:pass@10.0.0.1:8080/x", "http://***@10.0.0.1:8080/x"),
+        ("https://token@host", "https://***@host"),
+    ],
+)
+def test_urls_are_shown_without_user_or_password(url: str, shown: str) -> None:
+    assert redact_url(url) == shown

@@ -16,7 +16,7 @@ LAYERS = {
     "logs": set(),
     "target": {"errors", "urlcanon"},
     "lwa": {"config", "errors"},
-    "signing": {"errors"},
+    "signing": {"config", "errors"},
     "ratelimit": {"errors"},
     "upstream": {"config", "errors", "operations", "ratelimit", "target"},
     "reports": {"operations"},
@@ -31,7 +31,8 @@ LAYERS = {
         "target",
         "upstream",
     },
-    "clients": {"config", "credentials", "errors", "operations"},
+    "clients": {"config", "credentials", "errors", "operations", "reports", "target"},
+    "body": {"errors"},
     "audit": {"config", "logs"},
     "metrics": {"logs", "ratelimit"},
     "proxy": {
@@ -49,8 +50,19 @@ LAYERS = {
         "signing",
         "upstream",
     },
-    "reserved": {"clients", "config", "errors", "proxy"},
-    "app": {"config", "errors", "logs", "operations", "proxy", "reserved", "target", "upstream"},
+    "reserved": {"body", "clients", "config", "errors", "proxy", "target"},
+    "app": {
+        "body",
+        "config",
+        "errors",
+        "logs",
+        "operations",
+        "proxy",
+        "reserved",
+        "target",
+        "upstream",
+    },
+    "server": {"errors", "logs"},
 }
 
 

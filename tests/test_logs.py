@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable
@@ -24,6 +25,7 @@ from spproxy.emulator import (
     EmulatorConfig,
     make_emulator_app,
 )
+from spproxy.logs import TextFormatter
 from tests.harness import AWS_KEY_ID, AWS_SECRET, MARKETPLACE, free_port, until_serving
 
 CLIENT_SENT_SECRET = "Bearer client-side-secret-value-123"
@@ -204,3 +206,15 @@ accounts:
         )
         assert " token=grantless status=200 " in access[5]
         assert "account=revoked token=none status=502" in access[6]
+
+
+def test_the_text_format_escapes_whatever_could_start_a_line_or_drive_a_terminal() -> None:
+    formatter = TextFormatter("%(levelname)s %(name)s %(message)s")
+    hostile = "/x\r\n2099-01-01T00:00:00.000Z INFO spproxy.access FORGED\x1b[2J\u2028\x85\udcff é"
+    record = logging.LogRecord("spproxy.access", logging.INFO, __file__, 1, "%s", (hostile,), None)
+    line = formatter.format(record)
+    assert line.isprintable() and "\n" not in line
+    assert line == (
+        "INFO spproxy.access /x\\r\\n2099-01-01T00:00:00.000Z INFO spproxy.access FORGED"
+        "\\x1b[2J\\u2028\\x85\\udcff é"
+    )

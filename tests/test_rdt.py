@@ -226,7 +226,7 @@ async def test_delegation(harness: Harness) -> None:
     assert mints(harness) == 1  # spproxy minted nothing itself
 
 
-async def test_status_lists_cached_rdts_but_never_a_token(harness: Harness) -> None:
+async def test_status_counts_cached_rdts_shows_a_page_and_never_a_token(harness: Harness) -> None:
     await harness.proxy.get(ORDER)
     await harness.proxy.get(f"{ORDER}/address")
     response = await harness.proxy.get("/_spproxy/status")
@@ -235,11 +235,14 @@ async def test_status_lists_cached_rdts_but_never_a_token(harness: Harness) -> N
     status = await response.json()
     account = status["accounts"]["main"]
     assert account["region"] == "na" and account["lwa_token_expires_at"].endswith("Z")
-    (latest, *_) = sorted(account["restricted_data_tokens"], key=lambda t: -len(t["resources"]))
-    assert {(r["path"], tuple(r["dataElements"])) for r in latest["resources"]} == {
-        ("/orders/v0/orders/{orderId}", ("buyerInfo", "shippingAddress")),
-        ("/orders/v0/orders/{orderId}/address", ()),
+    assert account["restricted_data_tokens"] == 2  # one RDT, bundled for both resources
+    rdts = status["restricted_data_tokens"]
+    assert rdts["cached"] == 2 and rdts["limit"] == 10_000
+    assert {(r["account"], r["path"], tuple(r.get("dataElements", ()))) for r in rdts["page"]} == {
+        ("main", "/orders/v0/orders/{orderId}", ("buyerInfo", "shippingAddress")),
+        ("main", "/orders/v0/orders/{orderId}/address", ()),
     }
+    assert all(r["expires_at"].endswith("Z") for r in rdts["page"])
     assert status["rdt_mints"] == 2
     for token in [*harness.amazon.tokens, DEMO_REFRESH_TOKEN, DEMO_CLIENT_SECRET]:
         assert token not in text
@@ -321,3 +324,31 @@ async def test_the_tokens_api_down_keeps_serving_a_still_valid_rdt(
         clock.now += 31
         with pytest.raises(TokensApiUnavailable):
             await rdts.token(account, resource)
+
+
+async def test_the_cache_is_bounded_least_recently_used_first_and_drops_expired_rdts(
+    aiohttp_server: ServerFactory,
+) -> None:
+    server = await aiohttp_server(make_emulator_app())
+    url = str(server.make_url("")).rstrip("/")
+    clock = FakeClock()
+    account = Account("main", Secret(DEMO_REFRESH_TOKEN), "na", url, REGIONS["na"].aws_region)
+    documents = [
+        Resource("GET", f"/reports/2021-06-30/documents/{document}")
+        for document in (LISTINGS_DOCUMENT, SHIPPING_ORDERS_DOCUMENT, "doc-3", "doc-4", "doc-5")
+    ]
+    async with aiohttp.ClientSession() as session:
+        rdts = _rdts(session, url, clock, cache_limit=3)
+        for document in documents:
+            await rdts.token(account, document)
+            await rdts.token(account, documents[0])  # kept in use: never the one to go
+        snapshot = rdts.snapshot(page=2)
+        assert (snapshot["cached"], snapshot["limit"], len(snapshot["page"])) == (3, 3, 2)
+        assert snapshot["by_account"] == {"main": 3}
+        assert rdts.mints == 5
+        assert await rdts.token(account, documents[0]) == (await rdts.token(account, documents[0]))
+        assert rdts.mints == 5  # still cached
+        clock.now += 3600  # every RDT expired: none is kept, none is served
+        assert rdts.snapshot(page=2)["cached"] == 0
+        await rdts.token(account, documents[0])
+        assert rdts.mints == 6

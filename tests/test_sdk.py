@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
-from sp_api.api import Notifications, Orders
+from sp_api.api import Notifications, Orders, Tokens
 from sp_api.auth import AccessTokenClient
 from sp_api.auth.exceptions import AuthorizationError
 from sp_api.base import ApiResponse
@@ -196,3 +196,38 @@ async def test_with_clients_the_library_passes_its_client_key_as_refresh_token(
         close(stranger)
     assert (refused.value.status_code, refused.value.error_code) == (400, "invalid_grant")
     assert len(amazon.requests) == seen
+
+
+@pytest.mark.parametrize("with_clients", [False, True])
+async def test_an_rdt_the_library_mints_itself_is_replaced_and_counted(
+    start: StartHarness, with_clients: bool
+) -> None:
+    """The library's own RDT flow: Tokens API through spproxy, then `restricted_data_token=`.
+    It works, with or without `clients:` (the RDT stands for the client that minted it), but
+    spproxy sends Amazon its own RDT, so the library's mint was wasted: counted in metrics."""
+    key = f"spk-{secrets.token_hex(16)}"
+    clients = {"shop": Client(name="shop", key=Secret(key), pii=True)} if with_clients else {}
+    harness = await start(clients=clients)
+    amazon, base = harness.amazon, base_of(harness.proxy)
+    options = sdk_options(base, key if with_clients else fresh_refresh_token())
+    tokens = Tokens(**options)
+    resource = {"method": "GET", "path": f"/orders/v0/orders/{ORDER}/address"}
+    try:
+        minted = await asyncio.to_thread(
+            tokens.create_restricted_data_token, restrictedResources=[resource]
+        )
+        rdt = minted.payload["restrictedDataToken"]
+        orders = Orders(**options, restricted_data_token=rdt)
+        try:
+            address = await asyncio.to_thread(orders.get_order_address, ORDER)
+        finally:
+            close(orders)
+    finally:
+        close(tokens)
+    assert address.payload["ShippingAddress"]["AddressLine1"] == "410 Terry Ave N"
+    received = amazon.requests[-1]
+    assert received.operation == "getOrderAddress" and received.token_kind == "rdt"
+    assert received.headers["x-amz-access-token"] != rdt  # spproxy's own, minted for it
+    assert len(amazon.rdt_mints) == 2  # the library's (wasted) and spproxy's
+    metrics = await (await harness.proxy.get("/_spproxy/metrics")).text()
+    assert "spproxy_client_rdts_replaced_total 1\n" in metrics
