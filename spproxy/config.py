@@ -402,7 +402,14 @@ class _Reader:
         self.known_keys(
             raw,
             key,
-            {"refresh_token", "region", "sandbox", "endpoint", "data_elements"},
+            {
+                "refresh_token",
+                "region",
+                "sandbox",
+                "endpoint",
+                "data_elements",
+                "restricted_fallback",
+            },
             secrets=True,
         )
         refresh_token = self.secret(raw, key, "refresh_token")

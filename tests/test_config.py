@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -361,3 +362,20 @@ def test_client_deadlines_and_limits() -> None:
 )
 def test_urls_are_shown_without_user_or_password(url: str, shown: str) -> None:
     assert redact_url(url) == shown
+
+
+def test_the_shipped_example_loads_through_the_real_reader(tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parents[1] / "config.example.yaml"
+    config = load_config(str(example), ENV)
+    assert list(config.accounts) == ["main"]
+    assert config.accounts["main"].restricted_fallback == "error"
+    assert (config.listen.header_timeout_s, config.listen.body_timeout_s) == (10.0, 60.0)
+    # Every commented-out section, uncommented, loads too.
+    uncommented = re.sub(r"^# ?(?=[a-z_]+:|  )", "", example.read_text(), flags=re.MULTILINE)
+    copy = tmp_path / "spproxy.yaml"
+    copy.write_text(uncommented)
+    env = {**ENV, "AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "secret"}
+    env |= {"SHIPPING_KEY": "shipping-key-0123456789", "ANALYTICS_KEY": "analytics-key-012345"}
+    env |= {"SPAPI_REFRESH_TOKEN_EU": "Atzr|eu", "AWS_SESSION_TOKEN": "token"}
+    full = load_config(str(copy), env)
+    assert full.limits.rdt_cache == 10_000 and full.aws is not None and len(full.clients) == 2
