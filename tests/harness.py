@@ -205,18 +205,20 @@ async def serve(
     port = free_port()
     config = tmp_path / "spproxy.yaml"
     config.write_text(config_text(port))
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "spproxy",
-        "serve",
-        "--config",
-        str(config),
-        *args,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path.cwd())},
-    )
+    log_path = tmp_path / "spproxy.log"
+    with log_path.open("wb") as log:  # a file, not a pipe: a full pipe would block spproxy
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "spproxy",
+            "serve",
+            "--config",
+            str(config),
+            *args,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=log,
+            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path.cwd())},
+        )
     served = Served(f"http://127.0.0.1:{port}", port, config, process)
     try:
         await until_serving(served.base, process, ready)
@@ -224,8 +226,8 @@ async def serve(
     finally:
         if process.returncode is None:
             process.send_signal(signal.SIGTERM)
-        _, err = await asyncio.wait_for(process.communicate(), timeout=30)
-        served.log = err.decode()
+        await asyncio.wait_for(process.wait(), timeout=30)
+        served.log = log_path.read_text(errors="replace")
     assert process.returncode == 0, served.log
 
 

@@ -403,14 +403,17 @@ def lwa_stub() -> dict[str, object]:
 async def test_malformed_answers_from_amazon_are_502s_naming_what_was_wrong(
     aiohttp_server: ServerFactory, tmp_path: Path, lwa_stub: dict[str, object]
 ) -> None:
+    def stubbed(kind: str) -> web.Response:
+        body = lwa_stub[kind]
+        if isinstance(body, bytes):
+            return web.Response(body=body, content_type="text/html")
+        return web.json_response(body)
+
     async def lwa(request: web.Request) -> web.Response:
-        return web.json_response(lwa_stub["lwa"])
+        return stubbed("lwa")
 
     async def tokens(request: web.Request) -> web.Response:
-        answer = lwa_stub["tokens"]
-        if isinstance(answer, bytes):
-            return web.Response(body=answer, content_type="text/html")
-        return web.json_response(answer)
+        return stubbed("tokens")
 
     async def anything(request: web.Request) -> web.Response:
         return web.json_response({"payload": {}})
@@ -433,6 +436,10 @@ async def test_malformed_answers_from_amazon_are_502s_naming_what_was_wrong(
         async with session.get("/_spproxy/ready") as ready:
             assert ready.status == 503
             assert "numeric expires_in" in await ready.text()
+        lwa_stub["lwa"] = b"<html>busy</html>"
+        async with session.get("/sellers/v1/marketplaceParticipations") as answer:
+            assert answer.status == 502
+            assert "answered no JSON" in (await answer.json())["errors"][0]["message"]
         lwa_stub["lwa"] = {"access_token": "Atza|stub", "expires_in": 3600}
         for answer_body, missing in (
             ({"restrictedDataToken": "Atz.sprdt|stub", "expiresIn": "soon"}, "numeric expiresIn"),

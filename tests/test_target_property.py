@@ -18,14 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import re
-import signal
 import socket
 import string
-import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 from urllib.parse import quote
 
 from aiohttp import web
@@ -40,7 +37,7 @@ from spproxy.emulator import (
     EmulatorConfig,
     make_emulator_app,
 )
-from tests.harness import free_port, until_serving
+from tests.harness import serve
 
 # ---------------------------------------------------------------------------------------------
 # The reference: RFC 3986 percent-encoding, written out here so spproxy is not its own oracle.
@@ -271,10 +268,6 @@ def property_test(port: int, received: list[str]) -> Callable[[], None]:
     return run
 
 
-def open_log(path: Path) -> IO[bytes]:
-    return path.open("wb")  # not in the coroutine: a blocking call there is ruff's ASYNC230
-
-
 async def test_random_targets_are_forwarded_exactly_normalised_or_refused(
     aiohttp_server: Callable[[web.Application], Awaitable[TestServer]], tmp_path: Path
 ) -> None:
@@ -283,31 +276,15 @@ async def test_random_targets_are_forwarded_exactly_normalised_or_refused(
     upstream = await aiohttp_server(recording_upstream(received))
     lwa = str(emulator.make_url("/auth/o2/token"))
     endpoint = str(upstream.make_url("")).rstrip("/")
-    port = free_port()
-    config = tmp_path / "spproxy.yaml"
-    config.write_text(
-        f"""
+
+    def config(port: int) -> str:
+        return f"""
 listen: {{port: {port}}}
 lwa: {{client_id: {DEMO_CLIENT_ID}, client_secret: "{DEMO_CLIENT_SECRET}", endpoint: "{lwa}"}}
 accounts:
   main: {{refresh_token: "{DEMO_REFRESH_TOKEN}", region: na, endpoint: "{endpoint}"}}
 upstream: {{pacing: false, retries: 0}}
 """
-    )
-    log_path = tmp_path / "spproxy.log"
-    log = open_log(log_path)
-    proxy = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "spproxy", "serve", "--config", str(config)),
-        stdout=log,
-        stderr=log,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path.cwd())},
-    )
-    try:
-        await until_serving(f"http://127.0.0.1:{port}", proxy)
-        await asyncio.to_thread(property_test(port, received))
-    finally:
-        if proxy.returncode is None:
-            proxy.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(proxy.wait(), timeout=30)
-        log.close()
-    assert proxy.returncode == 0, log_path.read_text()
+
+    async with serve(tmp_path, config, ready="/_spproxy/ready") as proxy:
+        await asyncio.to_thread(property_test(proxy.port, received))
