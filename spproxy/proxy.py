@@ -166,7 +166,7 @@ class Proxy:
         Bounded whatever the traffic: counts, and at most STATUS_PAGE entries of each list.
         """
         rdts = self.rdts.snapshot(STATUS_PAGE)
-        rdts_by_account = rdts.pop("by_account")
+        rdts_by_account = self.rdts.counts()
         for entry in rdts["page"]:
             entry["expires_at"] = _iso(entry["expires_at"])
         accounts = list(itertools.islice(self.config.accounts.values(), STATUS_PAGE))

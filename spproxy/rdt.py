@@ -255,13 +255,16 @@ class RestrictedDataTokens:
             self._refused[key] = refusal
             raise
 
+    def counts(self) -> Counter[str]:
+        """Cached RDTs per account."""
+        return Counter(name for name, _ in self._cache)
+
     def snapshot(self, page: int) -> dict[str, Any]:
         """What is cached, for /_spproxy/status: counts, and the first `page` entries."""
         entries = list(itertools.islice(self._cache.items(), page))
         return {
             "cached": len(self._cache),
             "limit": self._cache.maxsize,
-            "by_account": Counter(name for name, _ in self._cache),
             "mints": self.mints,
             "page": [
                 {"account": name, **resource.as_json(), "expires_at": rdt.expires_at}

@@ -199,9 +199,14 @@ upstream:
 
 @asynccontextmanager
 async def serve(
-    tmp_path: Path, config_text: Callable[[int], str], *args: str, ready: str = "/_spproxy/health"
+    tmp_path: Path,
+    config_text: Callable[[int], str],
+    *args: str,
+    ready: str = "/_spproxy/health",
+    env: Mapping[str, str] | None = None,
 ) -> AsyncIterator[Served]:
-    """`spproxy serve --config FILE` on a free port, stopped with SIGTERM (exit 0 asserted)."""
+    """`spproxy serve --config FILE ARGS` on a free port, stopped with SIGTERM (exit 0
+    asserted); `log` gets what it wrote to stdout and stderr."""
     port = free_port()
     config = tmp_path / "spproxy.yaml"
     config.write_text(config_text(port))
@@ -215,9 +220,9 @@ async def serve(
             "--config",
             str(config),
             *args,
-            stdout=asyncio.subprocess.DEVNULL,
+            stdout=log,
             stderr=log,
-            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path.cwd())},
+            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path.cwd()), **(env or {})},
         )
     served = Served(f"http://127.0.0.1:{port}", port, config, process)
     try:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-import signal
-import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from urllib.parse import quote
@@ -26,7 +23,7 @@ from spproxy.emulator import (
     make_emulator_app,
 )
 from spproxy.logs import TextFormatter
-from tests.harness import AWS_KEY_ID, AWS_SECRET, MARKETPLACE, free_port, until_serving
+from tests.harness import AWS_KEY_ID, AWS_SECRET, MARKETPLACE, serve
 
 CLIENT_SENT_SECRET = "Bearer client-side-secret-value-123"
 PII_IN_QUERY = "Jordan Rivera 410 Terry Ave N"
@@ -96,10 +93,9 @@ async def test_a_debug_run_logs_access_but_no_secret_token_or_pii(
         make_emulator_app(EmulatorConfig(aws_keys={AWS_KEY_ID: AWS_SECRET}))
     )
     url = str(emulator.make_url("")).rstrip("/")
-    port = free_port()
-    config = tmp_path / "spproxy.yaml"
-    config.write_text(
-        f"""
+
+    def config(port: int) -> str:
+        return f"""
 listen: {{port: {port}}}
 lwa:
   client_id: {DEMO_CLIENT_ID}
@@ -114,36 +110,12 @@ accounts:
   main: {{refresh_token: "{DEMO_REFRESH_TOKEN}", region: na, endpoint: "{url}"}}
   revoked: {{refresh_token: "Atzr|revoked-refresh-token", region: eu, endpoint: "{url}"}}
 """
-    )
+
     (tmp_path / "aws_secret").write_text(AWS_SECRET)
-    proxy = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "spproxy",
-        "serve",
-        "--config",
-        str(config),
-        "--log-level",
-        "debug",
-        "--log-format",
-        log_format,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env={
-            "PATH": "/usr/bin:/bin",
-            "LWA_SECRET": DEMO_CLIENT_SECRET,
-            "PYTHONPATH": str(Path.cwd()),
-        },
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        await until_serving(base, proxy, "/_spproxy/health")
-        await _drive(base)
-    finally:
-        proxy.send_signal(signal.SIGTERM)
-        out, err = await asyncio.wait_for(proxy.communicate(), timeout=30)
-    stdout, log = out.decode(), err.decode()
-    assert proxy.returncode == 0, log
+    options = ("--log-level", "debug", "--log-format", log_format)
+    async with serve(tmp_path, config, *options, env={"LWA_SECRET": DEMO_CLIENT_SECRET}) as proxy:
+        await _drive(proxy.base)
+    log = proxy.log
 
     amazon = emulator.app[STATE_KEY]
     assert amazon.sts_calls == 1 and all(r.signature == "valid" for r in amazon.requests)
@@ -165,7 +137,7 @@ accounts:
     kinds = sorted(token.kind for token in amazon.tokens.values())
     assert kinds == ["grantless", "lwa", "rdt", "rdt", "rdt"]  # every kind was used, and is checked
     assert len(amazon.temporary_credentials) == 1
-    leaks = [secret for secret in forbidden if secret and secret in log + stdout]
+    leaks = [secret for secret in forbidden if secret and secret in log]
     assert leaks == []
 
     lines = log.splitlines()
