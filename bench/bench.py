@@ -1,11 +1,14 @@
 """Benchmark: spproxy against a bare aiohttp pass-through, both in front of the emulator.
 
     .venv/bin/python bench/bench.py [--seconds S] [--concurrency C] [--signing] [--json]
-                                    [--only PHASES | --skip PHASES]
+                                    [--only PHASES | --skip PHASES] [--soak]
+    .venv/bin/python bench/bench.py --only soak [--soak-seconds S] [--soak-documents N]
 
 Everything runs on 127.0.0.1 with ports chosen by the kernel, is bounded in time and stops by
 itself (about 70-90 s with the defaults; PHASES is a comma-separated subset of
-startup,load,quota,rdt, e.g. `--only quota,rdt`, about 25 s). Each server runs in its own
+startup,load,quota,rdt,soak, e.g. `--only quota,rdt`, about 25 s). The soak phase takes minutes
+(about 3 with its defaults), so it is not in the default run: it runs when `--only` names it or
+with `--soak` (added to the phases otherwise chosen). Each server runs in its own
 process, started with multiprocessing's "spawn" method (a fresh interpreter), so no two share an
 event loop:
 
@@ -30,7 +33,7 @@ event loop:
 - load: `--clients` worker processes (default 1), each an aiohttp client holding one
   keep-alive connection pool per target, sharing `--concurrency` closed-loop workers.
 
-Phases (`load` is 1-4, `startup` is 5; they run in the order startup, load, quota, rdt):
+Phases (`load` is 1-4, `startup` is 5; they run in the order startup, load, quota, rdt, soak):
 1. Throughput: after a warm-up of each target, short rounds (`--round` s) alternate between
    spproxy and bare, in ABBA order, for `--seconds` s in all, so drift and noise hit both alike.
    Reported: requests/s (median over rounds and overall), the spproxy/bare ratio (overall and
@@ -76,6 +79,32 @@ Phases (`load` is 1-4, `startup` is 5; they run in the order startup, load, quot
    with the RDT chosen. Pacing is off there (the calls run in under a second of real time).
    Reported: Amazon's mints (`/_emulator/stats` rdt_mints), per 1,000 calls and per simulated
    hour, resources per mint, and the ratio.
+8. Soak (`soak`, only with `--only soak` or `--soak`): whether spproxy's memory and
+   /_spproxy/status stay bounded when it meets many distinct restricted report documents, each
+   of which needs an RDT minted for its own path (so each is a cache entry of its own). A fresh
+   emulator (rate limits off) and a fresh spproxy (pacing off: the Tokens API's plan is 1/s, and
+   20,000 paced mints would take hours), built like the load phases'. One load process sends
+   `--soak-documents` (20,000) GET /reports/2021-06-30/documents/{id} with distinct made-up ids
+   and `x-spproxy-report-type: GET_ORDER_REPORT_DATA_SHIPPING` (a restricted type), spread
+   evenly over `--soak-seconds` (180; at most 8 in flight), while `--soak-concurrency` (8)
+   closed-loop workers send getMarketplaceParticipations, getOrders, getOrder and
+   getOrderAddress in turn (orders alternating between existing ids and made-up ones, each used
+   once), until the time is up and every document is sent (nothing is sent after 2 x
+   --soak-seconds + 60 s). Amazon answers each document 404 (no such document) after accepting
+   the RDT minted for it; the answer's `x-spproxy-credential: rdt-minted` and Amazon's mint count
+   show that every document cost a mint. Every second the bench reads spproxy's VmRSS and
+   Amazon's mint count, every 5 s it GETs /_spproxy/status (size, and time to its last byte,
+   under load). Warm-up ends with the first 10% of the documents minted (or 10% of the time,
+   whichever comes first). Reported: requests and answers by operation, documents answered
+   rdt-minted, mints (Amazon's and spproxy's own count), client latency; RSS at the start, at
+   the end of warm-up, its peak after warm-up and at the end (idle), the growth after warm-up,
+   and over the second half of the soak (bounded but large, or still growing?);
+   /_spproxy/status's size at the start, its peak and at the end, the time to serve it idle at
+   the end (median of 5) and its slowest under load, what it says of RDTs (numbers and list
+   lengths under keys naming rdt or restricted), RestrictedDataTokens' parameter defaults; a
+   timeline; and a PASS/FAIL line for each goal: RSS growth after warm-up (its peak) <= 5 MiB,
+   /_spproxy/status <= 64 KiB throughout. It reports whatever the figures are; it asserts
+   nothing (the exit status is 0 either way).
 
 The machine's core count is printed: the load generator, the proxies and the emulator compete
 for the same cores, so compare ratios and CPU per request, not absolute requests/s.
@@ -84,7 +113,10 @@ Options: --seconds (throughput time, default 40), --round (default 1.5), --concu
 (default 32), --clients (default 1), --latency-requests (default 2000), --startup-runs
 (default 3), --mix (alternate getMarketplaceParticipations with getOrders), --signing,
 --access-log, --quota-calls, --quota-concurrency, --quota-rate, --quota-burst, --rdt-calls,
---rdt-step, --only/--skip PHASES, --json (one JSON document on stdout instead of the table).
+--rdt-step, --only/--skip PHASES, --soak, --soak-seconds (default 180), --soak-documents
+(default 20000), --soak-concurrency (default 8), --soak-document-rdts (spproxy's
+`limits.document_rdts` for the soak; default: spproxy's own), --json (one JSON document on
+stdout instead of the table).
 """
 
 from __future__ import annotations
@@ -136,7 +168,8 @@ AWS_REGION = "us-east-1"
 BARE_REQUEST_DROPPED = HOP_BY_HOP | {"host", "content-length"}
 BARE_RESPONSE_DROPPED = HOP_BY_HOP | {"content-length"}  # web.Response sets its own
 LATENCY_BLOCK = 100
-PHASES = ("startup", "load", "quota", "rdt")  # load: throughput, latency, tokens, memory
+DEFAULT_PHASES = ("startup", "load", "quota", "rdt")  # load: throughput, latency, tokens, memory
+PHASES = (*DEFAULT_PHASES, "soak")  # soak takes minutes: only with --only soak or --soak
 # Quota phase: an operation whose plan the emulator enforces, overridden to a fast one.
 QUOTA_OPERATION = "getInventorySummaries"
 QUOTA_PATH = (
@@ -155,6 +188,18 @@ KNOWN_ORDER_IDS = ("902-1845936-5435065", "902-8745147-1934268", "902-3159896-13
 RDT_BUNDLE_LIMIT = 50  # spproxy's default (make_app's rdt_bundle_limit); 1 is no bundling
 RDT_TIME_LIMIT_S = 120.0
 SERVER_LIFETIME_S = 900.0  # a server left behind stops by itself after this
+# Soak phase: distinct documents of a restricted report type (each needs an RDT minted for its
+# own path), interleaved with ordinary traffic; the goals it reports against.
+SOAK_REPORT_TYPE = "GET_ORDER_REPORT_DATA_SHIPPING"
+SOAK_DOCUMENT = "/reports/2021-06-30/documents/amzn1.spdoc.1.4.na.bench-soak-{i:08d}"
+REPORT_TYPE_HEADER = "x-spproxy-report-type"  # spproxy.credentials.REPORT_TYPE_HEADER
+CREDENTIAL_HEADER = "x-spproxy-credential"  # spproxy.app.CREDENTIAL_HEADER: rdt-minted, ...
+SOAK_DOCUMENT_WORKERS = 8  # document requests in flight at most (they are paced, see _soak_traffic)
+SOAK_SAMPLE_S = 1.0  # spproxy's VmRSS and Amazon's mint count, this often
+SOAK_STATUS_EVERY_S = 5.0  # GET /_spproxy/status under load, this often
+SOAK_WARM_UP_FRACTION = 0.1  # of the documents (or of the time, whichever comes first)
+SOAK_RSS_GOAL_MIB = 5.0  # growth after warm-up
+SOAK_STATUS_GOAL_BYTES = 64 * 1024
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 Message = dict[str, Any]
@@ -241,7 +286,11 @@ def emulator_app(
 
 
 def spproxy_app(
-    upstream: str, signing: bool, access_log: bool, paced: bool = False
+    upstream: str,
+    signing: bool,
+    access_log: bool,
+    paced: bool = False,
+    document_rdts: int | None = None,
 ) -> web.Application:
     from spproxy.app import make_app
     from spproxy.config import AwsConfig, Secret
@@ -250,6 +299,8 @@ def spproxy_app(
 
     config = demo_config(upstream, port=0)
     config = with_pacing(config) if paced else without_pacing(config)
+    if document_rdts is not None:
+        config = with_document_rdts(config, document_rdts)
     if signing:
         config = dataclasses.replace(config, aws=AwsConfig(Secret(AWS_KEY_ID), Secret(AWS_SECRET)))
     configure_logging("info" if access_log else "warning")
@@ -270,6 +321,13 @@ def without_pacing(config: Config) -> Config:
         return config
     upstream = dataclasses.replace(config.upstream, **{"pacing": False})
     return dataclasses.replace(config, upstream=upstream)
+
+
+def with_document_rdts(config: Config, entries: int) -> Config:
+    """The config with `limits.document_rdts` (how many RDTs spproxy caches) set to `entries`."""
+    return dataclasses.replace(
+        config, limits=dataclasses.replace(config.limits, document_rdts=entries)
+    )
 
 
 def with_pacing(config: Config) -> Config:
@@ -351,6 +409,7 @@ async def _serve(role: str, options: Message, conn: Connection, parent_pid: int)
             options["signing"],
             options["access_log"],
             options.get("paced", False),
+            options.get("document_rdts"),
         )
     else:
         app = bare_app(options["upstream"], options["signing"])
@@ -361,7 +420,7 @@ async def _serve(role: str, options: Message, conn: Connection, parent_pid: int)
         conn.send({"port": runner.addresses[0][1], "pid": os.getpid()})
         stop = asyncio.Event()
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-        deadline = time.monotonic() + SERVER_LIFETIME_S
+        deadline = time.monotonic() + options.get("lifetime_s", SERVER_LIFETIME_S)
         while not stop.is_set() and time.monotonic() < deadline and os.getppid() == parent_pid:
             if conn.poll():
                 try:
@@ -414,6 +473,8 @@ async def _load_command(command: Message, sessions: dict[str, aiohttp.ClientSess
             timeout=aiohttp.ClientTimeout(total=30),
         )
         sessions[base] = session
+    if command["cmd"] == "soak":
+        return await _soak_traffic(session, base, command)
     urls = [URL(base + path, encoded=True) for path in command["paths"]]
     headers: dict[str, str] = command["headers"]
     if command["cmd"] == "throughput":
@@ -548,6 +609,108 @@ async def _latency(
         "statuses": {str(k): v for k, v in statuses.items()},
         "errors": errors,
     }
+
+
+def soak_mixed_path(n: int) -> tuple[str, str]:
+    """The n-th ordinary request of the soak: (operation, path). getMarketplaceParticipations,
+    getOrders, getOrder and getOrderAddress in turn; the orders alternate between ids that exist
+    and made-up ones, each used once (404, after Amazon accepted the RDT)."""
+    round_, k = divmod(n, 4)
+    if k == 0:
+        return "getMarketplaceParticipations", PARTICIPATIONS
+    if k == 1:
+        return "getOrders", ORDERS
+    known = round_ % 2 == 0
+    order = KNOWN_ORDER_IDS[round_ % len(KNOWN_ORDER_IDS)] if known else f"902-0000000-{round_:07d}"
+    if k == 2:
+        return "getOrder", f"/orders/v0/orders/{order}"
+    return "getOrderAddress", f"/orders/v0/orders/{order}/address"
+
+
+async def _soak_traffic(session: aiohttp.ClientSession, base: str, command: Message) -> Message:
+    """The soak's traffic: `documents` distinct restricted report documents, document i sent at
+    `i * seconds / documents` s (at most SOAK_DOCUMENT_WORKERS in flight; when behind, as fast as
+    they allow), while `concurrency` closed-loop workers send the ordinary requests
+    (`soak_mixed_path`) until the time is up and every document is sent. Nothing is sent after
+    `max_seconds`."""
+    documents: int = command["documents"]
+    seconds: float = command["seconds"]
+    concurrency: int = command["concurrency"]
+    start = time.monotonic()
+    end, hard_end = start + seconds, start + command["max_seconds"]
+    interval = seconds / documents
+    document_headers = {REPORT_TYPE_HEADER: SOAK_REPORT_TYPE}
+    statuses: dict[str, Counter[str]] = {}
+    errors: Counter[str] = Counter()
+    credentials: Counter[str] = Counter()  # of the document answers
+    latencies: dict[str, list[float]] = {"documents": [], "ordinary": []}
+    pending = iter(range(documents))  # shared: each document is taken by one worker
+    mixed = iter(range(2**62))  # shared: the ordinary requests in turn
+    documents_done = asyncio.Event()
+    cpu = time.process_time()
+
+    async def get(operation: str, group: str, path: str, headers: Mapping[str, str]) -> str | None:
+        """The request; the answer's x-spproxy-credential ("-" if none), None on a client error."""
+        started = time.perf_counter()
+        try:
+            async with session.get(URL(base + path, encoded=True), headers=headers) as response:
+                await response.read()
+        except (aiohttp.ClientError, TimeoutError):
+            errors[operation] += 1
+            await asyncio.sleep(0.01)
+            return None
+        latencies[group].append(time.perf_counter() - started)
+        statuses.setdefault(operation, Counter())[str(response.status)] += 1
+        return response.headers.get(CREDENTIAL_HEADER, "-")
+
+    async def document_worker() -> None:
+        for i in pending:
+            now = time.monotonic()
+            if now >= hard_end:
+                break
+            due = start + i * interval
+            if due > now:
+                await asyncio.sleep(due - now)
+            path = SOAK_DOCUMENT.format(i=i)
+            credential = await get("getReportDocument", "documents", path, document_headers)
+            if credential is not None:
+                credentials[credential] += 1
+
+    async def all_documents() -> None:
+        await asyncio.gather(*(document_worker() for _ in range(SOAK_DOCUMENT_WORKERS)))
+        documents_done.set()
+
+    async def ordinary_worker() -> None:
+        while True:
+            now = time.monotonic()
+            if now >= hard_end or (now >= end and documents_done.is_set()):
+                break
+            operation, path = soak_mixed_path(next(mixed))
+            await get(operation, "ordinary", path, {})
+
+    await asyncio.gather(all_documents(), *(ordinary_worker() for _ in range(concurrency)))
+    elapsed = time.monotonic() - start
+    documents_sent = sum(statuses.get("getReportDocument", {}).values())
+    documents_sent += errors["getReportDocument"]
+    out: Message = {
+        "elapsed_s": elapsed,
+        "documents_sent": documents_sent,
+        "document_credentials": dict(sorted(credentials.items())),
+        "statuses": {op: dict(sorted(counts.items())) for op, counts in sorted(statuses.items())},
+        "client_errors": dict(sorted(errors.items())),
+        "requests_sent": sum(sum(c.values()) for c in statuses.values()) + sum(errors.values()),
+        "load_cpu_s": time.process_time() - cpu,
+        "latency_ms": {},
+    }
+    for group, samples in latencies.items():
+        samples.sort()
+        out["latency_ms"][group] = {
+            "n": len(samples),
+            "p50": round(percentile(samples, 0.5) * 1000, 2) if samples else None,
+            "p99": round(percentile(samples, 0.99) * 1000, 2) if samples else None,
+            "max": round(samples[-1] * 1000, 2) if samples else None,
+        }
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -1083,6 +1246,224 @@ def rdt(args: argparse.Namespace, children: Children) -> Message:
     return out
 
 
+def soak_max_seconds(args: argparse.Namespace) -> float:
+    """No request is sent after this many seconds from the start of the soak's traffic."""
+    return 2 * float(args.soak_seconds) + 60
+
+
+def status_get(url: str) -> tuple[bytes, float]:
+    """GET /_spproxy/status: the body, and the wall time (ms) to its last byte."""
+    started = time.perf_counter()
+    code, body = http_get(f"{url}/_spproxy/status", timeout_s=60.0)
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    if code != 200:
+        raise BenchError(f"/_spproxy/status answered {code}")
+    return body, elapsed_ms
+
+
+def status_rdt_figures(body: bytes) -> Message:
+    """What /_spproxy/status says of RDTs: every number under a key naming them (rdt, restricted),
+    and the length of every list there, by dotted path ("accounts.demo.restricted_data_tokens")."""
+    figures: Message = {}
+
+    def walk(value: Any, path: str, named: bool) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                lowered = str(key).lower()
+                walk(
+                    item,
+                    f"{path}.{key}" if path else str(key),
+                    named or "rdt" in lowered or "restricted" in lowered,
+                )
+        elif isinstance(value, list):
+            if named:
+                figures[f"{path} (entries)"] = len(value)
+        elif named and isinstance(value, int | float) and not isinstance(value, bool):
+            figures[path] = value
+
+    walk(json.loads(body), "", False)
+    return figures
+
+
+def document_rdts_parameters() -> Message:
+    """RestrictedDataTokens' keyword parameters with plain defaults (which tree this ran on)."""
+    from spproxy.rdt import RestrictedDataTokens
+
+    return {
+        name: parameter.default
+        for name, parameter in inspect.signature(RestrictedDataTokens).parameters.items()
+        if isinstance(parameter.default, int | float | str | bool)
+    }
+
+
+def spproxy_document_rdts(chosen: int | None) -> str:
+    """What the soak's spproxy caches at most: `--soak-document-rdts`, or spproxy's default."""
+    if chosen is not None:
+        return f"{chosen} (--soak-document-rdts)"
+    from spproxy.config import Limits
+
+    return f"{Limits().document_rdts} (spproxy's default)"
+
+
+def soak(args: argparse.Namespace, children: Children) -> Message:
+    """Distinct restricted report documents and ordinary traffic through a fresh spproxy for
+    `--soak-seconds`; spproxy's RSS and /_spproxy/status over time (see the module docstring)."""
+    max_s = soak_max_seconds(args)
+    lifetime = max_s + 120.0
+    emulator = children.server("emulator", {"signing": args.signing, "lifetime_s": lifetime})
+    spproxy = children.server(
+        "spproxy",
+        {
+            "upstream": emulator.url,
+            "signing": args.signing,
+            "access_log": False,
+            "lifetime_s": lifetime,
+            "document_rdts": args.soak_document_rdts,
+        },
+    )
+    wait_ready(f"{spproxy.url}/_spproxy/ready", 15.0)
+    loader = children.spawn("bench-soak-load", load_main, ())
+    before = amazon_stats(emulator)
+    time.sleep(0.5)
+    rss_start = rss_mib(spproxy.pid)
+    body, _ = status_get(spproxy.url)
+    status_start = len(body)
+    warm_up_documents = max(1, math.ceil(args.soak_documents * SOAK_WARM_UP_FRACTION))
+    warm_up_s = args.soak_seconds * SOAK_WARM_UP_FRACTION
+    loader.conn.send(
+        {
+            "cmd": "soak",
+            "base": spproxy.url,
+            "documents": args.soak_documents,
+            "seconds": args.soak_seconds,
+            "concurrency": args.soak_concurrency,
+            "max_seconds": max_s,
+        }
+    )
+    began = time.monotonic()
+    rss: list[tuple[float, float]] = []  # (s since the start, VmRSS MiB)
+    timeline: list[Message] = []
+    warm: Message | None = None
+    peak_status = {"bytes": status_start, "at_s": 0.0}
+    slowest_status = {"ms": 0.0, "at_s": 0.0, "bytes": status_start}
+    next_status = began + SOAK_STATUS_EVERY_S
+    next_progress = began + 30.0
+    while not loader.conn.poll(SOAK_SAMPLE_S):
+        children.check()
+        now = time.monotonic()
+        t = now - began
+        if t > max_s + 60:
+            raise BenchError(f"the soak's load did not finish within {max_s + 60:g} s")
+        memory = rss_mib(spproxy.pid)["VmRSS"]
+        mints = amazon_stats(emulator)["rdt_mints"] - before["rdt_mints"]
+        rss.append((t, memory))
+        if warm is None and (mints >= warm_up_documents or t >= warm_up_s):
+            warm = {"at_s": round(t, 1), "amazon_rdt_mints": mints, "rss_mib": memory}
+        if now >= next_status:
+            next_status += SOAK_STATUS_EVERY_S
+            body, ms = status_get(spproxy.url)
+            if len(body) > peak_status["bytes"]:
+                peak_status = {"bytes": len(body), "at_s": round(t, 1)}
+            if ms > slowest_status["ms"]:
+                slowest_status = {"ms": round(ms, 1), "at_s": round(t, 1), "bytes": len(body)}
+            sample = {"t_s": round(t, 1), "amazon_rdt_mints": mints, "rss_mib": memory}
+            timeline.append({**sample, "status_bytes": len(body), "status_ms": round(ms, 1)})
+        if now >= next_progress:
+            next_progress += 30.0
+            progress(
+                args,
+                f"soak: {t:.0f} s, {mints:,} RDTs minted, spproxy RSS {memory:.1f} MiB, "
+                f"/_spproxy/status {peak_status['bytes']:,} bytes at most so far",
+            )
+    traffic = receive(loader, 5.0)
+    children.check()
+    time.sleep(1.0)  # idle again
+    memory_end = rss_mib(spproxy.pid)
+    idle_ms = []
+    for _ in range(5):
+        body, ms = status_get(spproxy.url)
+        idle_ms.append(ms)
+    if len(body) > peak_status["bytes"]:
+        peak_status = {"bytes": len(body), "at_s": round(time.monotonic() - began, 1)}
+    dumps_ms = []
+    parsed = json.loads(body)
+    for _ in range(3):
+        started = time.perf_counter()
+        json.dumps(parsed)
+        dumps_ms.append((time.perf_counter() - started) * 1000)
+    after = amazon_stats(emulator)
+    spproxy_mints = parsed.get("rdt_mints") if isinstance(parsed, dict) else None
+    emulator_memory = rss_mib(emulator.pid)
+    children.stop(loader, spproxy, emulator)
+
+    if warm is None:  # the load ended before the first sample: no growth to tell
+        warm = {"at_s": None, "amazon_rdt_mints": None, "rss_mib": rss_start["VmRSS"]}
+    after_warm = [m for t, m in rss if warm["at_s"] is not None and t >= warm["at_s"]]
+    peak_after = max([*after_warm, memory_end["VmRSS"]])
+    growth_peak = round(peak_after - warm["rss_mib"], 1)
+    growth_end = round(memory_end["VmRSS"] - warm["rss_mib"], 1)
+    # Bounded but large, or still growing? The growth over the second half of the soak.
+    second_half = [m for t, m in rss if t >= args.soak_seconds / 2]
+    half = second_half[0] if second_half else memory_end["VmRSS"]
+    growth_second_half = round(max([*second_half, memory_end["VmRSS"]]) - half, 1)
+    amazon_mints = after["rdt_mints"] - before["rdt_mints"]
+    documents_minted = traffic["document_credentials"].get("rdt-minted", 0)
+    return {
+        "seconds": args.soak_seconds,
+        "documents": args.soak_documents,
+        "report_type": SOAK_REPORT_TYPE,
+        "concurrency_ordinary": args.soak_concurrency,
+        "concurrency_documents_max": SOAK_DOCUMENT_WORKERS,
+        "elapsed_s": round(traffic["elapsed_s"], 1),
+        "requests_sent": traffic["requests_sent"],
+        "requests_per_s": round(traffic["requests_sent"] / traffic["elapsed_s"], 1),
+        "documents_sent": traffic["documents_sent"],
+        "document_credentials": traffic["document_credentials"],
+        "statuses": traffic["statuses"],
+        "client_errors": traffic["client_errors"],
+        "client_latency_ms": traffic["latency_ms"],
+        "amazon_rdt_mints": amazon_mints,
+        "spproxy_rdt_mints": spproxy_mints,
+        "every_document_minted": documents_minted == args.soak_documents
+        and amazon_mints >= args.soak_documents,
+        "warm_up": {
+            "documents": warm_up_documents,
+            "or_seconds": round(warm_up_s, 1),
+            **warm,
+        },
+        "rss_mib": {
+            "start": rss_start["VmRSS"],
+            "warm_up": warm["rss_mib"],
+            "peak_after_warm_up": peak_after,
+            "half_time": half,
+            "end_idle": memory_end["VmRSS"],
+            "vmhwm_end": memory_end["VmHWM"],
+        },
+        "rss_growth_after_warm_up_mib": {"peak": growth_peak, "end": growth_end},
+        "rss_growth_second_half_mib": growth_second_half,
+        "status": {
+            "start_bytes": status_start,
+            "peak_bytes": peak_status["bytes"],
+            "peak_at_s": peak_status["at_s"],
+            "end_bytes": len(body),
+            "end_ms_idle_median": round(statistics.median(idle_ms), 2),
+            "slowest_under_load": slowest_status,
+            "bench_json_dumps_ms": round(statistics.median(dumps_ms), 2),
+            "rdt_figures_end": status_rdt_figures(body),
+        },
+        "goals": {
+            "rss_growth_after_warm_up_mib_max": SOAK_RSS_GOAL_MIB,
+            "status_bytes_max": SOAK_STATUS_GOAL_BYTES,
+            "rss": "PASS" if growth_peak <= SOAK_RSS_GOAL_MIB else "FAIL",
+            "status": "PASS" if peak_status["bytes"] <= SOAK_STATUS_GOAL_BYTES else "FAIL",
+        },
+        "spproxy_document_rdts_parameters": document_rdts_parameters(),
+        "spproxy_limits_document_rdts": spproxy_document_rdts(args.soak_document_rdts),
+        "emulator_rss_mib_end": emulator_memory["VmRSS"],
+        "timeline": timeline,
+    }
+
+
 def phase_list(value: str) -> frozenset[str]:
     names = frozenset(name.strip() for name in value.split(",") if name.strip())
     unknown = names - set(PHASES)
@@ -1113,11 +1494,45 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--quota-burst", type=int, default=10, help="Amazon's plan (burst)")
     parser.add_argument("--rdt-calls", type=int, default=1000, help="RDT phase, per run")
     parser.add_argument("--rdt-step", type=float, default=36.0, help="fake seconds between calls")
+    parser.add_argument(
+        "--soak",
+        action="store_true",
+        help="add the soak phase (minutes; not in the default run) to the phases chosen",
+    )
+    parser.add_argument(
+        "--soak-seconds", type=float, default=180.0, help="soak phase: its duration (s)"
+    )
+    parser.add_argument(
+        "--soak-documents",
+        type=int,
+        default=20_000,
+        help="soak phase: distinct restricted report documents, spread over the duration",
+    )
+    parser.add_argument(
+        "--soak-concurrency",
+        type=int,
+        default=8,
+        help="soak phase: ordinary requests in flight (closed loop; 0: documents only)",
+    )
+    parser.add_argument(
+        "--soak-document-rdts",
+        type=int,
+        metavar="N",
+        help="soak phase: spproxy's limits.document_rdts (default: spproxy's own)",
+    )
     phases = parser.add_mutually_exclusive_group()
     phases.add_argument(
-        "--only", type=phase_list, metavar="PHASES", help=f"run only these of {','.join(PHASES)}"
+        "--only",
+        type=phase_list,
+        metavar="PHASES",
+        help=f"run only these of {','.join(PHASES)} (soak runs only if named here or --soak)",
     )
-    phases.add_argument("--skip", type=phase_list, metavar="PHASES", help="run all but these")
+    phases.add_argument(
+        "--skip",
+        type=phase_list,
+        metavar="PHASES",
+        help=f"run all of {','.join(DEFAULT_PHASES)} but these",
+    )
     args = parser.parse_args(argv)
     if args.seconds <= 0 or args.round <= 0 or args.concurrency < 1 or args.clients < 1:
         parser.error("--seconds, --round, --concurrency and --clients must be positive")
@@ -1127,7 +1542,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error("--quota-calls, --quota-concurrency, --quota-burst, --rdt-calls must be >= 1")
     if args.quota_rate <= 0 or args.rdt_step <= 0:
         parser.error("--quota-rate and --rdt-step must be positive")
-    chosen = args.only if args.only is not None else frozenset(PHASES) - (args.skip or frozenset())
+    if args.soak_document_rdts is not None and args.soak_document_rdts < 1:
+        parser.error("--soak-document-rdts must be >= 1")
+    if not 0 < args.soak_seconds <= 3600 or args.soak_documents < 1 or args.soak_concurrency < 0:
+        parser.error(
+            "--soak-seconds must be in (0, 3600], --soak-documents >= 1, --soak-concurrency >= 0"
+        )
+    if args.only is not None:
+        chosen = args.only
+    else:
+        chosen = frozenset(DEFAULT_PHASES) - (args.skip or frozenset())
+    if args.soak:
+        chosen |= {"soak"}
     args.phases = [name for name in PHASES if name in chosen]
     if not args.phases:
         parser.error("--skip leaves no phase to run")
@@ -1177,6 +1603,14 @@ def run(args: argparse.Namespace, children: Children) -> Message:
     if "rdt" in args.phases:
         progress(args, f"RDT mints: {args.rdt_calls} restricted calls, bundled then not")
         report["rdt"] = rdt(args, children)
+    if "soak" in args.phases:
+        progress(
+            args,
+            f"soak: {args.soak_documents:,} distinct restricted report documents and ordinary "
+            f"traffic ({args.soak_concurrency} in flight) through a fresh spproxy for "
+            f"{args.soak_seconds:g} s",
+        )
+        report["soak"] = soak(args, children)
     report["total_s"] = round(time.perf_counter() - began, 1)
     return report
 
@@ -1541,6 +1975,8 @@ def print_report(report: Message) -> None:
         print_quota(report["quota"])
     if "rdt" in report:
         print_rdt(report["rdt"])
+    if "soak" in report:
+        print_soak(report["soak"])
     if report["errors"]:
         print()
         print(f"NON-200 ANSWERS OR CLIENT ERRORS: {report['errors']}")
@@ -1717,6 +2153,89 @@ def print_rdt(r: Message) -> None:
         "before), then one mint renews them all; unbundled, each renews on its own. Calls waited: "
         "calls held for a mint; the others were served a cached RDT (renewals run in the "
         "background)."
+    )
+
+
+def print_soak(k: Message) -> None:
+    rss, growth, st, goals = (
+        k["rss_mib"],
+        k["rss_growth_after_warm_up_mib"],
+        k["status"],
+        k["goals"],
+    )
+    warm = k["warm_up"]
+    lat = k["client_latency_ms"]
+    print()
+    print(
+        f"Soak: {k['documents']:,} distinct {k['report_type']} documents (one RDT each, for the "
+        f"document's own path) spread over {k['seconds']:g} s, with getMarketplaceParticipations,"
+        f" getOrders, getOrder, getOrderAddress ({k['concurrency_ordinary']} in flight); a fresh "
+        f"spproxy (limits.document_rdts {k['spproxy_limits_document_rdts']}), pacing off, "
+        "Amazon's rate limits off"
+    )
+    answers = "; ".join(
+        f"{op} " + ", ".join(f"{status}: {n:,}" for status, n in counts.items())
+        for op, counts in k["statuses"].items()
+    )
+    print(
+        f"  {k['requests_sent']:,} requests in {k['elapsed_s']:g} s ({k['requests_per_s']:,.0f}/s)"
+        f"; answers: {answers}"
+    )
+    if k["client_errors"]:
+        print(f"  client errors: {k['client_errors']}")
+    credentials = ", ".join(f"{kind}: {n:,}" for kind, n in k["document_credentials"].items())
+    print(
+        f"  documents sent {k['documents_sent']:,} (credential: {credentials}); RDTs minted: "
+        f"Amazon counted {k['amazon_rdt_mints']:,}, spproxy says {k['spproxy_rdt_mints']}; "
+        f"every document minted: {'yes' if k['every_document_minted'] else 'NO'}"
+    )
+    print(
+        f"  client latency p50/p99/max ms: documents {lat['documents']['p50']}/"
+        f"{lat['documents']['p99']}/{lat['documents']['max']}, ordinary "
+        f"{lat['ordinary']['p50']}/{lat['ordinary']['p99']}/{lat['ordinary']['max']}"
+    )
+    print(
+        f"  spproxy VmRSS MiB: start {rss['start']:.1f}, warm-up {rss['warm_up']:.1f} (at "
+        f"{warm['at_s']} s, {warm['amazon_rdt_mints']} mints; the first {warm['documents']:,} "
+        f"documents or {warm['or_seconds']:g} s), peak after warm-up "
+        f"{rss['peak_after_warm_up']:.1f} ({growth['peak']:+.1f}), end idle {rss['end_idle']:.1f} "
+        f"({growth['end']:+.1f}); VmHWM {rss['vmhwm_end']:.1f}; over the second half "
+        f"{k['rss_growth_second_half_mib']:+.1f} (from {rss['half_time']:.1f})"
+    )
+    slowest = st["slowest_under_load"]
+    print(
+        f"  /_spproxy/status: {st['start_bytes']:,} bytes at the start, at most "
+        f"{st['peak_bytes']:,} (at {st['peak_at_s']} s), {st['end_bytes']:,} at the end; served "
+        f"in {st['end_ms_idle_median']:.1f} ms idle at the end (median of 5; json.dumps of it in "
+        f"the bench {st['bench_json_dumps_ms']:.1f} ms), slowest under load "
+        f"{slowest['ms']:.1f} ms ({slowest['bytes']:,} bytes at {slowest['at_s']} s)"
+    )
+    figures = ", ".join(f"{name} {value}" for name, value in st["rdt_figures_end"].items())
+    print(f"  status at the end, of RDTs: {figures or '(nothing named rdt or restricted)'}")
+    timeline = k["timeline"]
+    if timeline:
+        step = max(1, math.ceil(len(timeline) / 10))
+        shown = (
+            timeline[::step]
+            if timeline[-1] in timeline[::step]
+            else [
+                *timeline[::step],
+                timeline[-1],
+            ]
+        )
+        print(f"  {'t s':>8}{'mints':>9}{'RSS MiB':>10}{'status bytes':>15}{'status ms':>11}")
+        for row in shown:
+            print(
+                f"  {row['t_s']:>8.0f}{row['amazon_rdt_mints']:>9,}{row['rss_mib']:>10.1f}"
+                f"{row['status_bytes']:>15,}{row['status_ms']:>11.1f}"
+            )
+    print(
+        f"  {goals['rss']}: RSS growth after warm-up {growth['peak']:+.1f} MiB at its peak "
+        f"(goal <= {goals['rss_growth_after_warm_up_mib_max']:g} MiB)"
+    )
+    print(
+        f"  {goals['status']}: /_spproxy/status at most {st['peak_bytes']:,} bytes (goal <= "
+        f"{goals['status_bytes_max']:,} bytes, 64 KiB)"
     )
 
 

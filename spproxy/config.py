@@ -152,7 +152,7 @@ class AuditLogConfig:
 class Limits:
     """How many entries each structure keyed by something clients choose may hold."""
 
-    rdt_cache: int = 10_000  # cached RDTs; least recently used go first, expired ones at once
+    document_rdts: int = 1_000  # RDTs for one report document each (least recently used go)
     report_documents: int = 100_000  # report document id -> restricted type, learned (24 h)
     issued_tokens: int = 100_000  # LWA placeholders and client-minted RDTs handed out (1 h)
 

@@ -85,7 +85,7 @@ class Proxy:
         tokens_operation = table.classify("POST", TOKENS_API.path)
         mint = TokensApi(upstream, tokens, operation=tokens_operation).mint
         rdts = RestrictedDataTokens(
-            mint, bundle_limit=rdt_bundle_limit, cache_limit=limits.rdt_cache
+            mint, bundle_limit=rdt_bundle_limit, document_limit=limits.document_rdts
         )
         report_types = ReportTypes(maxsize=limits.report_documents)
         credentials = Credentials(tokens, rdts, report_types)

@@ -22,6 +22,7 @@ import asyncio
 import itertools
 import json
 import logging
+import math
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
@@ -162,6 +163,10 @@ def _rdt(account: Account, payload: object, started: float, resources: tuple[Res
     )
 
 
+def _expiry(_key: RdtKey, rdt: Rdt, _now: float) -> float:
+    return rdt.expires_at
+
+
 def _amazon_error(payload: object) -> str:
     """Amazon's code and message from an SP-API error body (never the request)."""
     if isinstance(payload, dict) and isinstance(payload.get("errors"), list) and payload["errors"]:
@@ -178,7 +183,7 @@ class RestrictedDataTokens:
         mint: Mint,
         *,
         bundle_limit: int = 50,
-        cache_limit: int = 10_000,
+        document_limit: int = 1_000,
         margin_s: float = 60.0,
         refresh_ahead_s: float = 300.0,
         recent_s: float = 3600.0,
@@ -191,9 +196,15 @@ class RestrictedDataTokens:
         self._refresh_ahead_s = refresh_ahead_s
         self._recent_s = recent_s
         self._clock = clock
-        # Bounded: expired RDTs leave at once, and past `cache_limit` the least recently used.
-        self._cache: TLRUCache[RdtKey, Rdt] = TLRUCache(
-            maxsize=cache_limit, ttu=lambda _key, rdt, _now: rdt.expires_at, timer=clock
+        # RDTs for path templates are bounded by the accounts and the operation table; RDTs for
+        # one report document each are keyed by paths clients choose, so at most
+        # `document_limit` of them are kept, the least recently used going first. Expired RDTs
+        # leave both at once.
+        self._templates: TLRUCache[RdtKey, Rdt] = TLRUCache(
+            maxsize=math.inf, ttu=_expiry, timer=clock
+        )
+        self._documents: TLRUCache[RdtKey, Rdt] = TLRUCache(
+            maxsize=document_limit, ttu=_expiry, timer=clock
         )
         self._inflight: dict[RdtKey, _Inflight] = {}
         self._recent: dict[str, dict[Resource, float]] = {}  # per account: resource -> last use
@@ -206,7 +217,7 @@ class RestrictedDataTokens:
         """(RDT, whether it was minted for this request) for a resource of the account."""
         key = (account.name, resource)
         self._remember_use(account.name, resource)
-        cached = self._cache.get(key)
+        cached = self._cache(resource).get(key)
         now = self._clock()
         if cached is not None and cached.expires_at - self._refresh_ahead_s > now:
             return cached.value, False
@@ -229,15 +240,17 @@ class RestrictedDataTokens:
 
     def invalidate(self, account: Account, token: str) -> None:
         """Amazon says this RDT is no longer valid: forget it for every resource it served."""
-        for key in [
-            k for k, rdt in self._cache.items() if k[0] == account.name and rdt.value == token
-        ]:
-            del self._cache[key]
+        for cache in (self._templates, self._documents):
+            for key in [
+                k for k, rdt in cache.items() if k[0] == account.name and rdt.value == token
+            ]:
+                del cache[key]
 
     def forget(self, account: str) -> None:
         """The account's refresh token changed or the account is gone."""
-        for key in [k for k in self._cache if k[0] == account]:
-            del self._cache[key]
+        for cache in (self._templates, self._documents):
+            for key in [k for k in cache if k[0] == account]:
+                del cache[key]
         self._recent.pop(account, None)
 
     async def _minted_or_refused(self, account: Account, resource: Resource) -> tuple[str, bool]:
@@ -255,16 +268,21 @@ class RestrictedDataTokens:
             self._refused[key] = refusal
             raise
 
+    def _cache(self, resource: Resource) -> TLRUCache[RdtKey, Rdt]:
+        return self._templates if "{" in resource.path else self._documents
+
     def counts(self) -> Counter[str]:
         """Cached RDTs per account."""
-        return Counter(name for name, _ in self._cache)
+        return Counter(name for name, _ in itertools.chain(self._templates, self._documents))
 
     def snapshot(self, page: int) -> dict[str, Any]:
         """What is cached, for /_spproxy/status: counts, and the first `page` entries."""
-        entries = list(itertools.islice(self._cache.items(), page))
+        items = itertools.chain(self._templates.items(), self._documents.items())
+        entries = list(itertools.islice(items, page))
         return {
-            "cached": len(self._cache),
-            "limit": self._cache.maxsize,
+            "cached": len(self._templates) + len(self._documents),
+            "report_documents": len(self._documents),
+            "report_documents_limit": self._documents.maxsize,
             "mints": self.mints,
             "page": [
                 {"account": name, **resource.as_json(), "expires_at": rdt.expires_at}
@@ -315,7 +333,7 @@ class RestrictedDataTokens:
         if not task.cancelled() and task.exception() is None:
             rdt = task.result()
             for key in keys:
-                self._cache[key] = rdt
+                self._cache(key[1])[key] = rdt
 
     def _remember_use(self, account: str, resource: Resource) -> None:
         if "{" not in resource.path:

@@ -333,22 +333,22 @@ def test_client_deadlines_and_limits() -> None:
         FULL.replace(
             "  port: 8123\n", "  port: 8123\n  header_timeout_s: 5\n  body_timeout_s: 20\n"
         )
-        + "limits:\n  rdt_cache: 500\n  report_documents: 1000\n  issued_tokens: 2000\n"
+        + "limits:\n  document_rdts: 500\n  report_documents: 1000\n  issued_tokens: 2000\n"
     )
     config = parse_config(yaml.safe_load(text), ENV)
     assert (config.listen.header_timeout_s, config.listen.body_timeout_s) == (5.0, 20.0)
-    assert (config.limits.rdt_cache, config.limits.report_documents) == (500, 1000)
+    assert (config.limits.document_rdts, config.limits.report_documents) == (500, 1000)
     assert config.limits.issued_tokens == 2000
     defaults = parse_config(yaml.safe_load(FULL), ENV)
     assert (defaults.listen.header_timeout_s, defaults.listen.body_timeout_s) == (10.0, 60.0)
-    assert defaults.limits.rdt_cache == 10_000
-    broken = FULL + "limits:\n  rdt_cache: 0\n  everything: 1\n"
+    assert defaults.limits.document_rdts == 1_000
+    broken = FULL + "limits:\n  document_rdts: 0\n  everything: 1\n"
     with pytest.raises(ConfigError) as error:
         parse_config(yaml.safe_load(broken), ENV)
     assert error.value.problems == [
-        "limits.everything: unknown key (expected one of issued_tokens, rdt_cache, "
+        "limits.everything: unknown key (expected one of document_rdts, issued_tokens, "
         "report_documents)",
-        "limits.rdt_cache: must be at least 1",
+        "limits.document_rdts: must be at least 1",
     ]
 
 
@@ -378,4 +378,4 @@ def test_the_shipped_example_loads_through_the_real_reader(tmp_path: Path) -> No
     env |= {"SHIPPING_KEY": "shipping-key-0123456789", "ANALYTICS_KEY": "analytics-key-012345"}
     env |= {"SPAPI_REFRESH_TOKEN_EU": "Atzr|eu", "AWS_SESSION_TOKEN": "token"}
     full = load_config(str(copy), env)
-    assert full.limits.rdt_cache == 10_000 and full.aws is not None and len(full.clients) == 2
+    assert full.limits.document_rdts == 1_000 and full.aws is not None and len(full.clients) == 2

@@ -237,7 +237,7 @@ async def test_status_counts_cached_rdts_shows_a_page_and_never_a_token(harness:
     assert account["region"] == "na" and account["lwa_token_expires_at"].endswith("Z")
     assert account["restricted_data_tokens"] == 2  # one RDT, bundled for both resources
     rdts = status["restricted_data_tokens"]
-    assert rdts["cached"] == 2 and rdts["limit"] == 10_000
+    assert rdts["cached"] == 2 and rdts["report_documents"] == 0
     assert {(r["account"], r["path"], tuple(r.get("dataElements", ()))) for r in rdts["page"]} == {
         ("main", "/orders/v0/orders/{orderId}", ("buyerInfo", "shippingAddress")),
         ("main", "/orders/v0/orders/{orderId}/address", ()),
@@ -338,12 +338,13 @@ async def test_the_cache_is_bounded_least_recently_used_first_and_drops_expired_
         for document in (LISTINGS_DOCUMENT, SHIPPING_ORDERS_DOCUMENT, "doc-3", "doc-4", "doc-5")
     ]
     async with aiohttp.ClientSession() as session:
-        rdts = _rdts(session, url, clock, cache_limit=3)
+        rdts = _rdts(session, url, clock, document_limit=3)
         for document in documents:
             await rdts.token(account, document)
             await rdts.token(account, documents[0])  # kept in use: never the one to go
         snapshot = rdts.snapshot(page=2)
-        assert (snapshot["cached"], snapshot["limit"], len(snapshot["page"])) == (3, 3, 2)
+        assert (snapshot["cached"], snapshot["report_documents_limit"]) == (3, 3)
+        assert len(snapshot["page"]) == 2
         assert rdts.counts() == {"main": 3}
         assert rdts.mints == 5
         assert await rdts.token(account, documents[0]) == (await rdts.token(account, documents[0]))
