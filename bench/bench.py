@@ -18,7 +18,8 @@ event loop:
   emulator process moves `state.requests` into a counter every 0.5 s so that the fake Amazon's
   memory (and garbage collector) stays flat during the run; the emulator package is unchanged.
 - spproxy: `make_app(demo_config(...))` as `spproxy demo` builds it (with `--signing`, plus an
-  `AwsConfig` with the emulator's keys), served by `web.AppRunner(app, access_log=None)`.
+  `AwsConfig` with the emulator's keys), served as `spproxy serve` serves it
+  (`spproxy.server.serving`: header deadline, handler cancellation, no aiohttp access log).
   Logging is configured at WARNING, so the per-request access line is not written (its record
   is still built); `--access-log` configures INFO instead, written to /dev/null. Client-side
   pacing (`upstream.pacing`, where the option exists) is off: paced, spproxy would hold the
@@ -291,7 +292,7 @@ def spproxy_app(
     access_log: bool,
     paced: bool = False,
     document_rdts: int | None = None,
-) -> web.Application:
+) -> tuple[web.Application, Config]:
     from spproxy.app import make_app
     from spproxy.config import AwsConfig, Secret
     from spproxy.demo import demo_config
@@ -308,7 +309,7 @@ def spproxy_app(
         handler = logging.getLogger().handlers[0]
         assert isinstance(handler, logging.StreamHandler)
         handler.setStream(open(os.devnull, "w"))  # noqa: SIM115 - lives as long as the process
-    return make_app(config)
+    return make_app(config), config
 
 
 def without_pacing(config: Config) -> Config:
@@ -401,19 +402,23 @@ def server_main(role: str, options: Message, conn: Connection, parent_pid: int) 
 
 
 async def _serve(role: str, options: Message, conn: Connection, parent_pid: int) -> None:
+    runner: web.AppRunner
     if role == "emulator":
         app = emulator_app(options["signing"], options.get("usage_plans"))
+        runner = web.AppRunner(app, access_log=None)
     elif role == "spproxy":
-        app = spproxy_app(
+        from spproxy.server import serving
+
+        app, config = spproxy_app(
             options["upstream"],
             options["signing"],
             options["access_log"],
             options.get("paced", False),
             options.get("document_rdts"),
         )
+        runner = serving(app, config)  # as `spproxy serve` runs it
     else:
-        app = bare_app(options["upstream"], options["signing"])
-    runner = web.AppRunner(app, access_log=None)
+        runner = web.AppRunner(bare_app(options["upstream"], options["signing"]), access_log=None)
     await runner.setup()
     try:
         await web.TCPSite(runner, HOST, 0).start()

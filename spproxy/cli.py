@@ -36,7 +36,7 @@ from spproxy.logs import TextFormatter, configure_logging
 from spproxy.lwa import LwaTokens
 from spproxy.proxy import ConfigLoader
 from spproxy.reserved import reload_config
-from spproxy.server import ProxyRunner
+from spproxy.server import serving
 
 log = logging.getLogger("spproxy")
 
@@ -130,13 +130,7 @@ async def _run(
     """Serve until SIGINT/SIGTERM; SIGHUP reloads. Stopping lets requests in flight finish,
     for up to upstream.timeout_s, after the listening socket has closed."""
     app = make_app(config, loader=loader)
-    runner = ProxyRunner(
-        app,
-        header_timeout_s=config.listen.header_timeout_s,
-        access_log=None,
-        shutdown_timeout=config.upstream.timeout_s,
-        handler_cancellation=True,  # a client gone: stop its wait for a slot, a token, Amazon
-    )
+    runner = serving(app, config)
     await runner.setup()
     site = web.TCPSite(runner, config.listen.host, config.listen.port)
     try:

@@ -28,6 +28,7 @@ from aiohttp.http_parser import RawRequestMessage
 from aiohttp.streams import StreamReader
 from aiohttp.web_protocol import RequestHandler
 
+from spproxy.config import Config
 from spproxy.errors import BadRequest, ProxyError, RequestTimeout
 from spproxy.logs import AccessRecord
 
@@ -169,3 +170,14 @@ class ProxyRunner(web.AppRunner):
     async def _make_server(self) -> web.Server:
         made = await super()._make_server()  # starts the app: on_startup, cleanup_ctx
         return ProxyServer(made, header_timeout_s=self._header_timeout_s)
+
+
+def serving(app: web.Application, config: Config) -> ProxyRunner:
+    """The runner `spproxy serve` (and the benchmark) serve the proxy app with."""
+    return ProxyRunner(
+        app,
+        header_timeout_s=config.listen.header_timeout_s,
+        access_log=None,  # spproxy writes its own access line
+        shutdown_timeout=config.upstream.timeout_s,  # requests in flight may finish
+        handler_cancellation=True,  # a client gone: stop its wait for a slot, a token, Amazon
+    )

@@ -62,7 +62,7 @@ LAYERS = {
         "target",
         "upstream",
     },
-    "server": {"errors", "logs"},
+    "server": {"config", "errors", "logs"},
 }
 
 
