@@ -52,17 +52,14 @@ def _wire(error: ProxyError) -> bytes:
 class ProxyRequestHandler(RequestHandler):
     """One client connection: aiohttp's handler, with a header deadline and SP-API refusals."""
 
-    def __init__(self, manager: web.Server, *, header_timeout_s: float, **kwargs: Any) -> None:
+    def __init__(
+        self, manager: web.Server, *, header_timeout_s: float, too_slow: bytes, **kwargs: Any
+    ) -> None:
         super().__init__(manager, **kwargs)
         self._header_timeout_s = header_timeout_s
+        self._too_slow = too_slow  # the 408, written as it is
         self._header_deadline: asyncio.TimerHandle | None = None
         self._awaiting_headers = True  # between requests: the next byte starts the clock
-        self._too_slow = _wire(
-            RequestTimeout(
-                f"The request headers did not arrive within {header_timeout_s:g} s.",
-                "Send the whole request at once; the connection is closed.",
-            )
-        )
 
     def data_received(self, data: bytes) -> None:
         if self._awaiting_headers and self._header_deadline is None and data:
@@ -140,6 +137,12 @@ class ProxyServer(web.Server):
         )
         self._request_factory = made.request_factory
         self._header_timeout_s = header_timeout_s
+        self._too_slow = _wire(
+            RequestTimeout(
+                f"The request headers did not arrive within {header_timeout_s:g} s.",
+                "Send the whole request at once; the connection is closed.",
+            )
+        )
 
     def _headers_in(
         self,
@@ -155,7 +158,11 @@ class ProxyServer(web.Server):
 
     def __call__(self) -> RequestHandler:
         return ProxyRequestHandler(
-            self, loop=self._loop, header_timeout_s=self._header_timeout_s, **self._kwargs
+            self,
+            loop=self._loop,
+            header_timeout_s=self._header_timeout_s,
+            too_slow=self._too_slow,
+            **self._kwargs,
         )
 
 
