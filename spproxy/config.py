@@ -1,19 +1,26 @@
 """Configuration: a YAML file or, for a single account, environment variables alone.
 
+Every key is declared once, below, as a field of a frozen dataclass: its name, type, default,
+bounds, choices and secrecy in `setting(...)`, its meaning in `doc`. The reader, the unknown-key
+check and the README's reference table (`reference()`) all follow from those declarations.
+
 Every problem is reported as one line naming the key (and the missing variable or file), all at
 once, so an operator fixes a config in one pass. Secrets are wrapped in `Secret`, whose repr is
-masked, so a config object can never print one by accident.
+masked, so a config object can never print one by accident; each secret key also has a `*_file`
+variant that reads it from a file (Docker and Kubernetes secrets).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import re
-from collections.abc import Callable, Mapping
+import types
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, Union, get_args, get_origin, get_type_hints
 from urllib.parse import urlsplit
 
 import yaml
@@ -23,10 +30,14 @@ DEFAULT_LWA_ENDPOINT = "https://api.amazon.com/auth/o2/token"
 DEFAULT_STS_ENDPOINT = "https://sts.amazonaws.com"
 DATA_ELEMENTS = ("buyerInfo", "shippingAddress", "buyerTaxInformation")
 RESTRICTED_FALLBACKS = ("error", "lwa")
-USER_AGENT_SHAPE = re.compile(r"^[^\s/]+/[^\s/]+ \(Language=[^)]*\)")
+# Amazon's format: "AppName/Version (Language=...; Platform=...)"; the app name may contain
+# spaces ("My Selling Tool/2.0 (Language=Java/1.8.0.221; Platform=Windows/10)").
+USER_AGENT_SHAPE = re.compile(r"[^/()]*[^\s/()]/[^\s/]+ \(Language=[^)]*\).*", re.DOTALL)
 ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
-UNSET = object()  # what a value with an unset ${VAR} expands to (already reported)
+ROLE_ARN = re.compile(r"arn:aws[\w-]*:iam::\d{12}:role/.+")
 VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+UNSET = object()  # what a value with an unset ${VAR} expands to (already reported)
+REQUIRED: Any = dataclasses.MISSING
 
 
 @dataclass(frozen=True)
@@ -81,96 +92,157 @@ class Secret:
         return hash(self._value)
 
 
+def setting(
+    default: Any = REQUIRED,
+    doc: str = "",
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    choices: tuple[str, ...] | None = None,
+    url: str | None = None,  # "host": scheme://host[:port]; "any": a path may follow
+    pattern: tuple[re.Pattern[str], str] | None = None,  # (regex, what it must look like)
+    secret: bool = False,  # also readable from NAME_file; str fields only (client ids)
+    derived: bool = False,  # not a key: the reader fills it in
+    factory: Any = None,  # a default made fresh for each object (a mapping)
+) -> Any:
+    """A config key: its default and rules, and what it means (for the reference table)."""
+    rules = {
+        "doc": doc,
+        "low": low,
+        "high": high,
+        "choices": choices,
+        "url": url,
+        "pattern": pattern,
+        "secret": secret,
+        "derived": derived,
+    }
+    if factory is not None:
+        return field(default_factory=factory, metadata=rules)
+    return field(default=default, metadata=rules)
+
+
 @dataclass(frozen=True)
 class Listen:
-    host: str = "127.0.0.1"
-    port: int = 8000
-    header_timeout_s: float = 10.0  # a request's headers, from its first byte (then 408)
-    body_timeout_s: float = 60.0  # a request's whole body, once its headers are in (then 408)
+    host: str = setting("127.0.0.1", "address to listen on; 0.0.0.0 only inside a container")
+    port: int = setting(8000, "port; 0 takes a free one and prints it", low=0, high=65535)
+    header_timeout_s: float = setting(
+        10.0, "a request's headers must be in this long after its first byte, else 408", low=0.1
+    )
+    body_timeout_s: float = setting(
+        60.0, "a request's whole body must be in this long after its headers, else 408", low=0.1
+    )
 
 
 @dataclass(frozen=True)
 class LwaConfig:
-    client_id: str
-    client_secret: Secret
-    endpoint: str = DEFAULT_LWA_ENDPOINT
+    client_id: str = setting(doc="your app's LWA client id", secret=True)
+    client_secret: Secret = setting(doc="your app's LWA client secret (rotate every 180 days)")
+    endpoint: str = setting(
+        DEFAULT_LWA_ENDPOINT, "LWA's token URL (tests, the emulator)", url="any"
+    )
 
 
 @dataclass(frozen=True)
 class AwsConfig:
-    access_key_id: Secret
-    secret_access_key: Secret
-    session_token: Secret | None = None
-    role_arn: str | None = None
-    sts_endpoint: str = DEFAULT_STS_ENDPOINT
-    sts_region: str = "us-east-1"
+    access_key_id: Secret = setting(doc="AWS access key id: SigV4 signing on")
+    secret_access_key: Secret = setting(doc="its secret")
+    session_token: Secret | None = setting(None, "for temporary keys")
+    role_arn: str | None = setting(
+        None,
+        "an IAM role to assume through STS, refreshed before it expires",
+        pattern=(ROLE_ARN, "arn:aws:iam::123456789012:role/NAME"),
+    )
+    sts_endpoint: str = setting(DEFAULT_STS_ENDPOINT, "STS's URL", url="host")
+    sts_region: str = setting("us-east-1", "the STS endpoint's signing region")
 
 
 @dataclass(frozen=True)
 class Account:
-    name: str
-    refresh_token: Secret
-    region: str
-    endpoint: str  # scheme://host[:port], no path
-    aws_region: str
-    sandbox: bool = False
-    data_elements: tuple[str, ...] = ("buyerInfo", "shippingAddress")
-    restricted_fallback: str = "error"  # a refused RDT mint: "error" (502) or "lwa" (no PII)
+    name: str = setting(derived=True)
+    refresh_token: Secret = setting(doc="the seller's LWA refresh token")
+    region: str = setting(doc="the seller's SP-API region", choices=tuple(REGIONS))
+    endpoint: str = setting(
+        "", "SP-API endpoint; default: the region's (sandbox or not)", url="host"
+    )
+    aws_region: str = setting("", derived=True)  # SigV4 signing region, from the region
+    sandbox: bool = setting(False, "use sandbox.sellingpartnerapi-REGION.amazon.com")
+    data_elements: tuple[str, ...] = setting(
+        ("buyerInfo", "shippingAddress"),
+        "the PII Orders getOrders/getOrder/getOrderItems release",
+        choices=DATA_ELEMENTS,
+    )
+    restricted_fallback: str = setting(
+        "error",
+        "a refused RDT: error (502), or lwa (the LWA token, no PII)",
+        choices=RESTRICTED_FALLBACKS,
+    )
 
 
 @dataclass(frozen=True)
 class UpstreamConfig:
-    timeout_s: float = 30.0
-    max_body_bytes: int = 10 * 1024 * 1024
-    pacing: bool = True  # wait for each operation's rate-limit slot
-    queue_timeout_s: float = 30.0  # longest wait for a slot; beyond: a proxy-made 429
-    retries: int = 3  # retries after the first attempt (429, 5xx, connection errors)
-    backoff_s: float = 0.5  # first retry delay; doubles each time, with jitter
-    max_backoff_s: float = 20.0  # longest delay, Retry-After included
+    timeout_s: float = setting(
+        30.0, "connecting, and each wait for Amazon's bytes; then 504", low=0.001
+    )
+    max_body_bytes: int = setting(10 * 1024 * 1024, "larger request bodies get 413", low=0)
+    pacing: bool = setting(True, "wait for each operation's rate-limit slot instead of a 429")
+    queue_timeout_s: float = setting(30.0, "longest wait for a slot; then a proxy-made 429", low=0)
+    retries: int = setting(
+        3, "retries after the first attempt (429, 5xx, connection)", low=0, high=10
+    )
+    backoff_s: float = setting(0.5, "first retry delay; doubles each time, with jitter", low=0)
+    max_backoff_s: float = setting(20.0, "longest delay; a longer Retry-After is relayed", low=0)
 
 
 @dataclass(frozen=True)
 class Client:
     """A local client of spproxy, known by its key, and what it may do."""
 
-    name: str
-    key: Secret
-    accounts: tuple[str, ...] | None = None  # None: every account
-    operations: tuple[str, ...] = ("*",)  # operation-name globs
-    pii: bool = False  # may it receive buyer PII at all?
-    data_elements: tuple[str, ...] | None = None  # narrows Orders PII; None: the account's
+    name: str = setting(derived=True)
+    key: Secret = setting(doc="the client's key, 16 characters or more, sent as x-spproxy-key")
+    accounts: tuple[str, ...] | None = setting(None, "accounts it may act for (default: all)")
+    operations: tuple[str, ...] = setting(("*",), "operation-name globs it may call")
+    pii: bool = setting(False, "may it receive buyer PII (and call the Tokens API)")
+    data_elements: tuple[str, ...] | None = setting(
+        None, "narrows the PII of Orders operations (default: the account's)", choices=DATA_ELEMENTS
+    )
 
 
 @dataclass(frozen=True)
 class AuditLogConfig:
-    path: str
-    rotate: str = "daily"  # daily | hourly
-    keep_days: int = 90  # Amazon's Data Protection Policy: keep access logs 90 days
+    path: str = setting(doc="file for one JSON line per restricted call (a string alone: this)")
+    rotate: str = setting("daily", "when files rotate (UTC)", choices=("daily", "hourly"))
+    keep_days: int = setting(90, "days of files kept (Amazon: 90)", low=1)
 
 
 @dataclass(frozen=True)
 class Limits:
     """How many entries each structure keyed by something clients choose may hold."""
 
-    document_rdts: int = 1_000  # RDTs for one report document each (least recently used go)
-    report_documents: int = 100_000  # report document id -> restricted type, learned (24 h)
-    issued_tokens: int = 100_000  # LWA placeholders and client-minted RDTs handed out (1 h)
+    document_rdts: int = setting(1_000, "RDTs minted for one report document each", low=1)
+    report_documents: int = setting(100_000, "report document types learned (24 h)", low=1)
+    issued_tokens: int = setting(100_000, "LWA placeholders and client-minted RDTs (1 h)", low=1)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Config:
-    lwa: LwaConfig
-    accounts: Mapping[str, Account]  # in file order; the first is the default
-    listen: Listen = Listen()
-    aws: AwsConfig | None = None
-    upstream: UpstreamConfig = UpstreamConfig()
-    user_agent: str | None = None
-    source: str = "<memory>"  # where it came from, for messages
-    clients: Mapping[str, Client] = field(
-        default_factory=lambda: MappingProxyType({})
-    )  # empty: open
-    audit_log: AuditLogConfig | None = None
-    limits: Limits = Limits()
+    listen: Listen = setting(Listen())
+    lwa: LwaConfig = setting(doc="your app's Login with Amazon credentials")
+    aws: AwsConfig | None = setting(None, "optional: SigV4-sign every call")
+    accounts: Mapping[str, Account] = setting(doc="one per seller; the first is the default", low=1)
+    upstream: UpstreamConfig = setting(UpstreamConfig())
+    user_agent: str | None = setting(
+        None,
+        "replaces spproxy's own; Amazon's format, 500 characters at most",
+        high=500,  # Amazon's limit
+        pattern=(USER_AGENT_SHAPE, "'AppName/1.0 (Language=Python/3.11)' (Amazon's format)"),
+    )
+    clients: Mapping[str, Client] = setting(
+        doc="need-to-know: keys and grants (none: open to the port)",
+        factory=lambda: MappingProxyType({}),
+    )
+    audit_log: AuditLogConfig | None = setting(None, "optional: the audit log")
+    limits: Limits = setting(Limits())
+    source: str = setting("<memory>", derived=True)  # where it came from, for messages
 
     @property
     def default_account(self) -> Account:
@@ -203,6 +275,9 @@ class ConfigError(Exception):
         self.problems = problems
 
 
+# --- loading ----------------------------------------------------------------------------------
+
+
 def load_config(path: str | None, env: Mapping[str, str]) -> Config:
     """Read `path`, else $SPPROXY_CONFIG, else ./spproxy.yaml, else the SPAPI_* variables."""
     chosen = path or env.get("SPPROXY_CONFIG")
@@ -215,44 +290,64 @@ def load_config(path: str | None, env: Mapping[str, str]) -> Config:
     except OSError as exc:
         raise ConfigError([f"config file {chosen}: {exc.strerror or exc}"]) from None
     except yaml.YAMLError as exc:
-        where = getattr(exc, "problem_mark", None)
-        line = f" line {where.line + 1}" if where is not None else ""
-        raise ConfigError([f"config file {chosen}:{line} is not valid YAML"]) from None
+        raise ConfigError([f"config file {chosen}: {_yaml_problem(exc)}"]) from None
     return parse_config(raw, env, source=chosen, base_dir=Path(chosen).parent)
 
 
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    """Where the parser stopped (line and column, 1-based) and why."""
+    mark = getattr(error, "problem_mark", None)
+    reason = getattr(error, "problem", None) or "not valid YAML"
+    context = getattr(error, "context", None)
+    why = f"{context}, {reason}" if context else reason
+    if mark is None:
+        return f"not valid YAML: {why}"
+    return f"line {mark.line + 1}, column {mark.column + 1}: {why}"
+
+
+# Env-only mode: (variable, key) for each value; a secret may come from VARIABLE_FILE instead.
+_ENV_LWA = (("SPAPI_CLIENT_ID", "client_id"), ("SPAPI_CLIENT_SECRET", "client_secret"))
+_ENV_AWS = (
+    ("AWS_ACCESS_KEY_ID", "access_key_id"),
+    ("AWS_SECRET_ACCESS_KEY", "secret_access_key"),
+    ("AWS_SESSION_TOKEN", "session_token"),
+    ("AWS_ROLE_ARN", "role_arn"),
+)
+
+
 def _raw_from_env(env: Mapping[str, str]) -> dict[str, Any]:
-    """The single-account config that the SPAPI_* / AWS_* variables describe."""
-    if not any(name in env for name in ("SPAPI_CLIENT_ID", "SPAPI_REFRESH_TOKEN")):
+    """The single-account config that the SPAPI_* / AWS_* variables (or their _FILE) describe."""
+
+    def given(variable: str) -> bool:
+        return variable in env or f"{variable}_FILE" in env
+
+    def value(section: dict[str, Any], key: str, variable: str) -> None:
+        if f"{variable}_FILE" in env and variable not in env:
+            section[f"{key}_file"] = "${" + variable + "_FILE}"
+        else:
+            section[key] = "${" + variable + "}"
+
+    if not (given("SPAPI_CLIENT_ID") or given("SPAPI_REFRESH_TOKEN")):
         raise ConfigError(
             [
                 "no configuration: pass --config PATH, set SPPROXY_CONFIG, create ./spproxy.yaml, "
                 "or set SPAPI_CLIENT_ID, SPAPI_CLIENT_SECRET, SPAPI_REFRESH_TOKEN and SPAPI_REGION"
+                " (or their *_FILE variants)"
             ]
         )
-    account: dict[str, Any] = {
-        "refresh_token": "${SPAPI_REFRESH_TOKEN}",
-        "region": "${SPAPI_REGION}",
-        "sandbox": "${SPAPI_SANDBOX:-false}",
-    }
+    account: dict[str, Any] = {"region": "${SPAPI_REGION}", "sandbox": "${SPAPI_SANDBOX:-false}"}
+    value(account, "refresh_token", "SPAPI_REFRESH_TOKEN")
     if "SPAPI_ENDPOINT" in env:
         account["endpoint"] = "${SPAPI_ENDPOINT}"
-    raw: dict[str, Any] = {
-        "lwa": {
-            "client_id": "${SPAPI_CLIENT_ID}",
-            "client_secret": "${SPAPI_CLIENT_SECRET}",
-            "endpoint": "${SPAPI_LWA_ENDPOINT:-" + DEFAULT_LWA_ENDPOINT + "}",
-        },
-        "accounts": {"default": account},
-    }
-    if "AWS_ACCESS_KEY_ID" in env or "AWS_SECRET_ACCESS_KEY" in env:
-        aws = {
-            "access_key_id": "${AWS_ACCESS_KEY_ID}",
-            "secret_access_key": "${AWS_SECRET_ACCESS_KEY}",
-        }
-        for key, variable in (("session_token", "AWS_SESSION_TOKEN"), ("role_arn", "AWS_ROLE_ARN")):
-            if variable in env:
-                aws[key] = "${" + variable + "}"
+    lwa: dict[str, Any] = {"endpoint": "${SPAPI_LWA_ENDPOINT:-" + DEFAULT_LWA_ENDPOINT + "}"}
+    for variable, key in _ENV_LWA:
+        value(lwa, key, variable)
+    raw: dict[str, Any] = {"lwa": lwa, "accounts": {"default": account}}
+    if given("AWS_ACCESS_KEY_ID") or given("AWS_SECRET_ACCESS_KEY"):
+        aws: dict[str, Any] = {}
+        for variable, key in _ENV_AWS:
+            if key in ("access_key_id", "secret_access_key") or given(variable):
+                value(aws, key, variable)
         raw["aws"] = aws
     return raw
 
@@ -262,17 +357,20 @@ def parse_config(
 ) -> Config:
     """Validate a parsed YAML document; raise ConfigError listing every problem."""
     reader = _Reader(env, base_dir)
-    config = reader.config(raw, source)
-    if reader.problems or config is None:
+    values = reader.section(Config, raw if raw is not None else {}, "", partial=True)
+    if values is not None:
+        reader.check_config(values)
+    if reader.problems or values is None:
         raise ConfigError(reader.problems or ["the configuration is empty"])
-    return config
+    return Config(**values, source=source)
 
 
-T = TypeVar("T")
+# --- the reader, driven by the declarations ---------------------------------------------------
 
 
 class _Reader:
-    """Walks the raw document, expanding ${VAR}s and collecting one line per problem."""
+    """Walks the raw document along the dataclasses, expanding ${VAR}s and collecting one line
+    per problem. A section or key with a problem reads as None; the caller stops at the end."""
 
     def __init__(self, env: Mapping[str, str], base_dir: Path) -> None:
         self.env = env
@@ -282,307 +380,132 @@ class _Reader:
     def problem(self, key: str, message: str) -> None:
         self.problems.append(f"{key}: {message}")
 
-    def config(self, raw: object, source: str) -> Config | None:
-        doc = self.section(raw, "", required=True)
-        if doc is None:
-            return None
-        self.known_keys(
-            doc,
-            "",
-            {
-                "listen",
-                "lwa",
-                "aws",
-                "accounts",
-                "upstream",
-                "user_agent",
-                "clients",
-                "audit_log",
-                "limits",
-            },
-        )
-        listen = self.listen(self.section(doc.get("listen"), "listen"))
-        lwa = self.lwa(self.section(doc.get("lwa"), "lwa", required=True))
-        aws = self.aws(self.section(doc.get("aws"), "aws"))
-        accounts = self.accounts(self.section(doc.get("accounts"), "accounts", required=True))
-        upstream = self.upstream(self.section(doc.get("upstream"), "upstream"))
-        user_agent = self.user_agent(doc.get("user_agent"))
-        clients = self.clients(self.section(doc.get("clients"), "clients"), accounts or {})
-        audit_log = self.audit_log(doc.get("audit_log"))
-        limits = self.limits(self.section(doc.get("limits"), "limits"))
-        if lwa is None or accounts is None:
-            return None
-        return Config(
-            lwa, accounts, listen, aws, upstream, user_agent, source, clients, audit_log, limits
-        )
-
-    # sections
-
-    def listen(self, raw: dict[str, Any] | None) -> Listen:
-        raw = raw or {}
-        self.known_keys(raw, "listen", set(Listen.__dataclass_fields__))
-        return Listen(
-            host=self.string(raw, "listen", "host", default=Listen.host),
-            port=self.number(raw, "listen", "port", int, default=Listen.port, low=1, high=65535),
-            header_timeout_s=self.number(
-                raw, "listen", "header_timeout_s", float, default=Listen.header_timeout_s, low=0.1
-            ),
-            body_timeout_s=self.number(
-                raw, "listen", "body_timeout_s", float, default=Listen.body_timeout_s, low=0.1
-            ),
-        )
-
-    def limits(self, raw: dict[str, Any] | None) -> Limits:
-        raw = raw or {}
-        self.known_keys(raw, "limits", set(Limits.__dataclass_fields__))
-        defaults = Limits()
-        return Limits(
-            **{
-                name: self.number(raw, "limits", name, int, default=getattr(defaults, name), low=1)
-                for name in Limits.__dataclass_fields__
-            }
-        )
-
-    def lwa(self, raw: dict[str, Any] | None) -> LwaConfig | None:
-        if raw is None:
-            return None
-        self.known_keys(raw, "lwa", {"client_id", "client_secret", "endpoint"}, secrets=True)
-        client_id = self.secret(raw, "lwa", "client_id")
-        client_secret = self.secret(raw, "lwa", "client_secret")
-        endpoint = self.url(raw, "lwa", "endpoint", DEFAULT_LWA_ENDPOINT, path_allowed=True)
-        if client_id is None or client_secret is None:
-            return None
-        return LwaConfig(client_id.reveal(), client_secret, endpoint)
-
-    def aws(self, raw: dict[str, Any] | None) -> AwsConfig | None:
-        if raw is None:
-            return None
-        keys = {"access_key_id", "secret_access_key", "session_token", "role_arn"}
-        self.known_keys(raw, "aws", keys | {"sts_endpoint", "sts_region"}, secrets=True)
-        access_key_id = self.secret(raw, "aws", "access_key_id")
-        secret_access_key = self.secret(raw, "aws", "secret_access_key")
-        session_token = self.secret(raw, "aws", "session_token", required=False)
-        role_arn = self.string(raw, "aws", "role_arn", default=None)
-        if role_arn is not None and not re.fullmatch(
-            r"arn:aws[\w-]*:iam::\d{12}:role/.+", role_arn
-        ):
-            self.problem("aws.role_arn", "must look like arn:aws:iam::123456789012:role/NAME")
-        if access_key_id is None or secret_access_key is None:
-            return None
-        return AwsConfig(
-            access_key_id,
-            secret_access_key,
-            session_token,
-            role_arn,
-            self.url(raw, "aws", "sts_endpoint", DEFAULT_STS_ENDPOINT),
-            self.string(raw, "aws", "sts_region", default="us-east-1"),
-        )
-
-    def accounts(self, raw: dict[str, Any] | None) -> Mapping[str, Account] | None:
-        if raw is None:
-            return None
-        if not raw:
-            self.problem("accounts", "name at least one account")
-            return None
-        accounts = {}
-        for name, body in raw.items():
-            key = f"accounts.{name}"
-            if not isinstance(name, str) or not ACCOUNT_NAME.match(name):
-                self.problem(key, "account names may use letters, digits, '_', '.' and '-'")
-                continue
-            account = self.account(name, self.section(body, key, required=True))
-            if account is not None:
-                accounts[name] = account
-        return MappingProxyType(accounts) if len(accounts) == len(raw) else None
-
-    def account(self, name: str, raw: dict[str, Any] | None) -> Account | None:
-        if raw is None:
-            return None
-        key = f"accounts.{name}"
-        self.known_keys(
-            raw,
-            key,
-            {
-                "refresh_token",
-                "region",
-                "sandbox",
-                "endpoint",
-                "data_elements",
-                "restricted_fallback",
-            },
-            secrets=True,
-        )
-        refresh_token = self.secret(raw, key, "refresh_token")
-        region_name = self.string(raw, key, "region", default=None)
-        sandbox = self.boolean(raw, key, "sandbox", default=False)
-        data_elements = self.data_elements(raw, key)
-        fallback = self.string(raw, key, "restricted_fallback", default="error")
-        if fallback not in RESTRICTED_FALLBACKS:
-            self.problem(f"{key}.restricted_fallback", "must be error or lwa")
-        if region_name is None:
-            if raw.get("region") is None:
-                self.problem(f"{key}.region", f"required (one of {', '.join(REGIONS)})")
-            return None
-        region = REGIONS.get(region_name)
-        if region is None:
-            self.problem(
-                f"{key}.region", f"unknown region {region_name!r} (one of {', '.join(REGIONS)})"
-            )
-            return None
-        default = region.sandbox_endpoint if sandbox else region.endpoint
-        endpoint = self.url(raw, key, "endpoint", default)
-        if refresh_token is None:
-            return None
-        return Account(
-            name,
-            refresh_token,
-            region_name,
-            endpoint,
-            region.aws_region,
-            sandbox,
-            data_elements,
-            fallback,
-        )
-
-    def clients(
-        self, raw: dict[str, Any] | None, accounts: Mapping[str, Account]
-    ) -> Mapping[str, Client]:
-        clients: dict[str, Client] = {}
-        for name, body in (raw or {}).items():
-            key = f"clients.{name}"
-            section = self.section(body, key, required=True)
-            if section is None:
-                continue
-            self.known_keys(
-                section,
-                key,
-                {"key", "accounts", "operations", "pii", "data_elements"},
-                secrets=True,
-            )
-            secret = self.secret(section, key, "key")
-            if secret is not None and len(secret.reveal()) < 16:
-                self.problem(f"{key}.key", "must be at least 16 characters (use a random one)")
-            if secret is not None and any(c.key == secret for c in clients.values()):
-                self.problem(f"{key}.key", "is the same as another client's key")
-            grants = self.names(section, key, "accounts")
-            for account in grants or ():
-                if account not in accounts:
-                    self.problem(f"{key}.accounts", f"names no configured account: {account}")
-            elements = None
-            if "data_elements" in section:
-                elements = self.data_elements(section, key)
-            if secret is not None:
-                clients[name] = Client(
-                    name,
-                    secret,
-                    grants,
-                    self.names(section, key, "operations") or ("*",),
-                    self.boolean(section, key, "pii", default=False),
-                    elements,
-                )
-        return MappingProxyType(clients)
-
-    def names(self, raw: dict[str, Any], section: str, name: str) -> tuple[str, ...] | None:
-        value = raw.get(name)
-        if value is None:
-            return None
-        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            self.problem(f"{section}.{name}", "must be a list of names")
-            return None
-        return tuple(value)
-
-    def audit_log(self, raw: object) -> AuditLogConfig | None:
-        """`audit_log: PATH`, or a mapping with path, rotate and keep_days."""
-        if raw is None:
-            return None
-        section = {"path": raw} if isinstance(raw, str) else self.section(raw, "audit_log")
-        if section is None:
-            return None
-        self.known_keys(section, "audit_log", {"path", "rotate", "keep_days"})
-        path = self.string(section, "audit_log", "path", default=None)
-        rotate = self.string(section, "audit_log", "rotate", default="daily")
-        if rotate not in ("daily", "hourly"):
-            self.problem("audit_log.rotate", "must be daily or hourly")
-        keep_days = self.number(section, "audit_log", "keep_days", int, default=90, low=1)
-        if path is None:
-            self.problem("audit_log.path", "required: the file to write the audit log to")
-            return None
-        return AuditLogConfig(str(self.base_dir / path), rotate, keep_days)
-
-    def data_elements(self, raw: dict[str, Any], key: str) -> tuple[str, ...]:
-        value = raw.get("data_elements", list(Account.data_elements))
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self.problem(f"{key}.data_elements", f"must be a list of {', '.join(DATA_ELEMENTS)}")
-            return Account.data_elements
-        unknown = [v for v in value if v not in DATA_ELEMENTS]
-        if unknown:
-            self.problem(
-                f"{key}.data_elements",
-                f"unknown {', '.join(unknown)} (allowed: {', '.join(DATA_ELEMENTS)})",
-            )
-        return tuple(v for v in value if v in DATA_ELEMENTS)
-
-    def upstream(self, raw: dict[str, Any] | None) -> UpstreamConfig:
-        raw = raw or {}
-        defaults = UpstreamConfig()
-        self.known_keys(raw, "upstream", set(UpstreamConfig.__dataclass_fields__))
-
-        def seconds(name: str, low: float = 0.001) -> float:
-            default: float = getattr(defaults, name)
-            return self.number(raw, "upstream", name, float, default=default, low=low)
-
-        return UpstreamConfig(
-            timeout_s=seconds("timeout_s"),
-            max_body_bytes=self.number(
-                raw, "upstream", "max_body_bytes", int, default=defaults.max_body_bytes, low=0
-            ),
-            pacing=self.boolean(raw, "upstream", "pacing", default=defaults.pacing),
-            queue_timeout_s=seconds("queue_timeout_s", low=0),
-            retries=self.number(
-                raw, "upstream", "retries", int, default=defaults.retries, low=0, high=10
-            ),
-            backoff_s=seconds("backoff_s", low=0),
-            max_backoff_s=seconds("max_backoff_s", low=0),
-        )
-
-    def user_agent(self, raw: object) -> str | None:
-        if raw is None:
-            return None
-        value = self.expand(raw, "user_agent")
-        if value is UNSET:
-            return None
-        if not isinstance(value, str):
-            self.problem("user_agent", "must be a string")
-            return None
-        if len(value) > 500:
-            self.problem("user_agent", "must be at most 500 characters (Amazon's limit)")
-        elif not USER_AGENT_SHAPE.match(value):
-            self.problem(
-                "user_agent",
-                "must look like 'AppName/1.0 (Language=Python/3.11)' (Amazon's format)",
-            )
-        return value
-
-    # values
-
-    def section(self, raw: object, key: str, *, required: bool = False) -> dict[str, Any] | None:
-        if raw is None:
-            if required:
-                self.problem(key or "config", "required section is missing")
-            return None
+    def section(
+        self, cls: type[Any], raw: object, key: str, *, partial: bool = False
+    ) -> dict[str, Any] | None:
+        """The constructor arguments of `cls` from a mapping; None after a problem, unless
+        `partial` (what could be read, for checks across keys)."""
         if not isinstance(raw, dict):
             self.problem(key or "config", "must be a mapping of keys to values")
             return None
-        return raw
-
-    def known_keys(
-        self, raw: dict[str, Any], key: str, allowed: set[str], *, secrets: bool = False
-    ) -> None:
+        fields = [f for f in dataclasses.fields(cls) if not f.metadata.get("derived")]
+        allowed = {f.name for f in fields}
+        files = {f"{f.name}_file" for f in fields if _is_secret(f, cls)}
         for name in raw:
-            bare = name[: -len("_file")] if secrets and str(name).endswith("_file") else name
-            if bare not in allowed:
+            if name not in allowed and name not in files:
                 where = f"{key}.{name}" if key else str(name)
                 self.problem(where, f"unknown key (expected one of {', '.join(sorted(allowed))})")
+        hints = get_type_hints(cls)
+        values: dict[str, Any] = {}
+        complete = True
+        for spec in fields:
+            where = f"{key}.{spec.name}" if key else spec.name
+            value = self.value(spec, hints[spec.name], raw, where, cls)
+            if value is UNSET:
+                complete = False
+            elif value is not dataclasses.MISSING:
+                values[spec.name] = value
+        return values if complete or partial else None
+
+    def value(
+        self, spec: dataclasses.Field[Any], hint: Any, raw: dict[str, Any], key: str, cls: type
+    ) -> Any:
+        """The field's value; MISSING to take the default; UNSET after a problem."""
+        name = spec.name
+        required = _required(spec)
+        if _is_secret(spec, cls):
+            secret = self.secret(raw, name, key, required)
+            if secret is UNSET or secret is None:
+                return UNSET if (secret is UNSET or required) else dataclasses.MISSING
+            return secret.reveal() if _strip_optional(hint) is str else secret
+        if raw.get(name) is None:
+            if required:
+                choices = spec.metadata.get("choices")
+                hint_text = f" (one of {', '.join(choices)})" if choices else ""
+                kind = _strip_optional(hint)
+                section = _is_section(kind) or get_origin(kind) is Mapping
+                self.problem(
+                    key, "required section is missing" if section else f"required{hint_text}"
+                )
+                return UNSET
+            return dataclasses.MISSING
+        return self.typed(spec, _strip_optional(hint), raw[name], key)
+
+    def typed(self, spec: dataclasses.Field[Any], kind: Any, raw: object, key: str) -> Any:
+        rules = spec.metadata
+        if _is_section(kind):
+            if kind is AuditLogConfig and isinstance(raw, str):
+                raw = {"path": raw}  # `audit_log: PATH` alone
+            values = self.section(kind, raw, key)
+            if values is None:
+                return UNSET
+            if kind is AuditLogConfig:
+                values["path"] = str(self.base_dir / values["path"])
+            return kind(**values)
+        if get_origin(kind) is Mapping:
+            return self.named(get_args(kind)[1], raw, key, rules.get("low"))
+        if get_origin(kind) is tuple:
+            return self.names(raw, key, rules.get("choices"))
+        expanded = self.expand(raw, key)
+        if expanded is UNSET:
+            return UNSET
+        if kind is bool:
+            return self.boolean(expanded, key)
+        if kind in (int, float):
+            return self.number(expanded, key, kind, rules.get("low"), rules.get("high"))
+        return self.text(expanded, key, rules)
+
+    def named(self, cls: type[Any], raw: object, key: str, fewest: float | None) -> Any:
+        """accounts: / clients: — a mapping of names to sections of `cls`."""
+        if not isinstance(raw, dict):
+            self.problem(key, "must be a mapping of keys to values")
+            return UNSET
+        if fewest is not None and len(raw) < fewest:
+            self.problem(key, f"must name at least {fewest:g}")
+            return UNSET
+        entries = {}
+        for name, body in raw.items():
+            where = f"{key}.{name}"
+            if not isinstance(name, str) or not ACCOUNT_NAME.match(name):
+                self.problem(where, "names may use letters, digits, '_', '.' and '-'")
+                continue
+            if body is None:
+                self.problem(where, "required section is missing")
+                continue
+            values = self.section(cls, body, where)
+            if values is not None and cls is Account:
+                values = self.account(values, where)
+            if values is not None:
+                entries[name] = cls(name=name, **values)
+        # The entries read, even if some could not be: their problems are reported already,
+        # and checks across entries (clients' keys, grants) still see the good ones.
+        return MappingProxyType(entries)
+
+    def account(self, values: dict[str, Any], key: str) -> dict[str, Any] | None:
+        """The endpoint and signing region that follow from the region (and sandbox)."""
+        region = REGIONS[values["region"]]
+        if not values.get("endpoint"):
+            sandbox = values.get("sandbox", False)
+            values["endpoint"] = region.sandbox_endpoint if sandbox else region.endpoint
+        values["aws_region"] = region.aws_region
+        return values
+
+    def check_config(self, values: dict[str, Any]) -> None:
+        """What no single key can say: at least one account, clients' keys and grants."""
+        accounts = values.get("accounts", {})
+        keys: list[Secret] = []
+        for client in values.get("clients", {}).values():
+            key = f"clients.{client.name}"
+            if len(client.key.reveal()) < 16:
+                self.problem(f"{key}.key", "must be at least 16 characters (use a random one)")
+            if client.key in keys:
+                self.problem(f"{key}.key", "is the same as another client's key")
+            keys.append(client.key)
+            for account in client.accounts or ():
+                if account not in accounts:
+                    self.problem(f"{key}.accounts", f"names no configured account: {account}")
+
+    # values
 
     def expand(self, value: object, key: str) -> object:
         """Replace ${VAR} and ${VAR:-default} in a string value from the environment.
@@ -607,101 +530,200 @@ class _Reader:
             self.problem(key, f"environment variable {name} is not set")
         return UNSET if missing else expanded
 
-    def string(self, raw: dict[str, Any], section: str, name: str, *, default: T) -> str | T:
-        key = f"{section}.{name}"
-        if name not in raw or raw[name] is None:
-            return default
-        value = self.expand(raw[name], key)
-        if value is UNSET:
-            return default
+    def text(self, value: object, key: str, rules: Mapping[str, Any]) -> Any:
         if not isinstance(value, str) or not value:
             self.problem(key, "must be a non-empty string")
-            return default
+            return UNSET
+        longest = rules.get("high")
+        if longest is not None and len(value) > longest:
+            self.problem(key, f"must be at most {longest:g} characters")
+            return UNSET
+        choices = rules.get("choices")
+        if choices and value not in choices:
+            self.problem(key, f"must be one of {', '.join(choices)}, got {value!r}")
+            return UNSET
+        pattern = rules.get("pattern")
+        if pattern and not pattern[0].fullmatch(value):
+            self.problem(key, f"must look like {pattern[1]}")
+            return UNSET
+        if rules.get("url"):
+            return self.url(value, key, path_allowed=rules["url"] == "any")
         return value
 
-    def secret(
-        self, raw: dict[str, Any], section: str, name: str, *, required: bool = True
-    ) -> Secret | None:
+    def url(self, value: str, key: str, *, path_allowed: bool) -> Any:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            self.problem(key, f"must be an http(s) URL, got {value!r}")
+            return UNSET
+        if path_allowed:
+            return value
+        if parts.path not in ("", "/"):
+            self.problem(key, "must be scheme://host[:port] without a path")
+            return UNSET
+        return f"{parts.scheme}://{parts.netloc}"
+
+    def secret(self, raw: dict[str, Any], name: str, key: str, required: bool) -> Secret | Any:
         """`name:` holds the secret itself, `name_file:` a file holding it (Docker secrets)."""
-        key, file_key = f"{section}.{name}", f"{section}.{name}_file"
+        file_key = f"{key}_file"
         if name in raw and f"{name}_file" in raw:
             self.problem(key, f"set {name} or {name}_file, not both")
-            return None
-        if f"{name}_file" in raw:
-            path = self.string(raw, section, f"{name}_file", default=None)
-            if path is None:
-                return None
+            return UNSET
+        if raw.get(f"{name}_file") is not None:
+            path = self.expand(raw[f"{name}_file"], file_key)
+            if path is UNSET:
+                return UNSET
+            if not isinstance(path, str) or not path:
+                self.problem(file_key, "must be a non-empty string")
+                return UNSET
             try:
                 content = (self.base_dir / path).read_text().strip()
             except OSError as exc:
                 self.problem(file_key, f"cannot read {path}: {exc.strerror or exc}")
-                return None
+                return UNSET
             if not content:
                 self.problem(file_key, f"{path} is empty")
-                return None
+                return UNSET
             return Secret(content)
-        value = self.string(raw, section, name, default=None)
-        if value is None:
-            if required and raw.get(name) is None:
+        if raw.get(name) is None:
+            if required:
                 self.problem(key, f"required (or {name}_file)")
+                return UNSET
             return None
+        value = self.expand(raw[name], key)
+        if value is UNSET:
+            return UNSET
+        if not isinstance(value, str) or not value:
+            self.problem(key, "must be a non-empty string")
+            return UNSET
         return Secret(value)
 
     def number(
-        self,
-        raw: dict[str, Any],
-        section: str,
-        name: str,
-        kind: Callable[[str], T],
-        *,
-        default: T,
-        low: float,
-        high: float | None = None,
-    ) -> T:
-        key = f"{section}.{name}"
-        if name not in raw:
-            return default
-        text = self.expand(raw[name], key)
-        if text is UNSET:
-            return default
+        self, value: object, key: str, kind: type, low: float | None, high: float | None
+    ) -> Any:
         try:
-            if isinstance(text, bool):
+            if isinstance(value, bool):
                 raise ValueError
-            value = kind(str(text))
+            number = kind(str(value))
         except ValueError:
-            self.problem(key, f"must be a number, got {text!r}")
-            return default
-        if not isinstance(value, int | float) or value < low or (high is not None and value > high):
+            self.problem(key, f"must be a number, got {value!r}")
+            return UNSET
+        if (low is not None and number < low) or (high is not None and number > high):
             bound = f"between {low} and {high}" if high is not None else f"at least {low}"
             self.problem(key, f"must be {bound}")
-            return default
-        return value
+            return UNSET
+        return number
 
-    def boolean(self, raw: dict[str, Any], section: str, name: str, *, default: bool) -> bool:
-        key = f"{section}.{name}"
-        value = self.expand(raw.get(name, default), key)
-        if isinstance(value, bool) or value is UNSET:
-            return default if value is UNSET else bool(value)
+    def boolean(self, value: object, key: str) -> Any:
+        if isinstance(value, bool):
+            return value
         if isinstance(value, str) and value.lower() in ("true", "false", "yes", "no", "1", "0"):
             return value.lower() in ("true", "yes", "1")
         self.problem(key, "must be true or false")
-        return default
+        return UNSET
 
-    def url(
-        self,
-        raw: dict[str, Any],
-        section: str,
-        name: str,
-        default: str,
-        *,
-        path_allowed: bool = False,
-    ) -> str:
-        value = self.string(raw, section, name, default=default)
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            self.problem(f"{section}.{name}", f"must be an http(s) URL, got {value!r}")
-            return default
-        if not path_allowed and parts.path not in ("", "/"):
-            self.problem(f"{section}.{name}", "must be scheme://host[:port] without a path")
-            return default
-        return value if path_allowed else f"{parts.scheme}://{parts.netloc}"
+    def names(self, value: object, key: str, choices: tuple[str, ...] | None) -> Any:
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            allowed = f" of {', '.join(choices)}" if choices else " of names"
+            self.problem(key, f"must be a list{allowed}")
+            return UNSET
+        unknown = [v for v in value if choices and v not in choices]
+        if unknown:
+            self.problem(key, f"unknown {', '.join(unknown)} (allowed: {', '.join(choices or ())})")
+            return UNSET
+        return tuple(value)
+
+
+def _is_section(kind: Any) -> TypeGuard[type[Any]]:
+    return isinstance(kind, type) and dataclasses.is_dataclass(kind)
+
+
+def _required(spec: dataclasses.Field[Any]) -> bool:
+    return spec.default is dataclasses.MISSING and spec.default_factory is dataclasses.MISSING
+
+
+def _is_secret(spec: dataclasses.Field[Any], cls: type) -> bool:
+    return (
+        bool(spec.metadata.get("secret"))
+        or _strip_optional(get_type_hints(cls)[spec.name]) is Secret
+    )
+
+
+def _strip_optional(hint: Any) -> Any:
+    """`X | None` -> X."""
+    if get_origin(hint) in (Union, types.UnionType):
+        args = [arg for arg in get_args(hint) if arg is not type(None)]
+        return args[0] if len(args) == 1 else hint
+    return hint
+
+
+# --- the reference table (README) -------------------------------------------------------------
+
+
+def reference() -> str:
+    """The README's table of every key, from the declarations above."""
+    rows = ["| key | type | default | what |", "|---|---|---|---|"]
+    _reference_rows(Config, "", rows)
+    return "\n".join(rows) + "\n"
+
+
+_NAMED = {"accounts": "NAME", "clients": "NAME"}
+
+
+def _reference_rows(cls: type[Any], prefix: str, rows: list[str]) -> None:
+    hints = get_type_hints(cls)
+    for spec in dataclasses.fields(cls):
+        if spec.metadata.get("derived"):
+            continue
+        key = f"{prefix}{spec.name}"
+        kind = _strip_optional(hints[spec.name])
+        if _is_section(kind):
+            _reference_rows(kind, f"{key}.", rows)
+            continue
+        if get_origin(kind) is Mapping:
+            _reference_rows(get_args(kind)[1], f"{key}.{_NAMED[spec.name]}.", rows)
+            continue
+        rows.append(
+            f"| `{key}` | {_type_name(spec, kind, cls)} | {_default(spec)} | "
+            f"{spec.metadata.get('doc', '')} |"
+        )
+
+
+def _type_name(spec: dataclasses.Field[Any], kind: Any, cls: type) -> str:
+    rules = spec.metadata
+    if _is_secret(spec, cls):
+        what = "string" if kind is str else "secret"  # a client id may come from a file too
+        return f"{what} (or `{spec.name}_file`)"
+    if rules.get("choices") and get_origin(kind) is tuple:
+        return "list of " + " \\| ".join(rules["choices"])
+    if rules.get("choices"):
+        return " \\| ".join(rules["choices"])
+    if get_origin(kind) is tuple:
+        return "list of strings"
+    if rules.get("url"):
+        return "URL"
+    names = {
+        bool: "true \\| false",
+        int: "integer",
+        float: "seconds" if spec.name.endswith("_s") else "number",
+    }
+    bounds = ""
+    if rules.get("low") is not None:
+        bounds = (
+            f" ≥ {rules['low']:g}"
+            if rules.get("high") is None
+            else f" {rules['low']:g}-{rules['high']:g}"
+        )
+    return names.get(kind, "string") + bounds
+
+
+def _default(spec: dataclasses.Field[Any]) -> str:
+    if _required(spec):
+        return "required"
+    value = spec.default
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
+    if isinstance(value, tuple):
+        return "`[" + ", ".join(value) + "]`"
+    return f"`{value}`"
