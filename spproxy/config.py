@@ -16,7 +16,7 @@ import dataclasses
 import ipaddress
 import re
 import types
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -662,14 +662,23 @@ def _strip_optional(hint: Any) -> Any:
 def reference() -> str:
     """The README's table of every key, from the declarations above."""
     rows = ["| key | type | default | what |", "|---|---|---|---|"]
-    _reference_rows(Config, "", rows)
+    for key, spec, kind, cls in _walk(Config, ""):
+        doc = spec.metadata.get("doc", "")
+        rows.append(f"| `{key}` | {_type_name(spec, kind, cls)} | {_default(spec)} | {doc} |")
     return "\n".join(rows) + "\n"
+
+
+def declared_keys() -> list[str]:
+    """Every key a file may set (`accounts.NAME.region`, ...), in declaration order."""
+    return [key for key, *_ in _walk(Config, "")]
 
 
 _NAMED = {"accounts": "NAME", "clients": "NAME"}
 
 
-def _reference_rows(cls: type[Any], prefix: str, rows: list[str]) -> None:
+def _walk(
+    cls: type[Any], prefix: str
+) -> Iterator[tuple[str, dataclasses.Field[Any], Any, type[Any]]]:
     hints = get_type_hints(cls)
     for spec in dataclasses.fields(cls):
         if spec.metadata.get("derived"):
@@ -677,15 +686,11 @@ def _reference_rows(cls: type[Any], prefix: str, rows: list[str]) -> None:
         key = f"{prefix}{spec.name}"
         kind = _strip_optional(hints[spec.name])
         if _is_section(kind):
-            _reference_rows(kind, f"{key}.", rows)
-            continue
-        if get_origin(kind) is Mapping:
-            _reference_rows(get_args(kind)[1], f"{key}.{_NAMED[spec.name]}.", rows)
-            continue
-        rows.append(
-            f"| `{key}` | {_type_name(spec, kind, cls)} | {_default(spec)} | "
-            f"{spec.metadata.get('doc', '')} |"
-        )
+            yield from _walk(kind, f"{key}.")
+        elif get_origin(kind) is Mapping:
+            yield from _walk(get_args(kind)[1], f"{key}.{_NAMED[spec.name]}.")
+        else:
+            yield key, spec, kind, cls
 
 
 def _type_name(spec: dataclasses.Field[Any], kind: Any, cls: type) -> str:

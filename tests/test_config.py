@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from scripts.gen_config_reference import with_reference
 from spproxy.config import (
     DEFAULT_LWA_ENDPOINT,
     ConfigError,
     Secret,
+    declared_keys,
     load_config,
     parse_config,
     redact_url,
@@ -381,3 +383,59 @@ def test_the_shipped_example_loads_through_the_real_reader(tmp_path: Path) -> No
     env |= {"SPAPI_REFRESH_TOKEN_EU": "Atzr|eu", "AWS_SESSION_TOKEN": "token"}
     full = load_config(str(copy), env)
     assert full.limits.document_rdts == 1_000 and full.aws is not None and len(full.clients) == 2
+
+
+def test_a_file_that_sets_every_declared_key_loads(tmp_path: Path) -> None:
+    example = Path(__file__).parent / "data" / "every_key.yaml"
+    text = example.read_text()
+    config_keys = {
+        re.sub(r"\.(main|shipping)\.", ".NAME.", key) for key in _keys_set(yaml.safe_load(text))
+    }
+    assert set(declared_keys()) <= {key.removesuffix("_file") for key in config_keys}
+    (tmp_path / "every.yaml").write_text(text)
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    for name, value in [
+        ("client_id", "amzn1.application-oa2-client.abc"),
+        ("aws_secret", "aws-secret"),
+        ("shipping_key", "shipping-key-0123456789"),
+    ]:
+        (secrets / name).write_text(value + "\n")
+    config = load_config(str(tmp_path / "every.yaml"), ENV)
+    assert config.lwa.client_id == "amzn1.application-oa2-client.abc"
+    assert config.accounts["main"].restricted_fallback == "lwa"
+    assert config.user_agent is not None and config.user_agent.startswith("My Selling Tool/2.0")
+    assert config.limits.document_rdts == 500 and config.audit_log is not None
+    assert config.audit_log.path == str(tmp_path / "audit/audit.jsonl")
+
+
+def _keys_set(raw: object, prefix: str = "") -> list[str]:
+    if not isinstance(raw, dict):
+        return [prefix.rstrip(".")]
+    keys = []
+    for name, value in raw.items():
+        keys += _keys_set(value, f"{prefix}{name}.")
+    return keys
+
+
+def test_every_spproxy_config_in_the_readme_loads(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    blocks = re.findall(r"```yaml\n(.*?)```", readme, flags=re.DOTALL)
+    configs = [block for block in blocks if re.search(r"^(lwa|accounts):", block, re.MULTILINE)]
+    assert configs  # the Configuration section's, at least
+    env = {**ENV, "SPAPI_REFRESH_TOKEN_EU": "Atzr|eu"}
+    for number, block in enumerate(configs):
+        path = tmp_path / f"readme{number}.yaml"
+        path.write_text(block)
+        for relative in re.findall(r"^\s*\w+_file: ([^\s#]+)", block, flags=re.MULTILINE):
+            assert not relative.startswith("/"), relative  # the README's are relative
+            (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / relative).write_text("from-a-file")
+        assert load_config(str(path), env).accounts
+
+
+def test_the_readme_table_is_the_declarations() -> None:
+    readme = Path(__file__).resolve().parents[1] / "README.md"
+    assert with_reference(readme.read_text()) == readme.read_text(), (
+        "stale: python -m scripts.gen_config_reference"
+    )
