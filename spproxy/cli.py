@@ -16,6 +16,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -59,6 +60,64 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
+LOG_LEVELS = ("debug", "info", "warning", "error")
+LOG_FORMATS = ("text", "json")
+# Every serve flag has an environment variable (twelve-factor): flags > environment > file.
+FLAG_VARIABLES = {
+    "host": "SPPROXY_HOST",
+    "port": "SPPROXY_PORT",
+    "log_level": "SPPROXY_LOG_LEVEL",
+    "log_format": "SPPROXY_LOG_FORMAT",
+}
+EXIT_STATUS = """exit status:
+  0  stopped by SIGINT or SIGTERM (requests in flight finish first)
+  1  a runtime failure: the port cannot be listened on
+  2  an unusable configuration or command line (one line per problem)"""
+SERVE_HELP = f"""environment (a flag wins over its variable, a variable over the file):
+  SPPROXY_CONFIG       the config file, as --config
+  SPPROXY_HOST         as --host
+  SPPROXY_PORT         as --port
+  SPPROXY_LOG_LEVEL    as --log-level
+  SPPROXY_LOG_FORMAT   as --log-format
+  without a config file, one account from SPAPI_CLIENT_ID, SPAPI_CLIENT_SECRET,
+  SPAPI_REFRESH_TOKEN, SPAPI_REGION (each secret also as *_FILE: a file holding it),
+  optionally SPAPI_SANDBOX, SPAPI_ENDPOINT, SPAPI_LWA_ENDPOINT, AWS_ACCESS_KEY_ID,
+  AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_ROLE_ARN
+
+{EXIT_STATUS}
+
+examples:
+  spproxy serve --config spproxy.yaml
+  SPPROXY_PORT=0 spproxy serve           # a free port, printed in the start-up line
+  curl -i http://127.0.0.1:8000/sellers/v1/marketplaceParticipations
+"""
+DEMO_HELP = f"""environment: SPPROXY_PORT, SPPROXY_LOG_LEVEL, SPPROXY_LOG_FORMAT, as the flags
+
+{EXIT_STATUS}
+
+example:
+  spproxy demo --port 8000     # then the curl lines it prints
+"""
+CHECK_HELP = """environment: SPPROXY_CONFIG and the SPAPI_* variables, as for serve
+
+exit status:
+  0  every account's refresh token was exchanged
+  1  an account's exchange failed (the table says why)
+  2  an unusable configuration
+
+example:
+  spproxy check --config spproxy.yaml
+"""
+EMULATOR_HELP = """exit status:
+  0  stopped by SIGINT or SIGTERM
+  1  the port cannot be listened on
+  2  an unusable command line
+
+example:
+  spproxy emulator --port 8100 --keys AKIDEXAMPLE:secret
+"""
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="spproxy", description="Local authenticating reverse proxy for Amazon's SP-API."
@@ -66,57 +125,134 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"spproxy {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    serve = commands.add_parser("serve", help="run the proxy")
+    serve = _command(
+        commands,
+        "serve",
+        "run the proxy",
+        "Run the proxy: plain SP-API requests to it go to Amazon with the right token.",
+        SERVE_HELP,
+    )
     serve.add_argument(
         "--config",
         metavar="PATH",
         help="YAML config (default: $SPPROXY_CONFIG, else ./spproxy.yaml, else SPAPI_* variables)",
     )
-    serve.add_argument("--host", help="listen address (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="listen port (default 8000)")
+    serve.add_argument("--host", help="listen address (default: the file's, else 127.0.0.1)")
+    serve.add_argument("--port", help="listen port, 0 for a free one (default: the file's, 8000)")
     _logging_options(serve)
 
-    demo = commands.add_parser("demo", help="the proxy in front of the built-in Amazon emulator")
-    demo.add_argument("--port", type=int, default=8000, help="proxy port (default 8000)")
+    demo = _command(
+        commands,
+        "demo",
+        "the proxy in front of the built-in Amazon emulator",
+        "The proxy in front of a built-in, emulated Amazon: no account, no network.",
+        DEMO_HELP,
+    )
+    demo.add_argument("--port", help="proxy port, 0 for a free one (default 8000)")
     _logging_options(demo)
 
-    check = commands.add_parser("check", help="validate the config and exchange each token once")
+    check = _command(
+        commands,
+        "check",
+        "validate the config and exchange each token once",
+        "Validate the config and exchange each account's refresh token once; print a table "
+        "(secrets masked).",
+        CHECK_HELP,
+    )
     check.add_argument("--config", metavar="PATH", help="YAML config (as for serve)")
 
-    emulator = commands.add_parser(
-        "emulator", help="the built-in Amazon emulator alone, to test your own SP-API client"
+    emulator = _command(
+        commands,
+        "emulator",
+        "the built-in Amazon emulator alone, to test your own SP-API client",
+        "The built-in Amazon emulator alone (LWA, STS, Tokens API and every SP-API operation), "
+        "to test your own SP-API client or SDK.",
+        EMULATOR_HELP,
     )
     _emulator_options(emulator)
     return parser
 
 
+def _command(
+    commands: Any, name: str, summary: str, description: str, epilog: str
+) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        name,
+        help=summary,
+        description=description,
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    return parser
+
+
 def _logging_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--log-level", choices=("debug", "info", "warning"), default="info")
-    parser.add_argument("--log-format", choices=("text", "json"), default="text")
+    parser.add_argument("--log-level", help=f"{' | '.join(LOG_LEVELS)} (default info)")
+    parser.add_argument("--log-format", help=f"{' | '.join(LOG_FORMATS)} (default text)")
+
+
+def _option(args: argparse.Namespace, name: str) -> tuple[str, str] | None:
+    """(where it came from, its value): the flag, else its environment variable, else None."""
+    flag = getattr(args, name)
+    if flag is not None:
+        return f"--{name.replace('_', '-')}", str(flag)
+    variable = FLAG_VARIABLES[name]
+    if variable in os.environ:
+        return variable, os.environ[variable]
+    return None
+
+
+def _port(args: argparse.Namespace, default: int) -> int:
+    """The port from the flag or SPPROXY_PORT, checked as the file's is: 0 to 65535."""
+    given = _option(args, "port")
+    if given is None:
+        return default
+    where, text = given
+    if not text.isdigit() or int(text) > 65535:
+        raise ConfigError([f"{where}: must be a port number between 0 and 65535, got {text!r}"])
+    return int(text)
+
+
+def _choice(args: argparse.Namespace, name: str, choices: tuple[str, ...], default: str) -> str:
+    given = _option(args, name)
+    if given is None:
+        return default
+    where, value = given
+    if value not in choices:
+        raise ConfigError([f"{where}: must be one of {', '.join(choices)}, got {value!r}"])
+    return value
+
+
+def _configure_logging(args: argparse.Namespace) -> None:
+    level = _choice(args, "log_level", LOG_LEVELS, "info")
+    fmt = _choice(args, "log_format", LOG_FORMATS, "text")
+    configure_logging(level, "json" if fmt == "json" else "text")
 
 
 def _serve(args: argparse.Namespace) -> int:
     def load() -> Config:
         config = load_config(args.config, os.environ)
+        host = _option(args, "host")
         listen = dataclasses.replace(
             config.listen,
-            host=args.host or config.listen.host,
-            port=args.port or config.listen.port,
+            host=host[1] if host else config.listen.host,
+            port=_port(args, config.listen.port),
         )
         return dataclasses.replace(config, listen=listen)
 
     config = load()
-    configure_logging(args.log_level, args.log_format)
+    _configure_logging(args)
     return asyncio.run(_run(config, announce=_announce_serve, loader=load))
 
 
 def _demo(args: argparse.Namespace) -> int:
-    configure_logging(args.log_level, args.log_format)
+    port = _port(args, 8000)
+    _configure_logging(args)
 
     async def run_demo() -> int:
         emulator = await start_emulator()
         try:
-            config = demo_config(emulator.url, port=args.port)
+            config = demo_config(emulator.url, port=port)
             return await _run(config, announce=_announce_demo)
         finally:
             await emulator.runner.cleanup()
@@ -143,7 +279,9 @@ async def _run(
         )
         await runner.cleanup()
         return 1
-    announce(config)
+    # --port 0: the kernel chose; say which
+    listening = dataclasses.replace(config.listen, port=runner.addresses[0][1])
+    announce(dataclasses.replace(config, listen=listening))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

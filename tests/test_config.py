@@ -439,3 +439,27 @@ def test_the_readme_table_is_the_declarations() -> None:
     assert with_reference(readme.read_text()) == readme.read_text(), (
         "stale: python -m scripts.gen_config_reference"
     )
+
+
+def test_environment_only_reads_secrets_from_files(tmp_path: Path) -> None:
+    files = {}
+    for variable, value in [
+        ("SPAPI_CLIENT_ID", "amzn1.application-oa2-client.abc"),
+        ("SPAPI_CLIENT_SECRET", "cs-from-file"),
+        ("SPAPI_REFRESH_TOKEN", "Atzr|from-file"),
+        ("AWS_SECRET_ACCESS_KEY", "aws-from-file"),
+    ]:
+        (tmp_path / variable).write_text(value + "\n")
+        files[f"{variable}_FILE"] = str(tmp_path / variable)
+    config = load_config(None, {**files, "SPAPI_REGION": "na", "AWS_ACCESS_KEY_ID": "AKID"})
+    assert config.lwa.client_id == "amzn1.application-oa2-client.abc"
+    assert config.lwa.client_secret.reveal() == "cs-from-file"
+    assert config.default_account.refresh_token.reveal() == "Atzr|from-file"
+    assert config.aws is not None and config.aws.secret_access_key.reveal() == "aws-from-file"
+    missing = {**files, "SPAPI_REGION": "na", "SPAPI_CLIENT_SECRET_FILE": str(tmp_path / "no")}
+    del missing["AWS_SECRET_ACCESS_KEY_FILE"]
+    with pytest.raises(ConfigError) as caught:
+        load_config(None, missing)
+    assert caught.value.problems == [
+        f"lwa.client_secret_file: cannot read {tmp_path / 'no'}: No such file or directory"
+    ]
