@@ -141,9 +141,8 @@ def make_app(
     async def start_and_stop(app: web.Application) -> AsyncIterator[None]:
         quiet_third_party_loggers()
         proxy = app[PROXY] = Proxy.build(config, rdt_bundle_limit=rdt_bundle_limit)
-        warm_up = asyncio.create_task(proxy.warm_up())
+        proxy.keeper.start(config.accounts.values())  # warm-up, then refresh ahead, on a timer
         yield
-        warm_up.cancel()
         await proxy.aclose()
 
     app.cleanup_ctx.append(start_and_stop)

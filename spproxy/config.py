@@ -242,6 +242,11 @@ class Config:
     )
     audit_log: AuditLogConfig | None = setting(None, "optional: the audit log")
     limits: Limits = setting(Limits())
+    readiness: str = setting(
+        "default",
+        "when /_spproxy/ready says 200: the default account holds a token, or all, or any",
+        choices=("default", "all", "any"),
+    )
     source: str = setting("<memory>", derived=True)  # where it came from, for messages
 
     @property

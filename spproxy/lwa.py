@@ -74,8 +74,12 @@ class LwaTokens:
         self.exchanges = 0
 
     async def seller_token(self, account: Account) -> str:
-        form = {"grant_type": "refresh_token", "refresh_token": account.refresh_token.reveal()}
-        return await self._token(("account", account.name), form, account.name)
+        return await self._token(("account", account.name), _seller_form(account), account.name)
+
+    async def refresh(self, account: Account) -> None:
+        """Exchange the account's refresh token now, or join the exchange in flight."""
+        key = ("account", account.name)
+        await asyncio.shield(self._exchange_once(key, _seller_form(account), account.name))
 
     async def grantless_token(self, scope: str) -> str:
         form = {"grant_type": "client_credentials", "scope": scope}
@@ -204,6 +208,10 @@ class LwaTokens:
                 "Amazon's login service answered something unexpected; retry later.",
             )
         return AccessToken(token, started + lifetime)
+
+
+def _seller_form(account: Account) -> dict[str, str]:
+    return {"grant_type": "refresh_token", "refresh_token": account.refresh_token.reveal()}
 
 
 def lifetime_s(value: object) -> float | None:

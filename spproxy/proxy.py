@@ -8,7 +8,6 @@ except for accounts whose refresh token changed, and buckets keep their state.
 
 from __future__ import annotations
 
-import asyncio
 import heapq
 import itertools
 import logging
@@ -27,6 +26,7 @@ from spproxy.clients import ClientAccess
 from spproxy.config import Account, Config, redact_url
 from spproxy.credentials import Credentials
 from spproxy.errors import BadRequest
+from spproxy.keeper import TokenKeeper
 from spproxy.lwa import LwaTokens
 from spproxy.metrics import Metrics
 from spproxy.operations import OperationTable, load_table
@@ -55,6 +55,7 @@ class Proxy:
     clients: ClientAccess
     audit: AuditLog | None
     metrics: Metrics
+    keeper: TokenKeeper
     loaded_at: float = field(default_factory=time.time)  # when this config was (re)loaded
     reloads: int = 0
 
@@ -105,6 +106,7 @@ class Proxy:
             clients,
             audit,
             Metrics(),
+            TokenKeeper(tokens),
         )
 
     def account(self, name: str | None) -> Account:
@@ -133,6 +135,7 @@ class Proxy:
             if part(config) != part(old):
                 log.warning("reload: a change of %s takes a restart; the old one stays", what)
         self.clients.reconfigure(config.clients)
+        self.keeper.reconfigure(config.accounts.values())
         self.tokens.reconfigure(config.lwa, config.upstream.timeout_s)
         self.limiter.queue_timeout_s = config.upstream.queue_timeout_s
         self.upstream.reconfigure(
@@ -144,16 +147,29 @@ class Proxy:
         self.loaded_at = time.time()
         self.reloads += 1
 
-    async def warm_up(self) -> None:
-        """Exchange every account's refresh token now, so /ready tells the truth at once."""
-        started = time.perf_counter()
-        await asyncio.gather(
-            *(self.tokens.seller_token(account) for account in self.config.accounts.values()),
-            return_exceptions=True,  # each failure is already logged and shown by /ready
-        )
-        log.debug("token warm-up took %.0f ms", (time.perf_counter() - started) * 1000)
+    def readiness(self) -> tuple[bool, dict[str, Any]]:
+        """Whether /_spproxy/ready says 200, by the configured rule, and what it shows."""
+        now = time.time()
+        accounts = self.config.accounts
+        holding = sum(1 for a in accounts.values() if (self.tokens.expiry(a) or 0) > now)
+        rule = self.config.readiness
+        if rule == "default":
+            ready = (self.tokens.expiry(self.config.default_account) or 0) > now
+        else:
+            ready = holding == len(accounts) if rule == "all" else holding > 0
+        failures = self.tokens.failures
+        body: dict[str, Any] = {
+            "status": "ready" if ready else "not ready",
+            "rule": rule,
+            "accounts_total": len(accounts),
+            "accounts_holding_a_token": holding,
+            "accounts_failing": len(failures),
+            "accounts": dict(itertools.islice(failures.items(), STATUS_PAGE)),  # why they fail
+        }
+        return ready, body
 
     async def aclose(self) -> None:
+        await self.keeper.aclose()
         if self.audit is not None:
             self.audit.close()
         await self.rdts.aclose()

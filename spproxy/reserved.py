@@ -32,10 +32,8 @@ async def health(request: web.Request) -> web.Response:
 
 
 async def ready(request: web.Request) -> web.Response:
-    failures = request.app[PROXY].tokens.failures
-    if failures:
-        return web.json_response({"status": "not ready", "accounts": failures}, status=503)
-    return web.json_response({"status": "ready"})
+    is_ready, body = request.app[PROXY].readiness()
+    return web.json_response(body, status=200 if is_ready else 503)
 
 
 async def status(request: web.Request) -> web.Response:

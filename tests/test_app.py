@@ -12,6 +12,7 @@ from tests.harness import Harness
 async def test_health_and_ready(harness: Harness) -> None:
     health = await harness.proxy.get("/_spproxy/health")
     assert health.status == 200 and await health.json() == {"status": "ok"}
+    await harness.proxy.get("/sellers/v1/marketplaceParticipations")  # a token is in, surely
     ready = await harness.proxy.get("/_spproxy/ready")
     assert ready.status == 200
 

@@ -83,7 +83,15 @@ async def test_a_ready_proxy_reports_ready(start: StartHarness) -> None:
     harness = await start()
     assert (await harness.proxy.get(PARTICIPATIONS)).status == 200
     ready = await harness.proxy.get("/_spproxy/ready")
-    assert ready.status == 200 and await ready.json() == {"status": "ready"}
+    assert ready.status == 200
+    assert await ready.json() == {
+        "status": "ready",
+        "rule": "default",
+        "accounts_total": 1,
+        "accounts_holding_a_token": 1,
+        "accounts_failing": 0,
+        "accounts": {},
+    }
 
 
 ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
