@@ -37,7 +37,7 @@ from spproxy.logs import TextFormatter, configure_logging
 from spproxy.lwa import LwaTokens
 from spproxy.proxy import ConfigLoader
 from spproxy.reserved import reload_config
-from spproxy.server import serving
+from spproxy.server import serving, tls_context
 
 log = logging.getLogger("spproxy")
 
@@ -265,10 +265,11 @@ async def _run(
 ) -> int:
     """Serve until SIGINT/SIGTERM; SIGHUP reloads. Stopping lets requests in flight finish,
     for up to upstream.timeout_s, after the listening socket has closed."""
+    tls = tls_context(config.listen)  # before anything starts: a bad file is a config error
     app = make_app(config, loader=loader)
     runner = serving(app, config)
     await runner.setup()
-    site = web.TCPSite(runner, config.listen.host, config.listen.port)
+    site = web.TCPSite(runner, config.listen.host, config.listen.port, ssl_context=tls)
     try:
         await site.start()
     except OSError as exc:
@@ -298,7 +299,8 @@ async def _run(
 def _base_url(config: Config) -> str:
     host = config.listen.host
     shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{config.listen.port}"
+    scheme = "https" if config.listen.tls_cert_file else "http"
+    return f"{scheme}://{shown}:{config.listen.port}"
 
 
 def _announce_serve(config: Config) -> None:
@@ -356,7 +358,8 @@ async def _check_accounts(config: Config) -> int:
     """Exchange each account's refresh token once and print a table; exit 1 if any failed."""
     rows = [("account", "region", "endpoint", "refresh token", "outcome")]
     failed = False
-    async with aiohttp.ClientSession(trust_env=False) as session:
+    upstream = config.upstream
+    async with aiohttp.ClientSession(trust_env=upstream.trust_env, proxy=upstream.proxy) as session:
         tokens = LwaTokens(session, config.lwa, timeout_s=config.upstream.timeout_s)
         for account in config.accounts.values():
             try:

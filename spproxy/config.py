@@ -105,6 +105,7 @@ def setting(
     url: str | None = None,  # "host": scheme://host[:port]; "any": a path may follow
     pattern: tuple[re.Pattern[str], str] | None = None,  # (regex, what it must look like)
     secret: bool = False,  # also readable from NAME_file; str fields only (client ids)
+    path: bool = False,  # a file: relative to the config file's folder
     derived: bool = False,  # not a key: the reader fills it in
     factory: Any = None,  # a default made fresh for each object (a mapping)
 ) -> Any:
@@ -117,6 +118,7 @@ def setting(
         "url": url,
         "pattern": pattern,
         "secret": secret,
+        "path": path,
         "derived": derived,
     }
     if factory is not None:
@@ -133,6 +135,13 @@ class Listen:
     )
     body_timeout_s: float = setting(
         60.0, "a request's whole body must be in this long after its headers, else 408", low=0.1
+    )
+    tls_cert_file: str | None = setting(
+        None, "PEM certificate (chain) to serve HTTPS with; with tls_key_file", path=True
+    )
+    tls_key_file: str | None = setting(None, "PEM private key of tls_cert_file", path=True)
+    tls_client_ca_file: str | None = setting(
+        None, "PEM CA(s): clients must present a certificate it signed (mutual TLS)", path=True
     )
 
 
@@ -194,6 +203,14 @@ class UpstreamConfig:
     )
     backoff_s: float = setting(0.5, "first retry delay; doubles each time, with jitter", low=0)
     max_backoff_s: float = setting(20.0, "longest delay; a longer Retry-After is relayed", low=0)
+    proxy: str | None = setting(
+        None,
+        "outbound HTTP(S) proxy for LWA, Tokens, STS and SP-API, http://[user:pass@]host:port",
+        url="host",
+    )
+    trust_env: bool = setting(
+        False, "use HTTP(S)_PROXY / NO_PROXY from the environment (otherwise ignored)"
+    )
 
 
 @dataclass(frozen=True)
@@ -212,7 +229,9 @@ class Client:
 
 @dataclass(frozen=True)
 class AuditLogConfig:
-    path: str = setting(doc="file for one JSON line per restricted call (a string alone: this)")
+    path: str = setting(
+        doc="file for one JSON line per restricted call (a string alone: this)", path=True
+    )
     rotate: str = setting("daily", "when files rotate (UTC)", choices=("daily", "hourly"))
     keep_days: int = setting(90, "days of files kept (Amazon: 90)", low=1)
 
@@ -447,8 +466,6 @@ class _Reader:
             values = self.section(kind, raw, key)
             if values is None:
                 return UNSET
-            if kind is AuditLogConfig:
-                values["path"] = str(self.base_dir / values["path"])
             return kind(**values)
         if get_origin(kind) is Mapping:
             return self.named(get_args(kind)[1], raw, key, rules.get("low"))
@@ -499,7 +516,12 @@ class _Reader:
         return values
 
     def check_config(self, values: dict[str, Any]) -> None:
-        """What no single key can say: at least one account, clients' keys and grants."""
+        """What no single key can say: TLS files in pairs, clients' keys and grants."""
+        listen = values.get("listen")
+        if listen is not None and (listen.tls_cert_file is None) != (listen.tls_key_file is None):
+            self.problem("listen", "set tls_cert_file and tls_key_file together")
+        if listen is not None and listen.tls_client_ca_file and not listen.tls_cert_file:
+            self.problem("listen.tls_client_ca_file", "needs tls_cert_file and tls_key_file")
         accounts = values.get("accounts", {})
         keys: list[Secret] = []
         for client in values.get("clients", {}).values():
@@ -556,6 +578,8 @@ class _Reader:
             return UNSET
         if rules.get("url"):
             return self.url(value, key, path_allowed=rules["url"] == "any")
+        if rules.get("path"):
+            return str(self.base_dir / value)
         return value
 
     def url(self, value: str, key: str, *, path_allowed: bool) -> Any:

@@ -66,7 +66,10 @@ class Proxy:
         session = aiohttp.ClientSession(
             auto_decompress=False,  # relay the bytes Amazon sent, Content-Encoding and all
             connector=aiohttp.TCPConnector(limit=256, ttl_dns_cache=300),
-            trust_env=False,  # an HTTP(S)_PROXY in the environment must not reroute seller traffic
+            # An HTTP(S)_PROXY in the environment must not reroute seller traffic unless the
+            # config says so; upstream.proxy carries LWA, Tokens, STS and SP-API calls alike.
+            trust_env=config.upstream.trust_env,
+            proxy=config.upstream.proxy,
         )
         # aiohttp silently sends an idempotent request again when a reused keep-alive connection
         # turns out closed: unpaced, and on top of upstream.retries (3 retries made 8 attempts).
@@ -127,9 +130,15 @@ class Proxy:
                 self.tokens.forget(name)
                 self.rdts.forget(name)
         restart_only: dict[str, Callable[[Config], object]] = {
-            "listen (host, port, header_timeout_s)": lambda c: replace(c.listen, body_timeout_s=0),
+            "listen (host, port, header_timeout_s, TLS)": lambda c: replace(
+                c.listen, body_timeout_s=0
+            ),
             "audit_log": lambda c: c.audit_log,
             "limits": lambda c: c.limits,
+            "upstream.proxy, upstream.trust_env": lambda c: (
+                c.upstream.proxy,
+                c.upstream.trust_env,
+            ),
         }
         for what, part in restart_only.items():
             if part(config) != part(old):
@@ -195,6 +204,8 @@ class Proxy:
             "reloads": self.reloads,
             "signing": self.config.aws is not None,
             "pacing": self.config.upstream.pacing,
+            "outbound_proxy": redact_url(self.config.upstream.proxy or "") or None,
+            "tls": self.config.listen.tls_cert_file is not None,
             "accounts_total": len(self.config.accounts),
             "accounts": {
                 account.name: self._account_status(account, rdts_by_account[account.name])

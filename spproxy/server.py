@@ -20,6 +20,7 @@ is aiohttp's AppRunner, asked to build that Server instead of its own (`_make_se
 from __future__ import annotations
 
 import asyncio
+import ssl
 from typing import Any
 
 from aiohttp import web
@@ -28,7 +29,7 @@ from aiohttp.http_parser import RawRequestMessage
 from aiohttp.streams import StreamReader
 from aiohttp.web_protocol import RequestHandler
 
-from spproxy.config import Config
+from spproxy.config import Config, ConfigError, Listen
 from spproxy.errors import BadRequest, ProxyError, RequestTimeout
 from spproxy.logs import AccessRecord
 
@@ -177,6 +178,37 @@ class ProxyRunner(web.AppRunner):
     async def _make_server(self) -> web.Server:
         made = await super()._make_server()  # starts the app: on_startup, cleanup_ctx
         return ProxyServer(made, header_timeout_s=self._header_timeout_s)
+
+
+def tls_context(listen: Listen) -> ssl.SSLContext | None:
+    """The listener's TLS (and mutual TLS), or None for plain HTTP; ConfigError if unusable.
+
+    Amazon's Data Protection Policy wants PII encrypted in transit: between containers or hosts,
+    serve HTTPS, and with a client CA only clients holding a certificate it signed get in.
+    """
+    if listen.tls_cert_file is None or listen.tls_key_file is None:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    problems = []
+    try:
+        context.load_cert_chain(listen.tls_cert_file, listen.tls_key_file)
+    except OSError as exc:  # ssl.SSLError is one
+        problems.append(f"listen.tls_cert_file: cannot load it with its key: {_reason(exc)}")
+    if listen.tls_client_ca_file:
+        try:
+            context.load_verify_locations(listen.tls_client_ca_file)
+            context.verify_mode = ssl.CERT_REQUIRED
+        except OSError as exc:
+            problems.append(f"listen.tls_client_ca_file: cannot load it: {_reason(exc)}")
+    if problems:
+        raise ConfigError(problems)
+    return context
+
+
+def _reason(exc: OSError) -> str:
+    if isinstance(exc, ssl.SSLError):
+        return str(exc.reason or exc)
+    return exc.strerror or str(exc)
 
 
 def serving(app: web.Application, config: Config) -> ProxyRunner:
