@@ -274,11 +274,18 @@ def _emulator_options(parser: argparse.ArgumentParser) -> None:
         action="store_false",
         help="do not enforce SP-API usage plans (429 QuotaExceeded)",
     )
-    parser.add_argument(
+    answers = parser.add_mutually_exclusive_group()
+    answers.add_argument(
         "--no-examples",
         dest="examples",
         action="store_false",
         help="do not answer from Amazon's published sandbox examples",
+    )
+    answers.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="behave as Amazon's static sandbox: published examples only, any live token, "
+        "5 requests/s burst 15",
     )
 
 
@@ -294,6 +301,7 @@ def _emulator(args: argparse.Namespace) -> int:
         aws_keys=dict(args.keys) if args.keys else None,
         rate_limits=args.rate_limits,
         sandbox_examples=args.examples,
+        static_sandbox=args.sandbox,
     )
     # A line per request on stderr: what a client under test sent, and what it got.
     access = logging.getLogger("spproxy.emulator.access")
@@ -342,6 +350,20 @@ def _announce_emulator(base: str, config: EmulatorConfig) -> None:
     )
     extract = "python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])'"
     orders = f"{base}/orders/v0/orders?MarketplaceIds=ATVPDKIKX0DER&CreatedAfter=TEST_CASE_200"
+    plans = "enforced (429 QuotaExceeded)" if config.rate_limits else "off"
+    examples = "on" if config.sandbox_examples else "off"
+    restricted = (
+        "Restricted operations (getOrderAddress, ...) want a Restricted Data Token from\n"
+        f"POST {base}/tokens/2021-03-01/restrictedDataToken."
+    )
+    if config.static_sandbox:
+        plans = "the sandbox's, 5 requests/s burst 15" if config.rate_limits else "off"
+        examples = "only: Amazon's static sandbox (no emulated seller data)"
+        restricted = (
+            "As in Amazon's static sandbox, any live token gets the published examples,\n"
+            'restricted ones too (curl -i -H "x-amz-access-token: $TOKEN" '
+            f"{base}/orders/v0/orders/TEST_CASE_200/address)."
+        )
     print(
         f"""spproxy emulator: a fake Amazon on {base} (LWA, STS, Tokens API and every SP-API
 operation, answering Amazon's published sandbox examples); no account, no network.
@@ -352,8 +374,8 @@ operation, answering Amazon's published sandbox examples); no account, no networ
   client secret    {DEMO_CLIENT_SECRET}
   refresh token    {DEMO_REFRESH_TOKEN}   (seller {DEMO_SELLER_ID})
   SigV4            {signing}
-  usage plans      {"enforced (429 QuotaExceeded)" if config.rate_limits else "off"}
-  examples         {"on" if config.sandbox_examples else "off"}
+  usage plans      {plans}
+  examples         {examples}
 
 Try:
 
@@ -361,8 +383,7 @@ Try:
   curl -i -H "x-amz-access-token: $TOKEN" {base}/sellers/v1/marketplaceParticipations
   curl -i -H "x-amz-access-token: $TOKEN" '{orders}'
 
-Restricted operations (getOrderAddress, ...) want a Restricted Data Token from
-POST {base}/tokens/2021-03-01/restrictedDataToken. Ctrl-C stops.
+{restricted} Ctrl-C stops.
 """,
         flush=True,
     )
