@@ -47,7 +47,7 @@ class UsagePlan:
 # Amazon's sandbox endpoints meter every call alike, whatever the operation's production plan:
 # "Calls to sandbox endpoints are subject to these throttling limits: rate = five requests per
 # second; burst = 15" (SP-API Developer Guide, "Selling Partner API Sandbox"). Amazon's usage
-# plans as spproxy paces to them live in spproxy/ratelimit.py; this is the emulated Amazon's own
+# plans as spproxy paces to them live in spproxy/operations.py; this is the emulated Amazon's own
 # copy, so that the two can disagree and a test see it.
 SANDBOX_PLAN = UsagePlan(5.0, 15)
 
