@@ -415,11 +415,18 @@ def _emulator_options(parser: argparse.ArgumentParser) -> None:
         action="store_false",
         help="do not enforce SP-API usage plans (429 QuotaExceeded)",
     )
-    parser.add_argument(
+    answers = parser.add_mutually_exclusive_group()
+    answers.add_argument(
         "--no-examples",
         dest="examples",
         action="store_false",
         help="do not answer from Amazon's published sandbox examples",
+    )
+    answers.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="behave as Amazon's static sandbox: published examples only, any live token, "
+        "5 requests/s burst 15",
     )
 
 
@@ -435,6 +442,7 @@ def _emulator(args: argparse.Namespace) -> int:
         aws_keys=dict(args.keys) if args.keys else None,
         rate_limits=args.rate_limits,
         sandbox_examples=args.examples,
+        static_sandbox=args.sandbox,
     )
     # A line per request on stderr: what a client under test sent, and what it got.
     access = logging.getLogger("spproxy.emulator.access")
@@ -483,6 +491,20 @@ def _announce_emulator(base: str, config: EmulatorConfig) -> None:
     )
     extract = "python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])'"
     orders = f"{base}/orders/v0/orders?MarketplaceIds=ATVPDKIKX0DER&CreatedAfter=TEST_CASE_200"
+    plans = "enforced (429 QuotaExceeded)" if config.rate_limits else "off"
+    examples = "on" if config.sandbox_examples else "off"
+    restricted = (
+        "Restricted operations (getOrderAddress, ...) want a Restricted Data Token from\n"
+        f"POST {base}/tokens/2021-03-01/restrictedDataToken."
+    )
+    if config.static_sandbox:
+        plans = "the sandbox's, 5 requests/s burst 15" if config.rate_limits else "off"
+        examples = "only: Amazon's static sandbox (no emulated seller data)"
+        restricted = (
+            "As in Amazon's static sandbox, any live token gets the published examples,\n"
+            'restricted ones too (curl -i -H "x-amz-access-token: $TOKEN" '
+            f"{base}/orders/v0/orders/TEST_CASE_200/address)."
+        )
     print(
         f"""spproxy emulator: a fake Amazon on {base} (LWA, STS, Tokens API and every SP-API
 operation, answering Amazon's published sandbox examples); no account, no network.
@@ -493,8 +515,8 @@ operation, answering Amazon's published sandbox examples); no account, no networ
   client secret    {DEMO_CLIENT_SECRET}
   refresh token    {DEMO_REFRESH_TOKEN}   (seller {DEMO_SELLER_ID})
   SigV4            {signing}
-  usage plans      {"enforced (429 QuotaExceeded)" if config.rate_limits else "off"}
-  examples         {"on" if config.sandbox_examples else "off"}
+  usage plans      {plans}
+  examples         {examples}
 
 Try:
 
@@ -502,8 +524,7 @@ Try:
   curl -i -H "x-amz-access-token: $TOKEN" {base}/sellers/v1/marketplaceParticipations
   curl -i -H "x-amz-access-token: $TOKEN" '{orders}'
 
-Restricted operations (getOrderAddress, ...) want a Restricted Data Token from
-POST {base}/tokens/2021-03-01/restrictedDataToken. Ctrl-C stops.
+{restricted} Ctrl-C stops.
 """,
         flush=True,
     )

@@ -9,6 +9,16 @@
                                           is restricted; the LWA token if not; if unknown, the
                                           LWA token first and an RDT after Amazon's 403
     x-spproxy-rdt: TOKEN (delegatee)   -> that RDT, used as given
+    restricted, sandbox account        -> the seller's LWA token where an RDT would be minted
+                                          (`sandbox-lwa`; see below)
+
+Sandbox accounts (`sandbox: true`) mint no RDTs: Amazon's static sandbox answers the Tokens API
+only the two request bodies its model publishes (`x-amzn-api-sandbox`), and "Could not match input
+arguments" to any other (selling-partner-api-models issue 434), so every mint would fail and every
+restricted call with it. The sandbox matches requests, not token kinds ("pattern matching to
+return a specified response when the specified parameters are present", SP-API Developer Guide,
+"Selling Partner API Sandbox"), so the account's LWA token gets the restricted operations'
+examples; `x-spproxy-credential: sandbox-lwa` says that this is what went out.
 
 A refused mint is a 502, or, with the account's `restricted_fallback: lwa`, the LWA token (Amazon
 then answers without PII, or refuses).
@@ -36,6 +46,7 @@ from spproxy.upstream import UpstreamAnswer
 
 log = logging.getLogger("spproxy.credentials")
 
+SANDBOX_LWA = "sandbox-lwa"  # the LWA token, sent to a sandbox in place of an RDT
 DATA_ELEMENTS_HEADER = "x-spproxy-data-elements"
 DELEGATED_RDT_HEADER = "x-spproxy-rdt"
 REPORT_TYPE_HEADER = "x-spproxy-report-type"
@@ -44,14 +55,14 @@ REPORT_TYPE_HEADER = "x-spproxy-report-type"
 @dataclass(frozen=True, slots=True)
 class Credential:
     token: str
-    kind: str  # lwa | grantless | rdt-cached | rdt-minted | delegated
+    kind: str  # lwa | grantless | rdt-cached | rdt-minted | delegated | sandbox-lwa
     retry_with_rdt: Resource | None = None  # an RDT to try if Amazon refuses this with 403
     resource: Resource | None = None  # what an RDT was minted for
     scope: str | None = None  # what a grantless token was exchanged for
 
     @property
     def token_kind(self) -> str:
-        """What the access log calls it: lwa, grantless, rdt or delegated."""
+        """What the access log calls it: lwa, grantless, rdt, delegated or sandbox-lwa."""
         return "rdt" if self.kind.startswith("rdt") else self.kind
 
 
@@ -86,10 +97,12 @@ class Credentials:
         if operation.restriction is not None and not operation.restriction.generic_path:
             document_id = target.path.rsplit("/", 1)[-1]
             restricted = self.report_types.restricted(document_id, headers.get(REPORT_TYPE_HEADER))
-            if restricted is None:  # not known yet: Amazon's 403 will tell
+            if restricted is None and not account.sandbox:  # not known yet: Amazon's 403 will tell
                 return replace(await self._seller(account), retry_with_rdt=resource)
             if not restricted:
                 return await self._seller(account)
+        if account.sandbox:
+            return await self._seller(account, SANDBOX_LWA)
         return await self.restricted(account, resource)
 
     async def restricted(self, account: Account, resource: Resource) -> Credential:
@@ -132,13 +145,13 @@ class Credentials:
                 "grantless",
                 scope=credential.scope,
             )
-        if credential.kind == "lwa":
+        if credential.kind in ("lwa", SANDBOX_LWA):
             self._lwa.invalidate_seller_token(account, credential.token)
-            return await self._seller(account)
+            return await self._seller(account, credential.kind)
         return None  # a delegated RDT: only its delegator can renew it
 
-    async def _seller(self, account: Account) -> Credential:
-        return Credential(await self._lwa.seller_token(account), "lwa")
+    async def _seller(self, account: Account, kind: str = "lwa") -> Credential:
+        return Credential(await self._lwa.seller_token(account), kind)
 
     async def _grantless(self, scope: str) -> Credential:
         return Credential(await self._lwa.grantless_token(scope), "grantless", scope=scope)

@@ -42,8 +42,8 @@ class AccessRecord:
     path: str  # the operation's path template, or the bare path when unknown
     account: str = "-"
     operation: str = "-"
-    token_kind: str = "none"  # noqa: S105 - lwa | grantless | rdt | delegated: a kind, not a token
-    credential: str | None = None  # lwa | grantless | rdt-cached | rdt-minted | delegated
+    token_kind: str = "none"  # noqa: S105 - a kind, not a token: Credential.token_kind
+    credential: str | None = None  # x-spproxy-credential: Credential.kind
     status: int = 0  # 0: no answer was made (the client went away first)
     upstream_ms: float | None = None
     request_id: str | None = None  # Amazon's x-amzn-RequestId

@@ -171,6 +171,22 @@ class Operation:
     burst: int | None = None
 
 
+# Amazon's sandbox endpoints meter every call alike, whatever the operation's production plan:
+# "Calls to sandbox endpoints are subject to these throttling limits: rate = five requests per
+# second; burst = 15" (SP-API Developer Guide, "Selling Partner API Sandbox").
+SANDBOX_PLAN = (5.0, 15)
+
+
+def usage_plan(operation: Operation | None, *, sandbox: bool) -> tuple[float | None, int | None]:
+    """(rate, burst) for calls of an account to the operation: the sandbox's for a sandbox
+    account, else the model's; (None, None) where it states none or the path is unknown."""
+    if sandbox:
+        return SANDBOX_PLAN
+    if operation is None:
+        return None, None
+    return operation.rate, operation.burst
+
+
 class OperationTable:
     def __init__(self, operations: Iterable[Operation]) -> None:
         self.operations = tuple(operations)

@@ -126,9 +126,12 @@ class Proxy:
     def reconfigure(self, config: Config) -> None:
         old = self.config
         for name, account in old.accounts.items():
-            if config.accounts.get(name) != account:  # a new refresh token, region, ... or gone
+            new = config.accounts.get(name)
+            if new != account:  # a new refresh token, region, ... or gone
                 self.tokens.forget(name)
                 self.rdts.forget(name)
+            if new is None or new.sandbox != account.sandbox:  # other plans (ratelimit.py)
+                self.limiter.forget(name)
         restart_only: dict[str, Callable[[Config], object]] = {
             "listen (host, port, header_timeout_s, TLS)": lambda c: replace(
                 c.listen, body_timeout_s=0

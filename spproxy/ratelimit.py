@@ -6,7 +6,8 @@ requests per second and a burst (SP-API docs, "Usage Plans and Rate Limits"). Qu
 place to respect them is here, once. Each request reserves the next slot of its bucket and sleeps
 until then; a request whose slot lies beyond `queue_timeout_s` gets a proxy-made 429 with
 Retry-After at once instead. Amazon may grant a seller more than the default plan, and says so in
-`x-amzn-RateLimit-Limit`: the bucket adopts that rate.
+`x-amzn-RateLimit-Limit`: the bucket adopts that rate. Sandbox accounts have the sandbox's plan
+for every operation instead (`operations.usage_plan`).
 
 Reservations keep the order of arrival: the n-th waiter's slot is computed when it arrives, so a
 burst of waiters is served one per 1/rate seconds, oldest first. A request that has to wait goes
@@ -90,6 +91,12 @@ class RateLimiter:
             finally:
                 bucket.waiting -= 1
         return wait
+
+    def forget(self, account: str) -> None:
+        """Drop the account's buckets: its plans changed (sandbox on or off). Requests waiting
+        in them keep their slots; the next ones start a new bucket."""
+        for key in [key for key in self.buckets if key[0] == account]:
+            del self.buckets[key]
 
     def learn(self, key: BucketKey, header: str | None) -> None:
         """Adopt the rate Amazon says it applied (`x-amzn-RateLimit-Limit: 0.0167`)."""

@@ -31,7 +31,7 @@ from yarl import URL
 from spproxy import __version__
 from spproxy.config import Account, UpstreamConfig
 from spproxy.errors import GatewayTimeout, UpstreamUnreachable
-from spproxy.operations import Operation
+from spproxy.operations import Operation, usage_plan
 from spproxy.ratelimit import BucketKey, RateLimiter
 from spproxy.target import Target
 
@@ -219,7 +219,7 @@ class Upstream:
         retry = 0
         while True:
             if self._pacing:
-                rate, burst = (operation.rate, operation.burst) if operation else (None, None)
+                rate, burst = usage_plan(operation, sandbox=account.sandbox)
                 await self._limiter.acquire(bucket, rate, burst)
             headers["x-amz-date"] = amz_date()
             retry += 1

@@ -71,8 +71,10 @@ def proxy_config(
     data_elements: tuple[str, ...] = ("buyerInfo", "shippingAddress"),
     clients: Mapping[str, Client] | None = None,
     audit_log: AuditLogConfig | None = None,
+    sandbox: bool = False,
 ) -> Config:
-    """A proxy config pointing every endpoint at the emulator; accounts: name -> refresh token."""
+    """A proxy config pointing every endpoint at the emulator; accounts: name -> refresh token.
+    `sandbox`: the accounts are sandbox accounts (`sandbox: true`), still on the emulator."""
     accounts = accounts or {"main": DEMO_REFRESH_TOKEN}
     aws = None
     if signing:
@@ -94,6 +96,7 @@ def proxy_config(
                     "na",
                     endpoint or emulator_url,
                     REGIONS["na"].aws_region,
+                    sandbox=sandbox,
                     data_elements=data_elements,
                     restricted_fallback=restricted_fallback,
                 )

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 
+import aiohttp
 import pytest
+from aiohttp.test_utils import TestServer
 
 from spproxy.credentials import Credential
-from tests.harness import Harness, StartHarness
+from spproxy.emulator import DEMO_REFRESH_TOKEN, EmulatorConfig, make_emulator_app
+from spproxy.emulator.sandbox import published
+from spproxy.proxy import PROXY
+from tests.harness import Harness, StartHarness, serve, serve_yaml
 from tests.restricted_cases import JORDAN
 
 TURKISH = "406-2947718-7043522"  # a business order with BuyerTaxInformation
@@ -125,3 +133,90 @@ async def test_a_403_that_is_not_about_the_token_is_relayed_as_it_is(harness: Ha
     assert response.status == 403
     assert harness.amazon.lwa_exchanges["refresh_token"] == 1
     assert len(harness.amazon.requests) == 1
+
+
+# --- Sandbox accounts ---------------------------------------------------------------------------
+
+STATIC_SANDBOX = EmulatorConfig(static_sandbox=True)
+
+
+@pytest.mark.parametrize(
+    "path", ["/orders/v0/orders/TEST_CASE_200", "/orders/v0/orders/TEST_CASE_200/address"]
+)
+async def test_a_sandbox_account_sends_restricted_calls_with_its_lwa_token(
+    start: StartHarness, path: str
+) -> None:
+    """Amazon's static sandbox answers the Tokens API only its two published bodies
+    (selling-partner-api-models issue 434): spproxy mints nothing, and the sandbox, which matches
+    requests and not token kinds, answers the LWA token."""
+    harness = await start(STATIC_SANDBOX, sandbox=True)
+    response = await harness.proxy.get(path)
+    assert response.status == 200, await response.text()
+    assert response.headers["x-spproxy-credential"] == "sandbox-lwa"
+    template = harness.proxy.app[PROXY].table.classify("GET", path)
+    assert template is not None
+    assert await response.json() == published()["GET", template.path].examples[0].response
+    assert [r.token_kind for r in harness.amazon.requests] == ["lwa"]
+    assert harness.amazon.rdt_mints == []
+
+
+async def test_a_sandbox_accounts_token_is_renewed_as_such(start: StartHarness) -> None:
+    harness = await start(STATIC_SANDBOX, sandbox=True)
+    address = "/orders/v0/orders/TEST_CASE_200/address"
+    assert (await harness.proxy.get(address)).status == 200
+    harness.amazon.faults.expire_tokens()
+    response = await harness.proxy.get(address)
+    assert response.status == 200
+    assert response.headers["x-spproxy-credential"] == "sandbox-lwa"
+    assert [r.status for r in harness.amazon.requests] == [200, 403, 200]
+    assert harness.amazon.lwa_exchanges["refresh_token"] == 2
+
+
+async def test_in_a_sandbox_account_the_lwa_token_replaces_only_the_mint(
+    start: StartHarness,
+) -> None:
+    harness = await start(STATIC_SANDBOX, sandbox=True)
+    order = "/orders/v0/orders/TEST_CASE_200"
+    replaced = await harness.proxy.get(order)
+    assert replaced.headers["x-spproxy-credential"] == "sandbox-lwa"
+    delegated = await harness.proxy.get(order, headers={"x-spproxy-rdt": "Atz.sprdt|given"})
+    assert delegated.headers["x-spproxy-credential"] == "delegated"
+    plain = await harness.proxy.get(order, headers={"x-spproxy-data-elements": "none"})
+    assert plain.status == 200 and plain.headers["x-spproxy-credential"] == "lwa"
+
+
+async def test_a_sandbox_accounts_report_documents_need_no_mint_or_retry(
+    start: StartHarness,
+) -> None:
+    harness = await start(STATIC_SANDBOX, sandbox=True)
+    document = "/reports/2021-06-30/documents/0356cf79-b8b0-4226-b4b9-0ee058ea5760"
+    restricted = {"x-spproxy-report-type": "GET_ORDER_REPORT_DATA_SHIPPING"}
+    hinted = await harness.proxy.get(document, headers=restricted)
+    assert hinted.status == 200 and hinted.headers["x-spproxy-credential"] == "sandbox-lwa"
+    unknown = await harness.proxy.get(document)  # production: LWA, then an RDT after a 403
+    assert unknown.status == 200 and unknown.headers["x-spproxy-credential"] == "lwa"
+    assert len(harness.amazon.requests) == 2 and harness.amazon.rdt_mints == []
+
+
+async def test_a_sandbox_account_through_a_real_serve_process(
+    aiohttp_server: Callable[..., Awaitable[TestServer]], tmp_path: Path
+) -> None:
+    """Issue 10's "done when": `sandbox: true`, `endpoint:` the static sandbox, getOrder
+    TEST_CASE_200 answers 200."""
+    emulator = await aiohttp_server(make_emulator_app(STATIC_SANDBOX))
+    url = str(emulator.make_url("")).rstrip("/")
+    account = (
+        f'  box: {{refresh_token: "{DEMO_REFRESH_TOKEN}", region: na, sandbox: true, '
+        f'endpoint: "{url}"}}'
+    )
+    config = functools.partial(serve_yaml, url, accounts=account)
+    async with serve(tmp_path, config) as served, aiohttp.ClientSession() as session:
+        for path in ("TEST_CASE_200", "TEST_CASE_200/address"):
+            async with session.get(
+                f"{served.base}/orders/v0/orders/{path}", headers={"x-spproxy-account": "box"}
+            ) as response:
+                assert response.status == 200, await response.text()
+                assert response.headers["x-spproxy-credential"] == "sandbox-lwa"
+                payload = (await response.json())["payload"]
+                assert payload["AmazonOrderId"] == "902-1845936-5435065"
+    assert "token=sandbox-lwa" in served.log

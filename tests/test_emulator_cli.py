@@ -100,6 +100,39 @@ async def test_keys_turn_on_sigv4_verification_and_sigterm_stops_it() -> None:
     assert "verified, keys AKIDEXAMPLE" in out and "secret/key" not in out
 
 
+async def test_sandbox_makes_it_amazons_static_sandbox() -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = await _emulator("--port", str(port), "--sandbox")
+    try:
+        await until_serving(base, process, STATS)
+        async with aiohttp.ClientSession() as session:
+            headers = {"x-amz-access-token": await _seller_token(session, base)}
+            address = f"{base}/orders/v0/orders/TEST_CASE_200/address"
+            async with session.get(address, headers=headers) as response:
+                assert response.status == 200  # the sandbox matches requests, not token kinds
+                assert response.headers["x-amzn-RateLimit-Limit"] == "5"
+                payload = (await response.json())["payload"]
+                assert payload["AmazonOrderId"] == "902-1845936-5435065"
+            own = f"{base}/orders/v0/orders/902-1845936-5435065"  # the emulated seller's
+            async with session.get(own, headers=headers) as response:
+                assert response.status == 400
+                error = (await response.json())["errors"][0]
+                assert error["message"] == "Could not match input arguments"
+    finally:
+        code, out, err = await _stop(process, signal.SIGTERM)
+    assert code == 0, err
+    assert "usage plans      the sandbox's, 5 requests/s burst 15" in out
+    assert "examples         only: Amazon's static sandbox" in out
+
+
+def test_sandbox_and_no_examples_exclude_each_other(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["emulator", "--sandbox", "--no-examples"])
+    assert exit_.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("value", ["AKIDONLY", ":secret", "AKID:"])
 def test_keys_must_be_id_and_secret(value: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_:

@@ -364,3 +364,128 @@ async def test_faults_apply_to_examples(amazon: Client) -> None:
 async def test_a_missing_token_is_refused_before_any_example(amazon: Client) -> None:
     response = await amazon.get("/sellers/v1/account")
     assert response.status == 403
+
+
+# --- The static sandbox mode (EmulatorConfig.static_sandbox) -----------------------------------
+
+TOKENS = "/tokens/2021-03-01/restrictedDataToken"
+ADDRESS = "/orders/v0/orders/{orderId}/address"
+
+
+@pytest.fixture
+async def static(aiohttp_client: AiohttpClient) -> Client:
+    return await aiohttp_client(make_emulator_app(EmulatorConfig(static_sandbox=True)))
+
+
+def published_request(method: str, path: str, status: int, number: int = 0) -> Any:
+    return [e.body for e in published()[method, path].examples if e.status == status][number]
+
+
+@pytest.mark.parametrize("number", [0, 1])
+async def test_the_static_tokens_api_answers_a_published_body_as_published(
+    static: Client, number: int
+) -> None:
+    body = published_request("POST", TOKENS, 200, number)
+    response = await static.post(TOKENS, json=body, headers=seller(static))
+    assert response.status == 200
+    published_tokens = [e.response for e in published()["POST", TOKENS].examples if e.status == 200]
+    assert await response.json() == published_tokens[number]
+    assert static.app[STATE_KEY].rdt_mints == []
+
+
+async def test_the_static_tokens_api_refuses_any_other_body(static: Client, amazon: Client) -> None:
+    """selling-partner-api-models issue 434: what spproxy would mint is no published body."""
+    body = {"restrictedResources": [{"method": "GET", "path": ADDRESS}]}
+    response = await static.post(TOKENS, json=body, headers=seller(static))
+    assert response.status == 400
+    error = await error_of(response)
+    assert (error["code"], error["message"]) == ("InvalidInput", NO_MATCH_MESSAGE)
+    assert "createRestrictedDataToken answers the sandbox examples" in error["details"]
+    minted = await amazon.post(TOKENS, json=body, headers=seller(amazon))  # the lenient emulator
+    assert minted.status == 200
+
+
+async def test_the_static_sandbox_has_no_emulated_seller_data(
+    static: Client, amazon: Client
+) -> None:
+    own = "/orders/v0/orders/902-1845936-5435065"  # the emulated seller's order
+    assert (await amazon.get(own, headers=seller(amazon))).status == 200
+    response = await static.get(own, headers=seller(static))
+    assert response.status == 400
+    assert (await error_of(response))["message"] == NO_MATCH_MESSAGE
+    query = {"MarketplaceIds": "ATVPDKIKX0DER", "CreatedAfter": "2025-01-01T00:00:00Z"}
+    listed = await static.get("/orders/v0/orders", params=query, headers=seller(static))
+    assert listed.status == 400  # the handler would list the emulated orders
+    kept = await static.get(f"/mfn/v0/shipments/{MFN_SHIPMENT_ID}", headers=seller(static))
+    assert kept.status == 400
+
+
+async def test_the_static_sandbox_checks_no_token_kind(static: Client) -> None:
+    address = await static.get("/orders/v0/orders/TEST_CASE_200/address", headers=seller(static))
+    assert address.status == 200
+    assert await address.json() == example("GET", ADDRESS, 200)
+    destination = "/notifications/v1/destinations/TEST_CASE_200"
+    response = await static.get(destination, headers=seller(static))  # no grantless token
+    assert response.status == 200
+    account = await static.get("/sellers/v1/account", headers=rdt(static, "GET", ADDRESS))
+    assert account.status == 200
+
+
+async def test_the_static_sandbox_still_wants_a_live_token(static: Client) -> None:
+    address = "/orders/v0/orders/TEST_CASE_200/address"
+    assert (await static.get(address)).status == 403
+    unknown = {"x-amz-access-token": "Atza|never-issued"}
+    assert (await static.get(address, headers=unknown)).status == 403
+    headers = seller(static)
+    static.app[STATE_KEY].faults.expire_tokens()
+    expired = await static.get(address, headers=headers)
+    assert expired.status == 403 and "expired" in (await error_of(expired))["details"]
+
+
+async def test_the_static_sandbox_answers_what_the_handler_used_to(static: Client) -> None:
+    # rotateApplicationClientSecret's only example is a catch-all 400: the handler's 204 is gone.
+    response = await static.post(
+        "/applications/2023-11-30/clientSecret", headers=grantless(static, ROTATION)
+    )
+    assert response.status == 400
+    assert await response.json() == catch_all("POST", "/applications/2023-11-30/clientSecret")
+
+
+async def test_an_operation_the_static_sandbox_publishes_nothing_for(static: Client) -> None:
+    cancel = f"/mfn/v0/shipments/{MFN_SHIPMENT_ID}/cancel"  # cancelShipmentOld: in no model
+    response = await static.put(cancel, headers=seller(static))
+    assert response.status == 400
+    error = await error_of(response)
+    assert error["details"] == (
+        "Amazon's model publishes no sandbox example for cancelShipmentOld, and the static "
+        "sandbox answers nothing else."
+    )
+
+
+async def test_the_emulators_helpers_stay_in_the_static_sandbox(static: Client) -> None:
+    response = await static.post("/_emulator/echo/x", data=b"as sent", headers=seller(static))
+    assert response.status == 200 and await response.read() == b"as sent"
+
+
+async def test_the_static_sandbox_meters_every_call_at_5_per_second_burst_15(
+    aiohttp_client: AiohttpClient,
+) -> None:
+    """SP-API Developer Guide, "Selling Partner API Sandbox": rate 5, burst 15, for every call
+    (getOrder's production plan is 0.5/s, burst 30)."""
+    now = [1000.0]
+    config = EmulatorConfig(static_sandbox=True, rate_limits=True, clock=lambda: now[0])
+    static = await aiohttp_client(make_emulator_app(config))
+    headers = seller(static)
+    order = "/orders/v0/orders/TEST_CASE_200"
+    answers = [await static.get(order, headers=headers) for _ in range(16)]
+    assert [a.status for a in answers] == [200] * 15 + [429]
+    assert answers[0].headers["x-amzn-RateLimit-Limit"] == "5"
+    assert answers[-1].headers["x-amzn-RateLimit-Limit"] == "5"
+    now[0] += 0.2  # one token, at 5 a second
+    assert (await static.get(order, headers=headers)).status == 200
+    assert (await static.get(order, headers=headers)).status == 429
+
+
+def test_the_static_sandbox_needs_the_examples() -> None:
+    with pytest.raises(ValueError, match="static_sandbox"):
+        make_emulator_app(EmulatorConfig(static_sandbox=True, sandbox_examples=False))

@@ -9,11 +9,13 @@ from spproxy.operations import (
     ORDER_DATA_ELEMENTS,
     RESTRICTED,
     RESTRICTED_REPORT_TYPES,
+    SANDBOX_PLAN,
     Kind,
     Operation,
     OperationTable,
     load_operations,
     load_table,
+    usage_plan,
 )
 
 MODELS = Path(__file__).resolve().parents[2] / "shared" / "spapi-models" / "models"
@@ -169,3 +171,12 @@ def test_orders_2026_needs_no_rdt_and_v0_does() -> None:
     assert document is not None and document.restriction is not None
     assert document.restriction.generic_path is False
     assert len(RESTRICTED_REPORT_TYPES) == 16
+
+
+def test_a_sandbox_account_has_the_sandboxs_plan_for_every_operation() -> None:
+    get_orders = TABLE.classify("GET", "/orders/v0/orders")
+    assert get_orders is not None
+    assert usage_plan(get_orders, sandbox=False) == (0.0167, 20)
+    assert usage_plan(get_orders, sandbox=True) == SANDBOX_PLAN == (5.0, 15)
+    assert usage_plan(None, sandbox=True) == SANDBOX_PLAN  # unknown paths too
+    assert usage_plan(None, sandbox=False) == (None, None)

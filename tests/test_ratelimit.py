@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
+from types import MappingProxyType
 
 import pytest
 
 from spproxy.config import UpstreamConfig
-from spproxy.emulator import EmulatorConfig
+from spproxy.emulator import DEMO_REFRESH_TOKEN, EmulatorConfig
 from spproxy.errors import RateLimited
+from spproxy.operations import SANDBOX_PLAN
+from spproxy.proxy import PROXY
 from spproxy.ratelimit import DEFAULT_PLAN, RateLimiter
 from tests.harness import StartHarness
 
@@ -108,6 +112,53 @@ async def test_amazons_header_sets_the_rate_and_unknown_plans_are_cautious() -> 
     assert bucket.rate == 5.0
     limits.learn(("other", "never-used"), "9")  # no bucket yet: nothing to adjust
     assert ("other", "never-used") not in limits.buckets
+
+
+async def test_sandbox_pacing_lets_15_go_and_then_5_a_second() -> None:
+    time = FakeTime()
+    limits = limiter(time)
+    waits = [await limits.acquire(KEY, *SANDBOX_PLAN) for _ in range(17)]
+    assert waits == [0] * 15 + [pytest.approx(0.2), pytest.approx(0.4)]
+
+
+ORDER = "/orders/v0/orders/TEST_CASE_200"
+
+
+async def test_a_sandbox_account_is_paced_to_the_sandboxs_plan(start: StartHarness) -> None:
+    """getOrder's production plan (0.5/s, burst 30) would send 20 calls at once; Amazon's
+    sandbox (the emulator's static sandbox mode, enforcing its 5/s burst 15) sees no 429."""
+    harness = await start(
+        EmulatorConfig(static_sandbox=True, rate_limits=True),
+        sandbox=True,
+        upstream=UpstreamConfig(pacing=True),
+    )
+    responses = await asyncio.gather(*(harness.proxy.get(ORDER) for _ in range(20)))
+    assert [r.status for r in responses] == [200] * 20
+    assert harness.amazon.quota_refusals == 0
+    (bucket,) = (await (await harness.proxy.get("/_spproxy/status")).json())["buckets"]
+    assert (bucket["operation"], bucket["rate"], bucket["burst"]) == (
+        "getOrder (Orders v0)",
+        5.0,
+        15,
+    )
+
+
+async def test_a_reload_that_turns_sandbox_on_or_removes_an_account_drops_its_buckets(
+    start: StartHarness,
+) -> None:
+    harness = await start(accounts={"a": DEMO_REFRESH_TOKEN, "b": DEMO_REFRESH_TOKEN})
+    proxy = harness.proxy.app[PROXY]
+    limits = proxy.limiter
+    for account in ("a", "b"):
+        await limits.acquire((account, "getOrder (Orders v0)"), 0.5, 30)
+    accounts = dict(proxy.config.accounts)
+    accounts["a"] = replace(accounts["a"], sandbox=True)
+    del accounts["b"]
+    proxy.reconfigure(replace(proxy.config, accounts=MappingProxyType(accounts)))
+    assert limits.buckets == {}
+    await limits.acquire(("a", "getOrder (Orders v0)"), 0.5, 30)
+    proxy.reconfigure(replace(proxy.config, upstream=UpstreamConfig(pacing=True)))
+    assert list(limits.buckets) == [("a", "getOrder (Orders v0)")]  # no plan changed: kept
 
 
 INVENTORY = (

@@ -6,6 +6,10 @@ needs (LWA, grantless or an RDT) from the emulated Amazon; the answer must be th
 the same status and the same JSON body (none where the example has none or the status is 204).
 Restricted operations must have been called with an RDT. The few examples that do not come back
 as published are listed in KNOWN, each with its reason: 407 of the 411 do.
+
+Through a sandbox account (`sandbox: true`) in front of the emulator as Amazon's static sandbox
+(`EmulatorConfig.static_sandbox`), all 411 come back as published, restricted ones with the LWA
+token (`x-spproxy-credential: sandbox-lwa`).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from spproxy.app import make_app
 from spproxy.demo import demo_config, start_emulator
-from spproxy.emulator import STATE_KEY, EmulatorState, make_emulator_app
+from spproxy.emulator import STATE_KEY, EmulatorConfig, EmulatorState, make_emulator_app
 from spproxy.emulator.apis import OPERATIONS
 from spproxy.emulator.sandbox import published
 from tests.harness import proxy_config
@@ -148,6 +152,39 @@ async def test_a_published_example_comes_back_as_published(through: Through, cal
         assert text == ""
     else:
         assert json.loads(text) == call.response
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def through_sandbox() -> AsyncIterator[Through]:
+    """A sandbox account (`sandbox: true`) in front of the emulator as Amazon's static sandbox."""
+    amazon = make_emulator_app(EmulatorConfig(static_sandbox=True))
+    async with TestServer(amazon) as emulator:
+        config = proxy_config(str(emulator.make_url("")).rstrip("/"), sandbox=True)
+        async with TestClient(TestServer(make_app(config))) as client:
+            yield Through(client, amazon[STATE_KEY])
+
+
+@pytest.mark.asyncio(loop_scope="module")
+@pytest.mark.parametrize("call", [pytest.param(call, id=call.id) for call in CALLS])
+async def test_through_a_sandbox_account_every_example_comes_back_as_published(
+    through_sandbox: Through, call: Call
+) -> None:
+    """The static sandbox answers exactly what the models publish, the Tokens API's fixed tokens
+    included; spproxy mints nothing and sends restricted calls with the LWA token."""
+    options: dict[str, Any] = {"params": call.query}
+    if call.body is not None:
+        options["json"] = call.body
+    response = await through_sandbox.proxy.request(call.method, call.path, **options)
+    text = await response.text()
+    if call.restricted:
+        assert response.headers["x-spproxy-credential"] == "sandbox-lwa"
+        assert through_sandbox.amazon.requests[-1].token_kind == "lwa"
+    assert response.status == call.status, text[:500]
+    if call.response is None:
+        assert text == ""
+    else:
+        assert json.loads(text) == call.response
+    assert through_sandbox.amazon.rdt_mints == []
 
 
 def test_every_published_2xx_example_is_called() -> None:

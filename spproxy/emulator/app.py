@@ -28,6 +28,11 @@ MAX_BODY_BYTES = 64 * 1024 * 1024  # room for the largest bodies the tests strea
 def make_emulator_app(config: EmulatorConfig | None = None) -> web.Application:
     config = config or EmulatorConfig()
     _check_roles(config, OPERATIONS)
+    if config.static_sandbox and not config.sandbox_examples:
+        raise ValueError(
+            "EmulatorConfig.static_sandbox answers from the sandbox examples only: it needs "
+            "sandbox_examples."
+        )
     check_overrides(config.usage_plans, OPERATIONS)
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[STATE_KEY] = EmulatorState(config)

@@ -5,7 +5,9 @@ Opt-in (`EmulatorConfig.rate_limits`). The plans come from the package's data fi
 second, burst), looked up by the operation's method and path template; `EmulatorConfig.usage_plans`
 overrides them by operation name (every operation of that name, in whichever API). Operations whose
 row states no plan, the few the table lacks (cancelShipmentOld) and the emulator's `/_emulator/*`
-helpers have no limit unless overridden.
+helpers have no limit unless overridden. In the static sandbox mode
+(`EmulatorConfig.static_sandbox`) every operation of Amazon's has the sandbox's plan instead,
+SANDBOX_PLAN (overrides still win).
 
 A bucket is kept per (selling partner of the token, or the application for a grantless token;
 operation) and starts full with `burst` tokens; it refills continuously at `rate` tokens per
@@ -42,6 +44,14 @@ class UsagePlan:
         return f"{self.rate:g}"
 
 
+# Amazon's sandbox endpoints meter every call alike, whatever the operation's production plan:
+# "Calls to sandbox endpoints are subject to these throttling limits: rate = five requests per
+# second; burst = 15" (SP-API Developer Guide, "Selling Partner API Sandbox"). Amazon's usage
+# plans as spproxy paces to them live in spproxy/operations.py; this is the emulated Amazon's own
+# copy, so that the two can disagree and a test see it.
+SANDBOX_PLAN = UsagePlan(5.0, 15)
+
+
 @functools.cache
 def model_usage_plans() -> Mapping[tuple[str, str], UsagePlan]:
     """(method, path template) -> the plan Amazon's model states, for rows that state one."""
@@ -53,12 +63,17 @@ def model_usage_plans() -> Mapping[tuple[str, str], UsagePlan]:
     return plans
 
 
-def plan_for(operation: Operation, overrides: Mapping[str, tuple[float, int]]) -> UsagePlan | None:
-    """The operation's usage plan: the override for its name, else the model's, else none."""
+def plan_for(
+    operation: Operation, overrides: Mapping[str, tuple[float, int]], *, sandbox: bool = False
+) -> UsagePlan | None:
+    """The operation's usage plan: the override for its name, else the sandbox's (`sandbox`: the
+    static sandbox, for Amazon's operations), else the model's, else none."""
     override = overrides.get(operation.name)
     if override is not None:
         rate, burst = override
         return UsagePlan(float(rate), int(burst))
+    if sandbox and not operation.emulator_helper:
+        return SANDBOX_PLAN
     return model_usage_plans().get((operation.method, operation.path))
 
 

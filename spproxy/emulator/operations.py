@@ -50,6 +50,9 @@ class Operation:
     serves_examples: bool = True
     # Applied to the bodies of the examples it answers with: the PII a request may see.
     example_view: ExampleView | None = None
+    # One of the emulator's own helpers under /_emulator/, no Amazon API: the static sandbox
+    # mode (EmulatorConfig.static_sandbox) leaves it as it is.
+    emulator_helper: bool = False
 
     @property
     def rate_limit_header(self) -> str | None:

@@ -42,6 +42,17 @@ data element gets no BuyerInfo or full address. The Tokens API answers from its 
 (`Operation.serves_examples`): the RDTs it mints must work here, a published token would not.
 `EmulatorConfig.sandbox_examples=False` turns all of this off: only the handlers answer, and the
 operations without one are not found (404), as before the examples.
+
+The static sandbox mode (`EmulatorConfig.static_sandbox`) is Amazon's static sandbox and no more
+lenient: "Calling the sandbox endpoints returns static, mock responses ... it uses pattern
+matching to return a specified response when the specified parameters are present" (SP-API
+Developer Guide, "Selling Partner API Sandbox"). So every operation of the models answers from its
+examples only, as published, and never from a handler: no emulated seller data, no minted RDTs
+(the Tokens API answers only the two bodies its model publishes, with their fixed tokens, and
+anything else gets "Could not match input arguments": selling-partner-api-models issue 434), no
+PII filter (the sandbox shows the published bodies to any token). Steps 1 to 4 do not apply; a
+request no example matches gets step 5's 400, an operation that publishes no example too.
+The emulator's own helpers under /_emulator/ are no Amazon API and keep their handlers.
 """
 
 from __future__ import annotations
@@ -163,6 +174,13 @@ def examples_only_operations(served: Iterable[Operation]) -> tuple[Operation, ..
 async def respond(request: web.Request, operation: Operation, body: bytes) -> web.StreamResponse:
     """The operation's answer to a request that passed the pipeline's checks (see the module's
     docstring for the precedence)."""
+    if is_static_sandbox(request, operation):
+        found = published().get((operation.method, operation.path))
+        examples = () if found is None else found.examples
+        example = _first_match(examples, request, _json(body))
+        if example is None:
+            raise _no_match(operation, examples, static=True)
+        return _served(example, request, operation, view=False)
     examples = _examples_for(request, operation)
     handler = operation.handler
     if handler is None:
@@ -195,6 +213,11 @@ async def respond(request: web.Request, operation: Operation, body: bytes) -> we
         return _served(example, request, operation)
 
 
+def is_static_sandbox(request: web.Request, operation: Operation) -> bool:
+    """Is it answered as Amazon's static sandbox answers it (see the module's docstring)?"""
+    return request.app[STATE_KEY].config.static_sandbox and not operation.emulator_helper
+
+
 def _examples_for(request: web.Request, operation: Operation) -> tuple[Example, ...]:
     if not operation.serves_examples or not request.app[STATE_KEY].config.sandbox_examples:
         return ()
@@ -213,24 +236,34 @@ def _first_match(
     return None
 
 
-def _served(example: Example, request: web.Request, operation: Operation) -> web.Response:
+def _served(
+    example: Example, request: web.Request, operation: Operation, *, view: bool = True
+) -> web.Response:
+    """The example's answer; `view`: through the operation's PII filter, if it has one."""
     headers = dict(example.headers or {})
     if example.response is None or example.status == 204:
         return web.Response(status=example.status, headers=headers)
     body = example.response
-    if operation.example_view is not None:
+    if view and operation.example_view is not None:
         body = operation.example_view(request, body)
     return web.json_response(body, status=example.status, headers=headers)
 
 
-def _no_match(operation: Operation, examples: Sequence[Example]) -> SpapiError:
+def _no_match(
+    operation: Operation, examples: Sequence[Example], *, static: bool = False
+) -> SpapiError:
+    """`static`: in the static sandbox mode, where no handler answers."""
     found = published().get((operation.method, operation.path))
     model = "" if found is None else f" ({found.model})"
     if not examples:
+        own = (
+            "the static sandbox answers nothing else"
+            if static
+            else "the emulator has no answer of its own for it"
+        )
         return invalid_input(
             NO_MATCH_MESSAGE,
-            f"Amazon's model{model} publishes no sandbox example for {operation.name}, and the "
-            "emulator has no answer of its own for it.",
+            f"Amazon's model{model} publishes no sandbox example for {operation.name}, and {own}.",
         )
     listed = "; ".join(dict.fromkeys(example.describe() for example in examples))
     return invalid_input(

@@ -9,9 +9,9 @@ For each request that is not for LWA, STS or `/_emulator/stats`, in order:
 4. verify the SigV4 signature when the config has AWS keys;
 5. refuse missing, unknown or expired access tokens; answer 404 for paths that are no operation;
    check the token against what the operation needs (access.py) and leave what it grants on the
-   request;
+   request; in the static sandbox mode, any live token will do (sandbox.py);
 6. with `EmulatorConfig.rate_limits`, take a token from the caller's bucket for the operation
-   (limits.py), else 429 QuotaExceeded;
+   (limits.py; the sandbox's plan in the static sandbox mode), else 429 QuotaExceeded;
 7. answer: the operation's handler or Amazon's published sandbox example the request matches, in
    the order sandbox.py describes, and add its `x-amzn-RateLimit-Limit` to a successful answer.
 Every refusal has SP-API's error shape.
@@ -30,7 +30,7 @@ from spproxy.emulator.errors import SpapiError, not_found
 from spproxy.emulator.faults import LWA_PATH
 from spproxy.emulator.limits import RATE_LIMIT_HEADER, UsagePlan, plan_for, quota_exceeded
 from spproxy.emulator.operations import Operation, OperationRoutes
-from spproxy.emulator.sandbox import respond
+from spproxy.emulator.sandbox import is_static_sandbox, respond
 from spproxy.emulator.sigv4 import SignatureCheck, verify_request
 from spproxy.emulator.state import RECORD_KEY, STATE_KEY, EmulatorState, ReceivedRequest
 
@@ -88,7 +88,11 @@ async def _answer(request: web.Request, operation: Operation | None) -> web.Stre
     state.requests.append(record)
     state.requests_received += 1
     request[RECORD_KEY] = record
-    plan = None if operation is None else plan_for(operation, state.config.usage_plans)
+    plan = (
+        None
+        if operation is None
+        else plan_for(operation, state.config.usage_plans, sandbox=state.config.static_sandbox)
+    )
     rate_limit_header = _rate_limit_header(operation, plan)
     fault = state.faults.take(raw_path, spapi=True)
     if fault is not None:
@@ -104,7 +108,12 @@ async def _answer(request: web.Request, operation: Operation | None) -> web.Stre
         raise token_refusal(state, token)
     if operation is None:
         raise not_found("Resource not found.", f"No operation serves {request.method} {raw_path}.")
-    access = check_token_fits(issued, operation, request.method, raw_path)
+    if is_static_sandbox(request, operation):
+        # Amazon's static sandbox matches requests, not token kinds: an LWA token gets
+        # getOrderAddress's example, as a grantless token or an RDT would (sandbox.py).
+        access = Access(issued.kind, selling_partner_id=issued.selling_partner_id)
+    else:
+        access = check_token_fits(issued, operation, request.method, raw_path)
     request[ACCESS_KEY] = access
     if state.config.rate_limits and plan is not None:
         _take_quota(state, access, operation, plan)

@@ -75,6 +75,15 @@ class EmulatorConfig:
     `sandbox_examples` (on by default) answers every operation of Amazon's models from the static
     examples the models publish, as Amazon's sandbox does, alongside the emulator's own handlers
     (sandbox.py says which answers when); off, only the handlers answer.
+
+    `static_sandbox` makes the emulator Amazon's static sandbox (`sandbox.sellingpartnerapi-*`),
+    no more lenient than it: every operation of the models answers only its published examples
+    (no emulated seller data; the Tokens API answers only the bodies its model publishes, with the
+    published fixed tokens), a request no example matches gets 400 InvalidInput "Could not match
+    input arguments", and the token is not checked for its kind, scope or RDT resources (the
+    sandbox matches requests, not tokens) but must still be a live token from LWA. With
+    `rate_limits`, every operation's plan is the sandbox's 5 requests per second, burst 15
+    (limits.py). Needs `sandbox_examples`.
     """
 
     client_id: str = DEMO_CLIENT_ID
@@ -91,6 +100,7 @@ class EmulatorConfig:
     usage_plans: Mapping[str, tuple[float, int]] = field(default_factory=dict)
     clock: Callable[[], float] = time.monotonic
     sandbox_examples: bool = True
+    static_sandbox: bool = False
 
 
 class RestrictedResource(NamedTuple):

@@ -2,7 +2,8 @@
 
 `echo` returns the request body byte for byte; `blob` returns `size` deterministic bytes. Both
 exist to test that the proxy relays bodies unchanged and streams large ones. They have no usage
-plan (no rate limit) unless `EmulatorConfig.usage_plans` gives them one.
+plan (no rate limit) unless `EmulatorConfig.usage_plans` gives them one, and the static sandbox
+mode (`EmulatorConfig.static_sandbox`) leaves them as they are: they are no Amazon API.
 
 `GET /_emulator/stats` is no operation: a route of its own, answered without a token, never
 recorded, never faulted, so that a benchmark running the emulator in another process can read
@@ -59,6 +60,20 @@ async def stats(request: web.Request) -> web.Response:
 
 
 OPERATIONS = (
-    Operation("emulatorEcho", hdrs.METH_ANY, "/_emulator/echo/{tail:.*}", echo, rate=None),
-    Operation("emulatorBlob", hdrs.METH_GET, r"/_emulator/blob/{size:\d+}", blob, rate=None),
+    Operation(
+        "emulatorEcho",
+        hdrs.METH_ANY,
+        "/_emulator/echo/{tail:.*}",
+        echo,
+        rate=None,
+        emulator_helper=True,
+    ),
+    Operation(
+        "emulatorBlob",
+        hdrs.METH_GET,
+        r"/_emulator/blob/{size:\d+}",
+        blob,
+        rate=None,
+        emulator_helper=True,
+    ),
 )
