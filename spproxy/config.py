@@ -177,7 +177,11 @@ class Account:
         "", "SP-API endpoint; default: the region's (sandbox or not)", url="host"
     )
     aws_region: str = setting("", derived=True)  # SigV4 signing region, from the region
-    sandbox: bool = setting(False, "use sandbox.sellingpartnerapi-REGION.amazon.com")
+    sandbox: bool = setting(
+        False,
+        "Amazon's sandbox: its hosts, its plan (5/s burst 15), restricted calls with the LWA "
+        "token (sandbox-lwa)",
+    )
     data_elements: tuple[str, ...] = setting(
         ("buyerInfo", "shippingAddress"),
         "the PII Orders getOrders/getOrder/getOrderItems release",
