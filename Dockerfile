@@ -57,10 +57,12 @@ LABEL org.opencontainers.image.title="spproxy" \
       org.opencontainers.image.licenses="Apache-2.0" \
       org.opencontainers.image.base.name="${BASE}"
 
+# SPPROXY_PORT: the port the health check asks; CMD below listens on the same one.
 ENV PATH=/opt/spproxy/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
-    LANG=C.UTF-8
+    LANG=C.UTF-8 \
+    SPPROXY_PORT=8000
 
 RUN groupadd --gid 10001 spproxy \
  && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
@@ -73,10 +75,12 @@ USER 10001:10001
 
 EXPOSE 8000
 
-# Liveness without curl/wget: urllib, no proxy (HTTP_PROXY must not catch loopback), 3 s.
-# urlopen raises on a refused connection or a non-2xx answer, and python then exits 1.
+# Liveness without curl/wget: spproxy.probe asks
+# http://127.0.0.1:${SPPROXY_PORT:-8000}/_spproxy/health (urllib, no proxy, 3 s) and exits 1 on
+# a refused connection, a timeout or a non-200 answer. Run spproxy on another port with
+# -e SPPROXY_PORT=N and `serve --host 0.0.0.0 --port N`.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
-  CMD ["/opt/spproxy/bin/python", "-c", "import sys, urllib.request as u; r = u.build_opener(u.ProxyHandler({})).open('http://127.0.0.1:8000/_spproxy/health', timeout=3); sys.exit(0 if r.status == 200 else 1)"]
+  CMD ["/opt/spproxy/bin/python", "-m", "spproxy.probe", "health"]
 
 ENTRYPOINT ["spproxy"]
 CMD ["serve", "--host", "0.0.0.0", "--port", "8000"]
