@@ -1,8 +1,10 @@
-"""What a release ships: one version everywhere, and the licence in the sdist and the wheel."""
+"""What a release ships: one version everywhere, the licence in the sdist and the wheel, and a
+changelog entry for the version."""
 
 from __future__ import annotations
 
 import importlib.metadata
+import re
 import shutil
 import subprocess
 import sys
@@ -27,6 +29,9 @@ def test_the_version_is_written_once_in_spproxy_init() -> None:
     assert importlib.metadata.version("spproxy") == __version__
     # The image label cannot read it at build time; it stays equal.
     assert f"ARG VERSION={__version__}\n" in (ROOT / "Dockerfile").read_text()
+    # Keep a Changelog: the released version has its section, with its date.
+    changelog = (ROOT / "CHANGELOG.md").read_text()
+    assert re.search(rf"^## \[{re.escape(__version__)}\] - \d{{4}}-\d\d-\d\d$", changelog, re.M)
 
 
 async def test_status_and_user_agent_show_the_version(harness: Harness) -> None:
