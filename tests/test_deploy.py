@@ -9,6 +9,7 @@ import asyncio
 import importlib.resources
 import json
 import re
+import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +21,7 @@ import pytest
 import yaml
 
 from spproxy.config import is_loopback, load_config
-from tests.harness import Harness, StartHarness, free_port
+from tests.harness import Harness, StartHarness, free_port, serve_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
@@ -40,7 +41,7 @@ def dockerfile(pattern: str) -> str:
 
 
 IMAGE_UID = int(dockerfile(r"useradd --uid (\d+) "))
-IMAGE_PORT = dockerfile(r"^\s+SPPROXY_PORT=(\d+)$")  # what the image's health check asks
+IMAGE_PORT = dockerfile(r"^\s+SPPROXY_PORT=(\d+)$")  # serve listens there; the health check asks
 
 
 def kubernetes() -> dict[str, dict[str, Any]]:
@@ -118,10 +119,14 @@ def test_the_kubernetes_config_loads_with_the_mounted_secrets(tmp_path: Path) ->
     config = load_config(str(tmp_path / "spproxy.yaml"), {})
     assert config.lwa.client_secret.reveal() == "value of lwa_client_secret"
     assert config.accounts["main"].refresh_token.reveal() == "value of main_refresh_token"
-    # Only the pod's containers reach it, on the port its probes ask.
-    assert is_loopback(config.listen.host) and str(config.listen.port) == IMAGE_PORT
+    # SPPROXY_HOST and SPPROXY_PORT win over the file's listen: (and over the image's). Only the
+    # pod's containers reach spproxy, on the port its probes ask (they read SPPROXY_PORT too).
+    env = {variable["name"]: variable["value"] for variable in sidecar()["env"]}
+    assert is_loopback(env["SPPROXY_HOST"])
     app = next(c for c in pod()["containers"])
-    assert {"name": "SPAPI_BASE_URL", "value": f"http://127.0.0.1:{IMAGE_PORT}"} in app["env"]
+    url = f"http://127.0.0.1:{env['SPPROXY_PORT']}"
+    assert {"name": "SPAPI_BASE_URL", "value": url} in app["env"]
+    assert sidecar()["ports"] == [{"name": "spproxy", "containerPort": int(env["SPPROXY_PORT"])}]
 
 
 def compose_schema() -> dict[str, Any]:
@@ -211,8 +216,41 @@ async def test_the_readiness_checks_fail_while_a_token_exchange_fails(
         assert await run(command, port) == (1 if command[-1] == "ready" else 0), name
 
 
-def test_the_image_listens_where_its_health_check_asks() -> None:
-    assert dockerfile(r"^EXPOSE (\d+)$") == IMAGE_PORT
-    assert dockerfile(r'^CMD \[.*"--port", "(\d+)"\]$') == IMAGE_PORT
+async def test_the_image_serves_where_its_health_check_asks(
+    harness: Harness, tmp_path: Path
+) -> None:
+    """The image's ENTRYPOINT and CMD, run as the image runs them: from its working directory,
+    with its SPPROXY_PORT (moved, as -e SPPROXY_PORT would), and a ./spproxy.yaml whose listen
+    port the variable overrides. Its HEALTHCHECK, asking SPPROXY_PORT, finds it."""
+    assert json.loads(dockerfile(r"^ENTRYPOINT (\[.*\])$")) == ["spproxy"]
+    command = json.loads(dockerfile(r"^CMD (\[.*\])$"))
+    assert command == ["serve"]  # no --host or --port: they would win over the variables
     # Inside its container it must listen on every interface to be reachable at all.
-    assert dockerfile(r'^CMD \[.*"--host", "([^"]+)"') == "0.0.0.0"  # noqa: S104
+    assert dockerfile(r"^\s+SPPROXY_HOST=(\S+) \\$") == "0.0.0.0"  # noqa: S104
+    assert dockerfile(r"^EXPOSE (\d+)$") == IMAGE_PORT
+
+    emulator = str(harness.emulator.make_url("")).rstrip("/")
+    (tmp_path / "spproxy.yaml").write_text(serve_yaml(emulator, free_port()))
+    port = free_port()
+    env = {"PYTHONPATH": str(ROOT), "SPPROXY_HOST": "127.0.0.1", "SPPROXY_PORT": str(port)}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "spproxy",
+        *command,
+        cwd=tmp_path,  # the image's WORKDIR holds spproxy.yaml
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        (healthcheck,) = (c for name, c in health_checks() if name == "Dockerfile")
+        for _ in range(100):
+            if await run(healthcheck, port) == 0:
+                break
+            assert process.returncode is None, "spproxy serve exited"
+        else:
+            raise AssertionError("the HEALTHCHECK never passed")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), timeout=30) == 0
