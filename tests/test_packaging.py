@@ -27,8 +27,10 @@ def test_the_version_is_written_once_in_spproxy_init() -> None:
     assert project["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "spproxy.__version__"}
     # What pip installed says the same (a stale install: pip install -e . again).
     assert importlib.metadata.version("spproxy") == __version__
-    # The image label cannot read it at build time; it stays equal.
+    # The image label cannot read it at build time, nor a manifest its image tag: they stay equal.
     assert f"ARG VERSION={__version__}\n" in (ROOT / "Dockerfile").read_text()
+    manifest = (ROOT / "deploy" / "kubernetes" / "spproxy-sidecar.yaml").read_text()
+    assert set(re.findall(r"/spproxy:([\w.]+)", manifest)) == {__version__}
     # Keep a Changelog: the released version has its section, with its date.
     changelog = (ROOT / "CHANGELOG.md").read_text()
     assert re.search(rf"^## \[{re.escape(__version__)}\] - \d{{4}}-\d\d-\d\d$", changelog, re.M)
