@@ -5,10 +5,12 @@
 #     -e SPAPI_CLIENT_ID -e SPAPI_CLIENT_SECRET -e SPAPI_REFRESH_TOKEN -e SPAPI_REGION=na \
 #     spproxy
 #
-# Inside the container spproxy listens on 0.0.0.0:8000 (it must, to be reachable through the
-# published port); publish it on the host's loopback only (127.0.0.1:8000:8000), or keep it
-# inside the pod. Config: SPAPI_* variables, or a YAML file at /etc/spproxy/spproxy.yaml (the
-# working directory, so ./spproxy.yaml finds it), or --config / $SPPROXY_CONFIG.
+# Inside the container spproxy listens on 0.0.0.0:8000 (SPPROXY_HOST and SPPROXY_PORT below;
+# it must, to be reachable through the published port); publish it on the host's loopback only
+# (127.0.0.1:8000:8000), or keep it inside the pod. -e SPPROXY_PORT=N moves the port, and the
+# health check with it. Config: SPAPI_* variables, or a YAML file at /etc/spproxy/spproxy.yaml
+# (the working directory, so ./spproxy.yaml finds it), or --config / $SPPROXY_CONFIG; its
+# listen: section yields to these variables.
 #
 # BASE may be any Debian-like image with python3 (>= 3.11) and its venv module; both stages
 # must use the same one, because the virtualenv built in the first is copied to the second.
@@ -57,10 +59,14 @@ LABEL org.opencontainers.image.title="spproxy" \
       org.opencontainers.image.licenses="Apache-2.0" \
       org.opencontainers.image.base.name="${BASE}"
 
+# spproxy serve listens on SPPROXY_HOST:SPPROXY_PORT (flags > environment > config file), and
+# the health check asks SPPROXY_PORT: one variable moves both.
 ENV PATH=/opt/spproxy/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
-    LANG=C.UTF-8
+    LANG=C.UTF-8 \
+    SPPROXY_HOST=0.0.0.0 \
+    SPPROXY_PORT=8000
 
 RUN groupadd --gid 10001 spproxy \
  && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
@@ -73,10 +79,12 @@ USER 10001:10001
 
 EXPOSE 8000
 
-# Liveness without curl/wget: urllib, no proxy (HTTP_PROXY must not catch loopback), 3 s.
-# urlopen raises on a refused connection or a non-2xx answer, and python then exits 1.
+# Liveness without curl/wget: spproxy.probe asks
+# http://127.0.0.1:${SPPROXY_PORT:-8000}/_spproxy/health (urllib, no proxy, 3 s) and exits 1 on
+# a refused connection, a timeout or a non-200 answer. A --port flag would win over
+# SPPROXY_PORT: set the variable instead, so the health check follows.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
-  CMD ["/opt/spproxy/bin/python", "-c", "import sys, urllib.request as u; r = u.build_opener(u.ProxyHandler({})).open('http://127.0.0.1:8000/_spproxy/health', timeout=3); sys.exit(0 if r.status == 200 else 1)"]
+  CMD ["/opt/spproxy/bin/python", "-m", "spproxy.probe", "health"]
 
 ENTRYPOINT ["spproxy"]
-CMD ["serve", "--host", "0.0.0.0", "--port", "8000"]
+CMD ["serve"]
