@@ -100,6 +100,13 @@ def test_every_operation_of_the_models_is_in_the_table() -> None:
     usage = {(o.name, o.path): (o.rate, o.burst) for o in operations}
     assert usage[("getOrders", "/orders/v0/orders")] == (0.0167, 20)
     assert usage[("getInventorySummaries", "/fba/inventory/v1/summaries")] == (2.0, 2)
+    # The models' other forms: a Default row among plan types, escaped line breaks, no figures.
+    product_types = "/definitions/2020-09-01/productTypes"
+    assert usage[("searchDefinitionsProductTypes", product_types)] == (5.0, 10)
+    assert usage[("getDefinitionsProductType", product_types + "/{productType}")] == (5.0, 10)
+    items = "/inbound/fba/2024-03-20/items"
+    assert usage[("listItemComplianceDetails", items + "/compliance")] == (2.0, 6)
+    assert usage[("listPrepDetails", items + "/prepDetails")] == (None, None)
 
 
 @pytest.mark.skipif(not MODELS.is_dir(), reason="needs ../shared/spapi-models beside the repo")
