@@ -54,6 +54,15 @@ async def test_grantless_operation_gets_a_scoped_client_credentials_token(harnes
     assert response.status == 204
     assert response.headers["x-spproxy-operation"] == "rotateApplicationClientSecret"
     assert harness.amazon.lwa_exchanges["client_credentials"] == 2  # another scope
+    response = await harness.proxy.post(
+        "/notifications/v1/subscriptions/ANY_OFFER_CHANGED/testNotification",
+        json={"destinationId": "3acafc7e-121b-1329-8ae8-1571be663aa2"},
+    )
+    assert response.headers["x-spproxy-operation"] == "sendTestNotification"
+    assert response.headers["x-spproxy-credential"] == "grantless"
+    assert response.status == 400  # Amazon's, past its token check: no example matches
+    assert harness.amazon.requests[-1].token_kind == "grantless"
+    assert harness.amazon.lwa_exchanges["client_credentials"] == 2  # the notifications token
 
 
 async def test_sixty_concurrent_cold_requests_cost_one_exchange(harness: Harness) -> None:
