@@ -396,6 +396,23 @@ async def test_a_post_that_meets_a_503_reaches_amazon_once_and_the_503_is_relaye
     assert statuses(harness) == [503]
 
 
+async def test_a_post_that_meets_amazons_429_is_retried_like_a_get(start: StartHarness) -> None:
+    """Amazon throttled it, so did not act on it: sending it again cannot make it act twice."""
+    harness = await start(upstream=QUICK_RETRIES)
+    harness.amazon.faults.fail(429, times=2)
+    response = await harness.proxy.post(
+        "/feeds/2021-06-30/documents", json={"contentType": "text/xml"}
+    )
+    assert response.status == 201
+    assert statuses(harness) == [429, 429, 201]
+    harness.amazon.faults.fail(429, times=None)  # bounded as a GET's retries are
+    response = await harness.proxy.post(
+        "/feeds/2021-06-30/documents", json={"contentType": "text/xml"}
+    )
+    assert response.status == 429 and "x-spproxy-origin" not in response.headers
+    assert statuses(harness) == [429, 429, 201] + [429] * (1 + QUICK_RETRIES.retries)
+
+
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
 async def test_idempotent_methods_are_retried(start: StartHarness, method: str) -> None:
     harness = await start(upstream=QUICK_RETRIES)
