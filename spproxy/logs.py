@@ -31,6 +31,8 @@ QUIET_LOGGERS = {
 }
 LogFormat = Literal["text", "json"]
 
+NOT_CLASSIFIED = "-"  # the operation before classification; "unknown" after, if no operation
+
 access_log = logging.getLogger(ACCESS_LOGGER)
 
 
@@ -41,7 +43,7 @@ class AccessRecord:
     method: str
     path: str  # the operation's path template, or the bare path when unknown
     account: str = "-"
-    operation: str = "-"
+    operation: str = NOT_CLASSIFIED
     token_kind: str = "none"  # noqa: S105 - lwa | grantless | rdt | delegated: a kind, not a token
     credential: str | None = None  # lwa | grantless | rdt-cached | rdt-minted | delegated
     status: int = 0  # 0: no answer was made (the client went away first)

@@ -54,6 +54,7 @@ LAYERS = {
     "app": {
         "body",
         "config",
+        "credentials",
         "errors",
         "logs",
         "operations",
