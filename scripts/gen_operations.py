@@ -12,9 +12,9 @@ The models state a plan as a Markdown table in the operation's description, in t
 - either table with its line breaks written as the two characters `\\n` (the model escaped the
   description twice);
 - `| n | n |`: a table without figures (a few Fulfillment Inbound operations): no plan, null.
-A description that mentions a usage plan, a rate in requests per second or a burst in any other
-form is a `ModelError`: the generator stops (and `--check` fails) rather than ship the operation
-at the cautious default of 1/s, burst 1.
+A description that mentions a usage plan, a rate limit, requests per second (or minute) or a
+burst in any other form is a `ModelError`: the generator stops (and `--check` fails) rather than
+ship the operation at the cautious default of 1/s, burst 1.
 
     python -m scripts.gen_operations [--models ../shared/spapi-models/models] [--check]
 
@@ -30,7 +30,9 @@ from pathlib import Path
 from scripts.models import JsonObject, ModelError, main, operations, render
 
 OUTPUT = Path(__file__).resolve().parent.parent / "spproxy" / "data" / "operations.json"
-MENTIONS_PLAN = re.compile(r"usage plan|requests per second|\bburst\b", re.IGNORECASE)
+MENTIONS_PLAN = re.compile(
+    r"usage plan|rate limit|requests? per (second|minute)|\bburst\b", re.IGNORECASE
+)
 RATE_COLUMN = "rate (requests per second)"
 BURST_COLUMN = "burst"
 PLAN_TYPE_COLUMN = "plan type"

@@ -50,6 +50,8 @@ def test_every_form_of_the_models_is_read(description: str, plan: tuple[object, 
     "description",
     [
         "**Usage Plan:** 5 requests per second, with a burst of 10.",  # prose, no table
+        "Throttled to one request per second.",
+        "The rate limit is 30 requests per minute.",
         PLAIN.replace("| Burst |", "| Burst size |"),  # a table with other headings
         PLAIN.replace("| 0.0167 | 20 |", "| 1/60 | 20 |"),  # figures it cannot parse
         PLAN_TYPES.replace("|Default|", "|Standard|"),  # no Default row
