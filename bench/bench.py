@@ -67,8 +67,10 @@ Phases (`load` is 1-4, `startup` is 5; they run in the order startup, load, quot
    by_status, deltas) and requests received, what the client saw (200, 429 relayed from Amazon,
    429 made by spproxy, other), elapsed time and client latency. Cold, spproxy paces by the
    model's plan until an answer's `x-amzn-RateLimit-Limit` says 100/s; calls that queued before
-   that keep their slots (up to ~9 s) and go out on top of the learned rate, so the cold run may
-   cost an Amazon 429 or two (retried) when the first answer loses that race.
+   that are planned again at the learned rate, in order (spproxy/ratelimit.py), so they neither
+   wait out the model's slots (up to ~9 s) nor go out on top of the learned rate and draw
+   Amazon's 429s, as they did before. Held longer than the learned rate explains, a call points
+   at a machine too busy to keep time (a stalled event loop sends overdue calls at once).
 7. RDT mints (`rdt`): mints per 1,000 restricted calls with bundling (`bundle_limit` 50, as
    spproxy ships) and without (1). In a process of its own: the emulator on loopback, and
    spproxy's credential code (Credentials, RestrictedDataTokens, the real TokensApi through
@@ -2115,16 +2117,15 @@ def print_quota(q: Message) -> None:
     held_s = (cold["client_latency_ms"]["max"] or 0) / 1000
     if held_s > 2 * q["concurrency"] / amazon["rate"] + 0.5:
         print(
-            f"  Cold, this run: calls that reached spproxy before Amazon's first answer were "
-            f"queued at the model's {model['rate']:g}/s (held up to {held_s:.1f} s) and went out "
-            f"on top of the learned {amazon['rate']:g}/s: {cold['amazon_429']} Amazon 429(s), "
-            "which spproxy retried. Whether they queue is a race with the first answer."
+            f"  Cold, this run: a call was held {held_s:.1f} s, longer than the learned "
+            f"{amazon['rate']:g}/s explains (a machine too busy to keep time?): "
+            f"{cold['amazon_429']} Amazon 429(s), which spproxy retried."
         )
     else:
         print(
-            f"  Cold, this run: Amazon's first answer taught {amazon['rate']:g}/s before the other "
-            "calls queued (whether it does is a race; when it loses, a few calls wait out the "
-            "model's slots, up to ~9 s, and cost an Amazon 429 or two, retried)."
+            f"  Cold, this run: calls queued at the model's {model['rate']:g}/s before Amazon's "
+            f"first answer were planned again at the learned {amazon['rate']:g}/s (none held over "
+            f"{held_s:.1f} s): {cold['amazon_429']} Amazon 429(s)."
         )
 
 

@@ -26,14 +26,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scripts.models import ROOT, JsonObject, main, operations, render
+from scripts.models import ROOT, JsonObject, ModelError, main, operations, render
 
 OUTPUT = ROOT / "spproxy" / "data" / "sandbox.json"
 MATCHED_LOCATIONS = ("path", "query", "body")
-
-
-class ModelError(ValueError):
-    """An example the generator cannot place: the emulator would not know how to match it."""
 
 
 def parameters_of(model: JsonObject, path_item: JsonObject, operation: JsonObject) -> JsonObject:

@@ -20,6 +20,10 @@ HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head")
 JsonObject = dict[str, Any]
 
 
+class ModelError(ValueError):
+    """Something a model states that a generator cannot read: the data file would be wrong."""
+
+
 def operations(
     models: Path,
 ) -> Iterator[tuple[str, JsonObject, str, JsonObject, str, JsonObject]]:
@@ -45,7 +49,11 @@ def main(doc: str, output: Path, generate: Callable[[Path], str], script: str) -
     parser.add_argument("--models", type=Path, default=DEFAULT_MODELS)
     parser.add_argument("--check", action="store_true", help="fail if the shipped file is stale")
     args = parser.parse_args()
-    text = generate(args.models)
+    try:
+        text = generate(args.models)
+    except ModelError as error:  # neither written nor passed as up to date: the models say more
+        print(f"{script}: {error}", file=sys.stderr)
+        return 1
     if args.check:
         if output.read_text() != text:
             print(f"{output} is stale: run python -m scripts.{script}", file=sys.stderr)

@@ -20,8 +20,9 @@ from aiohttp import web
 from spproxy import reserved
 from spproxy.body import read_body
 from spproxy.config import Config
+from spproxy.credentials import Credential
 from spproxy.errors import ORIGIN_HEADER, ProxyError
-from spproxy.logs import AccessRecord, quiet_third_party_loggers
+from spproxy.logs import NOT_CLASSIFIED, AccessRecord, quiet_third_party_loggers
 from spproxy.operations import Kind
 from spproxy.proxy import ACCOUNT_HEADER, LOADER, PROXY, ConfigLoader, Proxy
 from spproxy.target import parse_target
@@ -52,6 +53,7 @@ async def forward(request: web.Request) -> web.StreamResponse:
     credentials = proxy.credentials
     allowed = proxy.clients.data_elements(client)
     credential = await credentials.choose(account, operation, target, request.headers, allowed)
+    _chose(access, credential)
     send = partial(
         proxy.upstream.send, account, operation, request.method, target, request.headers, body
     )
@@ -59,16 +61,30 @@ async def forward(request: web.Request) -> web.StreamResponse:
     renewed = await credentials.after_refusal(account, credential, answer)
     if renewed is not None:  # an expired token, or a report document that needs an RDT
         answer.response.release()
-        credential, answer = renewed, await send(renewed.token)
-    access.token_kind, access.credential = credential.token_kind, credential.kind
-    access.data_elements = credential.resource.data_elements if credential.resource else ()
+        _chose(access, renewed)
+        answer = await send(renewed.token)
     access.upstream_ms = answer.latency_s * 1000
     access.request_id = answer.response.headers.get("x-amzn-RequestId")
-    debug_headers = {OPERATION_HEADER: access.operation, CREDENTIAL_HEADER: credential.kind}
     observe = credentials.report_types.observer(operation) or proxy.clients.observer(
         operation, client
     )
-    return await relay(request, answer, debug_headers, observe)
+    return await relay(request, answer, _debug_headers(access), observe)
+
+
+def _chose(access: AccessRecord, credential: Credential) -> None:
+    access.token_kind, access.credential = credential.token_kind, credential.kind
+    access.data_elements = credential.resource.data_elements if credential.resource else ()
+
+
+def _debug_headers(access: AccessRecord) -> dict[str, str]:
+    """x-spproxy-operation and x-spproxy-credential, as far as the request got: on Amazon's
+    answers and on spproxy's own (a 429 from the queue, a 403 from grants, a 502)."""
+    headers = {}
+    if access.operation != NOT_CLASSIFIED:
+        headers[OPERATION_HEADER] = access.operation
+    if access.credential is not None:
+        headers[CREDENTIAL_HEADER] = access.credential
+    return headers
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -80,7 +96,7 @@ async def proxy_answers(request: web.Request, handler: Handler) -> web.StreamRes
     # The path as sent (percent-encoded), until the pipeline knows the operation's template.
     access = request[ACCESS] = AccessRecord(request.method, request.raw_path.partition("?")[0])
     try:
-        response = await _answer(request, handler)
+        response = await _answer(request, handler, access)
         if request.transport is None:  # the client went away before its answer
             access.status, access.origin = CLIENT_CLOSED, "client"
         else:
@@ -103,11 +119,13 @@ def _record(proxy: Proxy, access: AccessRecord) -> None:
     proxy.metrics.observe(access)
 
 
-async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def _answer(
+    request: web.Request, handler: Handler, access: AccessRecord
+) -> web.StreamResponse:
     try:
         return await handler(request)
     except ProxyError as exc:
-        return exc.to_response()
+        return exc.to_response(_debug_headers(access))
     except ConnectionResetError:  # the client went away mid-request: nobody to answer
         return web.Response(status=CLIENT_CLOSED)
     except web.HTTPException:
@@ -116,7 +134,8 @@ async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
     except Exception as exc:  # a bug: say so without the message, which may quote request data
         frame = traceback.extract_tb(exc.__traceback__)[-1]
         log.error("internal error %s at %s:%d", type(exc).__name__, frame.filename, frame.lineno)
-        return ProxyError("spproxy failed to handle the request.", "See the log.").to_response()
+        failed = ProxyError("spproxy failed to handle the request.", "See the log.")
+        return failed.to_response(_debug_headers(access))
 
 
 def _target_error(request: web.Request) -> ProxyError:

@@ -31,6 +31,8 @@ QUIET_LOGGERS = {
 }
 LogFormat = Literal["text", "json"]
 
+NOT_CLASSIFIED = "-"  # the operation before classification; "unknown" after, if no operation
+
 access_log = logging.getLogger(ACCESS_LOGGER)
 
 
@@ -41,7 +43,7 @@ class AccessRecord:
     method: str
     path: str  # the operation's path template, or the bare path when unknown
     account: str = "-"
-    operation: str = "-"
+    operation: str = NOT_CLASSIFIED
     token_kind: str = "none"  # noqa: S105 - a kind, not a token: Credential.token_kind
     credential: str | None = None  # x-spproxy-credential: Credential.kind
     status: int = 0  # 0: no answer was made (the client went away first)

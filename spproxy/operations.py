@@ -29,8 +29,9 @@ NOTIFICATIONS_SCOPE = "sellingpartnerapi::notifications"
 CLIENT_SECRET_ROTATION_SCOPE = "sellingpartnerapi::client_credential:rotation"  # noqa: S105 - a scope name
 
 # Grantless operations and their LWA scope. Source: SP-API docs "Grantless operations" and the
-# Notifications / Application Management models (destinations and subscription-by-id calls act
-# for the application, not for a seller).
+# Notifications / Application Management models (destinations, subscription-by-id and test
+# notification calls act for the application, not for a seller; the Notifications model says
+# so of each: "The `sendTestNotification` API is grantless").
 GRANTLESS_SCOPES: Mapping[tuple[str, str], str] = {
     ("GET", "/notifications/v1/destinations"): NOTIFICATIONS_SCOPE,
     ("POST", "/notifications/v1/destinations"): NOTIFICATIONS_SCOPE,
@@ -40,6 +41,9 @@ GRANTLESS_SCOPES: Mapping[tuple[str, str], str] = {
         NOTIFICATIONS_SCOPE
     ),
     ("DELETE", "/notifications/v1/subscriptions/{notificationType}/{subscriptionId}"): (
+        NOTIFICATIONS_SCOPE
+    ),
+    ("POST", "/notifications/v1/subscriptions/{notificationType}/testNotification"): (
         NOTIFICATIONS_SCOPE
     ),
     ("POST", "/applications/2023-11-30/clientSecret"): CLIENT_SECRET_ROTATION_SCOPE,

@@ -5,15 +5,21 @@ requests per second and a burst (SP-API docs, "Usage Plans and Rate Limits"). Qu
 (getOrders: one call a minute after a burst of 20) and shared by every client of a seller, so the
 place to respect them is here, once. Each request reserves the next slot of its bucket and sleeps
 until then; a request whose slot lies beyond `queue_timeout_s` gets a proxy-made 429 with
-Retry-After at once instead. Amazon may grant a seller more than the default plan, and says so in
-`x-amzn-RateLimit-Limit`: the bucket adopts that rate. Sandbox accounts have the sandbox's plan
-for every operation instead (`operations.usage_plan`).
+Retry-After at once instead. Amazon may grant a seller more (or less) than the default plan, and
+says so in `x-amzn-RateLimit-Limit`: the bucket adopts that rate. Sandbox accounts have the
+sandbox's plan for every operation instead (`operations.usage_plan`).
 
 Reservations keep the order of arrival: the n-th waiter's slot is computed when it arrives, so a
 burst of waiters is served one per 1/rate seconds, oldest first. A request that has to wait goes
 `slot_margin_s` after its slot: Amazon's bucket refills on Amazon's clock, as requests arrive
 after network delays that vary, so a request sent exactly on time can still find it a hair short.
 The margin is an offset, not a slowdown: its surplus carries over in Amazon's bucket.
+
+When the bucket learns a new rate, the slots already reserved are planned again at that rate, in
+the same order. Left as they were, calls queued on a cold start at the model's plan (2/s) would go
+out on top of the rate Amazon granted (100/s), into a bucket the newer calls keep empty, and draw
+its 429s; where Amazon grants less than the model, they would go too early. A waiter whose new
+slot lies beyond `queue_timeout_s` from its arrival gets the proxy-made 429 then.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from spproxy.errors import RateLimited
 
@@ -30,15 +36,30 @@ from spproxy.errors import RateLimited
 DEFAULT_PLAN = (1.0, 1)
 
 
+@dataclass(slots=True, eq=False)
+class Waiter:
+    """A request waiting for its slot."""
+
+    arrived: float
+    wait: float  # from arrival to its slot (plus the margin)
+    replanned: asyncio.Future[None] | None = None  # done: `wait` changed while it slept
+    refusal: RateLimited | None = None  # re-planned beyond the queue timeout
+
+
 @dataclass(slots=True)
 class Bucket:
     rate: float  # tokens per second
     burst: int
     tokens: float  # may go negative: reserved slots not yet due
     updated: float
-    waiting: int = 0  # requests waiting for a slot now
+    queue: dict[Waiter, None] = field(default_factory=dict)  # waiting now, oldest first
     waits: int = 0  # requests that have had to wait
     waited_s: float = 0.0  # how long, in all
+
+    @property
+    def waiting(self) -> int:
+        """Requests waiting for a slot now."""
+        return len(self.queue)
 
     def refill(self, now: float) -> None:
         self.tokens = min(float(self.burst), self.tokens + (now - self.updated) * self.rate)
@@ -68,29 +89,25 @@ class RateLimiter:
         bucket = self._bucket(key, rate, burst)
         now = self._clock()
         bucket.refill(now)
-        bucket.tokens -= 1
-        wait = -bucket.tokens / bucket.rate + self._slot_margin_s if bucket.tokens < 0 else 0.0
+        wait = self._reserve(bucket)
         if wait > self.queue_timeout_s:
             bucket.tokens += 1  # give the slot back: this request will not use it
-            raise RateLimited(
-                f"The rate limit of {key[1]} for account '{key[0]}' ({bucket.rate:g}/s, burst "
-                f"{bucket.burst}) has no free slot within upstream.queue_timeout_s "
-                f"({self.queue_timeout_s:g} s).",
-                "Retry after the time in Retry-After, or call less often.",
-                retry_after_s=wait,
-            )
-        if wait > 0:
-            bucket.waits += 1
-            bucket.waited_s += wait
-            bucket.waiting += 1
-            try:
-                await self._sleep(wait)
-            except asyncio.CancelledError:
+            raise self._refused(key, bucket, wait)
+        if wait == 0:
+            return wait
+        bucket.waits += 1
+        bucket.waited_s += wait
+        waiter = Waiter(now, wait)
+        bucket.queue[waiter] = None
+        try:
+            await self._wait(waiter)
+        except asyncio.CancelledError:
+            if waiter.refusal is None:  # a refused waiter's slot went back when it was refused
                 bucket.tokens += 1  # the client went away: its slot is free again
-                raise
-            finally:
-                bucket.waiting -= 1
-        return wait
+            raise
+        finally:
+            del bucket.queue[waiter]
+        return waiter.wait
 
     def forget(self, account: str) -> None:
         """Drop the account's buckets: its plans changed (sandbox on or off). Requests waiting
@@ -99,7 +116,8 @@ class RateLimiter:
             del self.buckets[key]
 
     def learn(self, key: BucketKey, header: str | None) -> None:
-        """Adopt the rate Amazon says it applied (`x-amzn-RateLimit-Limit: 0.0167`)."""
+        """Adopt the rate Amazon says it applied (`x-amzn-RateLimit-Limit: 0.0167`), and plan
+        the slots already reserved again at that rate."""
         bucket = self.buckets.get(key)
         if bucket is None or not header:
             return
@@ -108,8 +126,55 @@ class RateLimiter:
         except ValueError:
             return
         if rate > 0 and rate != bucket.rate:
-            bucket.refill(self._clock())
+            now = self._clock()
+            bucket.refill(now)
             bucket.rate = rate
+            self._replan(key, bucket, now)
+
+    def _reserve(self, bucket: Bucket) -> float:
+        """Take the bucket's next slot; the seconds until it (plus the margin), 0 if free now."""
+        bucket.tokens -= 1
+        return -bucket.tokens / bucket.rate + self._slot_margin_s if bucket.tokens < 0 else 0.0
+
+    def _replan(self, key: BucketKey, bucket: Bucket, now: float) -> None:
+        waiting = [waiter for waiter in bucket.queue if waiter.refusal is None]
+        bucket.tokens += len(waiting)  # the bucket as it is without their reservations
+        for waiter in waiting:
+            wait = now - waiter.arrived + self._reserve(bucket)
+            if wait > self.queue_timeout_s:
+                bucket.tokens += 1
+                waiter.refusal = self._refused(key, bucket, wait - (now - waiter.arrived))
+                wait = now - waiter.arrived  # what it waited, in the end
+            bucket.waited_s += wait - waiter.wait
+            waiter.wait = wait
+            if waiter.replanned is not None and not waiter.replanned.done():
+                waiter.replanned.set_result(None)
+
+    async def _wait(self, waiter: Waiter) -> None:
+        """Sleep until the waiter's slot, however often it is planned again meanwhile."""
+        loop = asyncio.get_running_loop()
+        remaining = waiter.wait
+        while True:
+            replanned = waiter.replanned = loop.create_future()
+            sleeping = asyncio.ensure_future(self._sleep(remaining))
+            try:
+                await asyncio.wait((sleeping, replanned), return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                sleeping.cancel()
+            if waiter.refusal is not None:
+                raise waiter.refusal
+            if not replanned.done():
+                return
+            remaining = max(0.0, waiter.arrived + waiter.wait - self._clock())
+
+    def _refused(self, key: BucketKey, bucket: Bucket, retry_after_s: float) -> RateLimited:
+        return RateLimited(
+            f"The rate limit of {key[1]} for account '{key[0]}' ({bucket.rate:g}/s, burst "
+            f"{bucket.burst}) has no free slot within upstream.queue_timeout_s "
+            f"({self.queue_timeout_s:g} s).",
+            "Retry after the time in Retry-After, or call less often.",
+            retry_after_s=retry_after_s,
+        )
 
     def _bucket(self, key: BucketKey, rate: float | None, burst: int | None) -> Bucket:
         bucket = self.buckets.get(key)

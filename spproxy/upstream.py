@@ -80,6 +80,9 @@ TOKEN_REJECTED = re.compile(
     rb"(access|security) token[^.]{0,60}\b(expired|invalid|revoked|malformed)", re.IGNORECASE
 )
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE"})
+# Amazon throttles a call before acting on it (SP-API's 429 QuotaExceeded; RFC 6585 4): any
+# method may go again, a POST too.
+NOT_ACTED_ON = frozenset({429})
 LARGE_BODY = 1024 * 1024
 OBSERVE_LIMIT = 4 * 1024 * 1024
 
@@ -207,8 +210,9 @@ class Upstream:
         """Pace, send, and retry what is safe to retry; the answer to relay.
 
         GET, HEAD, PUT and DELETE are retried on 429 and 5xx answers and on connection errors;
-        a POST only when the connection failed before anything was sent, since Amazon may have
-        acted on it otherwise (and would act twice). Each attempt waits for its own slot.
+        a POST only on Amazon's 429 (it throttled the call, so did not act on it) or when the
+        connection failed before anything was sent, since Amazon may have acted on it otherwise
+        (and would act twice). Each attempt waits for its own slot.
         """
         headers = forwarded_headers(client_headers)
         headers[ACCESS_TOKEN_HEADER] = access_token
@@ -236,7 +240,9 @@ class Upstream:
             response = answer.response
             if response.status == 429:
                 self.throttled[bucket] += 1
-            if response.status in RETRY_STATUSES and idempotent:
+            if response.status in RETRY_STATUSES and (
+                idempotent or response.status in NOT_ACTED_ON
+            ):
                 delay = self._retry.delay(retry, response.headers.get(hdrs.RETRY_AFTER))
                 if delay is not None:
                     log.info(

@@ -179,9 +179,10 @@ def serve_yaml(
     accounts: str = "",
     upstream: str = "",
     extra: str = "",
+    pacing: bool = False,
 ) -> str:
-    """A config file: account `main` (the emulator's seller), pacing off; more lines for
-    `listen:`, `accounts:` and `upstream:` (indented), and `extra` sections."""
+    """A config file: account `main` (the emulator's seller), pacing off unless asked; more lines
+    for `listen:`, `accounts:` and `upstream:` (indented), and `extra` sections."""
     return f"""
 listen:
   port: {port}
@@ -194,7 +195,7 @@ accounts:
   main: {{refresh_token: "{DEMO_REFRESH_TOKEN}", region: na, endpoint: "{emulator_url}"}}
 {accounts}
 upstream:
-  pacing: false
+  pacing: {str(pacing).lower()}
 {upstream}
 {extra}
 """

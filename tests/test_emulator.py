@@ -539,6 +539,19 @@ async def test_get_destinations_with_a_grantless_token(amazon: Client) -> None:
     assert state_of(amazon).requests[-1].token_kind == "grantless"
 
 
+async def test_send_test_notification_needs_a_grantless_token(amazon: Client) -> None:
+    """Its model: "The `sendTestNotification` API is grantless"."""
+    path = "/notifications/v1/subscriptions/ANY_OFFER_CHANGED/testNotification"
+    body = {"destinationId": "3acafc7e-121b-1329-8ae8-1571be663aa2"}
+    refused = await amazon.post(path, json=body, headers=seller_token(amazon))
+    assert refused.status == 403
+    assert NOTIFICATIONS in (await spapi_error(refused))["details"]
+    answered = await amazon.post(path, json=body, headers=grantless_token(amazon, NOTIFICATIONS))
+    # Past the token check; the model publishes no sandbox example: Amazon's sandbox "no match".
+    assert answered.status == 400
+    assert (await spapi_error(answered))["message"] == "Could not match input arguments"
+
+
 async def test_rotate_application_client_secret(amazon: Client) -> None:
     response = await amazon.post(
         "/applications/2023-11-30/clientSecret", headers=grantless_token(amazon, ROTATION)

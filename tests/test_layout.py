@@ -56,6 +56,7 @@ LAYERS = {
     "app": {
         "body",
         "config",
+        "credentials",
         "errors",
         "logs",
         "operations",

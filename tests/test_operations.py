@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -85,8 +86,31 @@ def test_grantless_operations_and_their_scopes() -> None:
     assert grantless[("POST", "/applications/2023-11-30/clientSecret")].scope == (
         "sellingpartnerapi::client_credential:rotation"
     )
+    test = TABLE.classify(
+        "POST", "/notifications/v1/subscriptions/ANY_OFFER_CHANGED/testNotification"
+    )
+    assert test is not None and test.name == "sendTestNotification"
+    assert (test.kind, test.scope) == (Kind.GRANTLESS, "sellingpartnerapi::notifications")
     subscriptions = TABLE.classify("GET", "/notifications/v1/subscriptions/ANY_OFFER_CHANGED")
     assert subscriptions is not None and subscriptions.kind is Kind.ORDINARY  # seller-authorised
+
+
+@pytest.mark.skipif(not MODELS.is_dir(), reason="needs ../shared/spapi-models beside the repo")
+def test_what_the_models_call_grantless_is_grantless_here_and_in_the_emulator() -> None:
+    """The Notifications model says it of seven operations ("The `sendTestNotification` API is
+    grantless"); the emulator asks for the same scopes spproxy sends."""
+    from scripts.models import operations
+    from spproxy.emulator.apis import OPERATIONS as EMULATED
+
+    said = {
+        (method, path)
+        for _name, _model, path, _item, method, operation in operations(MODELS)
+        if re.search(r"\bis grantless\b", operation.get("description", ""))
+    }
+    assert len(said) == 7
+    assert said <= set(GRANTLESS_SCOPES)
+    emulated = {(o.method, o.path): o.grantless_scope for o in EMULATED if o.grantless_scope}
+    assert emulated == dict(GRANTLESS_SCOPES)
 
 
 def test_every_operation_of_the_models_is_in_the_table() -> None:
@@ -102,6 +126,13 @@ def test_every_operation_of_the_models_is_in_the_table() -> None:
     usage = {(o.name, o.path): (o.rate, o.burst) for o in operations}
     assert usage[("getOrders", "/orders/v0/orders")] == (0.0167, 20)
     assert usage[("getInventorySummaries", "/fba/inventory/v1/summaries")] == (2.0, 2)
+    # The models' other forms: a Default row among plan types, escaped line breaks, no figures.
+    product_types = "/definitions/2020-09-01/productTypes"
+    assert usage[("searchDefinitionsProductTypes", product_types)] == (5.0, 10)
+    assert usage[("getDefinitionsProductType", product_types + "/{productType}")] == (5.0, 10)
+    items = "/inbound/fba/2024-03-20/items"
+    assert usage[("listItemComplianceDetails", items + "/compliance")] == (2.0, 6)
+    assert usage[("listPrepDetails", items + "/prepDetails")] == (None, None)
 
 
 @pytest.mark.skipif(not MODELS.is_dir(), reason="needs ../shared/spapi-models beside the repo")

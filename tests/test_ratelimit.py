@@ -161,6 +161,61 @@ async def test_a_reload_that_turns_sandbox_on_or_removes_an_account_drops_its_bu
     assert list(limits.buckets) == [("a", "getOrder (Orders v0)")]  # no plan changed: kept
 
 
+class HeldTime(FakeTime):
+    """A fake clock whose sleeps last until `release()`: waiters stay waiting while a test
+    teaches the bucket a new rate."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.released = asyncio.Event()
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        await self.released.wait()
+
+    def release(self) -> None:
+        self.released.set()
+
+
+async def test_a_learned_rate_plans_the_reserved_slots_again() -> None:
+    """Cold: calls queued at the model's 2/s go at the 100/s Amazon says, in their order, and a
+    later call queues behind them, not on top of them."""
+    time = HeldTime()
+    limits = limiter(time)
+    calls = [asyncio.create_task(limits.acquire(KEY, 2.0, 2)) for _ in range(6)]
+    await asyncio.sleep(0)  # each has reserved its slot: 2 at once, 4 at the model's 2/s
+    bucket = limits.buckets[KEY]
+    assert [waiter.wait for waiter in bucket.queue] == [0.5, 1.0, 1.5, 2.0]
+    limits.learn(KEY, "100")  # Amazon's first answer
+    assert [waiter.wait for waiter in bucket.queue] == pytest.approx([0.01, 0.02, 0.03, 0.04])
+    later = asyncio.create_task(limits.acquire(KEY, 2.0, 2))
+    await asyncio.sleep(0)
+    assert [waiter.wait for waiter in bucket.queue][-1] == pytest.approx(0.05)
+    time.now += 0.05
+    time.release()
+    waits = await asyncio.gather(*calls, later)
+    assert waits == pytest.approx([0, 0, 0.01, 0.02, 0.03, 0.04, 0.05])
+    assert bucket.waited_s == pytest.approx(0.15)  # the time waited, not the model's 5 s
+    assert bucket.waiting == 0
+
+
+async def test_a_lower_learned_rate_refuses_the_waiters_it_pushes_past_the_queue_timeout() -> None:
+    time = HeldTime()
+    limits = limiter(time, queue_timeout_s=3)
+    calls = [asyncio.create_task(limits.acquire(KEY, 2.0, 1)) for _ in range(4)]
+    await asyncio.sleep(0)  # 1 at once, 3 waiting 0.5, 1.0 and 1.5 s
+    limits.learn(KEY, "0.5")  # Amazon grants this seller less than the model says
+    limits.learn(KEY, "0.4")  # and less again, before the refused ones have left the queue
+    bucket = limits.buckets[KEY]
+    time.release()
+    outcomes = await asyncio.gather(*calls, return_exceptions=True)
+    assert outcomes[:2] == [0, 2.5]  # the first waiter goes at 0.4/s
+    for refused in outcomes[2:]:  # 4 s each at 0.5/s, over the 3 s timeout: a proxy-made 429
+        assert isinstance(refused, RateLimited) and refused.retry_after_s == 4.0
+    assert bucket.tokens == -1  # only the waiter that went still holds a slot
+    assert bucket.waiting == 0
+
+
 INVENTORY = (
     "/fba/inventory/v1/summaries?granularityType=Marketplace&granularityId=ATVPDKIKX0DER"
     "&marketplaceIds=ATVPDKIKX0DER"

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from scripts.gen_sandbox import ModelError, examples_of, generate
+from scripts.gen_sandbox import examples_of, generate
+from scripts.models import ModelError
 
 MODELS = Path(__file__).resolve().parents[2] / "shared" / "spapi-models" / "models"
 needs_models = pytest.mark.skipif(

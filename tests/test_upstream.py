@@ -54,6 +54,15 @@ async def test_grantless_operation_gets_a_scoped_client_credentials_token(harnes
     assert response.status == 204
     assert response.headers["x-spproxy-operation"] == "rotateApplicationClientSecret"
     assert harness.amazon.lwa_exchanges["client_credentials"] == 2  # another scope
+    response = await harness.proxy.post(
+        "/notifications/v1/subscriptions/ANY_OFFER_CHANGED/testNotification",
+        json={"destinationId": "3acafc7e-121b-1329-8ae8-1571be663aa2"},
+    )
+    assert response.headers["x-spproxy-operation"] == "sendTestNotification"
+    assert response.headers["x-spproxy-credential"] == "grantless"
+    assert response.status == 400  # Amazon's, past its token check: no example matches
+    assert harness.amazon.requests[-1].token_kind == "grantless"
+    assert harness.amazon.lwa_exchanges["client_credentials"] == 2  # the notifications token
 
 
 async def test_sixty_concurrent_cold_requests_cost_one_exchange(harness: Harness) -> None:
@@ -385,6 +394,23 @@ async def test_a_post_that_meets_a_503_reaches_amazon_once_and_the_503_is_relaye
     assert response.status == 503
     assert "x-spproxy-origin" not in response.headers  # Amazon's answer, relayed
     assert statuses(harness) == [503]
+
+
+async def test_a_post_that_meets_amazons_429_is_retried_like_a_get(start: StartHarness) -> None:
+    """Amazon throttled it, so did not act on it: sending it again cannot make it act twice."""
+    harness = await start(upstream=QUICK_RETRIES)
+    harness.amazon.faults.fail(429, times=2)
+    response = await harness.proxy.post(
+        "/feeds/2021-06-30/documents", json={"contentType": "text/xml"}
+    )
+    assert response.status == 201
+    assert statuses(harness) == [429, 429, 201]
+    harness.amazon.faults.fail(429, times=None)  # bounded as a GET's retries are
+    response = await harness.proxy.post(
+        "/feeds/2021-06-30/documents", json={"contentType": "text/xml"}
+    )
+    assert response.status == 429 and "x-spproxy-origin" not in response.headers
+    assert statuses(harness) == [429, 429, 201] + [429] * (1 + QUICK_RETRIES.retries)
 
 
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])

@@ -1,8 +1,10 @@
-"""Notifications API v1: the grantless operations (destinations, subscriptions by id).
+"""Notifications API v1: the grantless operations (destinations, subscriptions by id, test
+notifications).
 
 They act for the application, not for a seller: a client_credentials token with the
-notifications scope. getDestinations has a handler; the others answer from Amazon's sandbox
-examples only (handler None), but need the grantless token all the same.
+notifications scope (the model says so of each: "The `sendTestNotification` API is grantless").
+getDestinations has a handler; the others answer from Amazon's sandbox examples only (handler
+None; sendTestNotification publishes none), but need the grantless token all the same.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ NOTIFICATIONS_SCOPE = "sellingpartnerapi::notifications"
 
 _DESTINATION = "/notifications/v1/destinations/{destinationId}"
 _SUBSCRIPTION = "/notifications/v1/subscriptions/{notificationType}/{subscriptionId}"
+_TEST_NOTIFICATION = "/notifications/v1/subscriptions/{notificationType}/testNotification"
 
 
 async def get_destinations(_request: web.Request) -> web.Response:
@@ -39,6 +42,7 @@ OPERATIONS = (
             ("deleteDestination", "DELETE", _DESTINATION),
             ("getSubscriptionById", "GET", _SUBSCRIPTION),
             ("deleteSubscriptionById", "DELETE", _SUBSCRIPTION),
+            ("sendTestNotification", "POST", _TEST_NOTIFICATION),
         )
     ),
 )
