@@ -1,4 +1,4 @@
-"""Prometheus metrics (text exposition format 0.0.4), counted in process, rendered on demand.
+"""Prometheus metrics: counted in process on the hot path, turned into families at scrape time.
 
     spproxy_requests_total{account,operation,status,origin}     answers, by who made them
     spproxy_upstream_latency_seconds{operation}                 histogram, to the answer's headers
@@ -12,18 +12,37 @@
     spproxy_rate_limit_waiting{account,operation}               waiting now
 
 Label values are account and operation names and statuses: never a path id, token or key.
+
+A request costs a few increments of plain counters (`Metrics.observe`). At scrape time a
+`Collector` yields the families from them and from what the rest of the pipeline counts
+(`Readings`), and prometheus_client renders them (`generate_latest`, which escapes label values).
+Each proxy owns its `CollectorRegistry`: no global registry, so several apps in one process (the
+tests) never collide.
 """
 
 from __future__ import annotations
 
 import bisect
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+
+from prometheus_client.exposition import generate_latest
+from prometheus_client.metrics_core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector, CollectorRegistry
+from prometheus_client.utils import floatToGoString
 
 from spproxy.logs import AccessRecord
 from spproxy.ratelimit import Bucket, BucketKey
 
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"  # what generate_latest writes
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+LE = (*map(floatToGoString, LATENCY_BUCKETS), "+Inf")  # the histogram's `le` labels, once
 
 
 class Histogram:
@@ -39,14 +58,16 @@ class Histogram:
 
 
 class Metrics:
+    """What the hot path counts: plain counters, no locks, no formatting."""
+
     def __init__(self) -> None:
-        self.requests: Counter[tuple[str, str, str, str]] = Counter()
+        self.requests: Counter[tuple[str, str, int, str]] = Counter()
         self.latency: dict[str, Histogram] = {}
         self.credentials: Counter[str] = Counter()
 
     def observe(self, access: AccessRecord) -> None:
         """One answered request, as its access record tells it."""
-        self.requests[(access.account, access.operation, str(access.status), access.origin)] += 1
+        self.requests[(access.account, access.operation, access.status, access.origin)] += 1
         if access.upstream_ms is not None:
             histogram = self.latency.get(access.operation)
             if histogram is None:
@@ -55,78 +76,114 @@ class Metrics:
         if access.credential is not None:
             self.credentials[access.credential] += 1
 
-    def render(
-        self,
-        *,
-        lwa_exchanges: int,
-        rdt_mints: int,
-        client_rdts_replaced: int,
-        buckets: Mapping[BucketKey, Bucket],
-        throttled: Mapping[BucketKey, int],
-        retries: Mapping[str, int],
-    ) -> str:
-        lines: list[str] = []
-        _family(lines, "spproxy_requests_total", "counter", "Requests answered.")
-        for (account, operation, status, origin), n in sorted(self.requests.items()):
-            labels = _labels(account=account, operation=operation, status=status, origin=origin)
-            lines.append(f"spproxy_requests_total{labels} {n}")
-        _family(lines, "spproxy_upstream_latency_seconds", "histogram", "Amazon's answer time.")
-        for operation, histogram in sorted(self.latency.items()):
-            cumulative = 0
-            for bound, count in zip((*LATENCY_BUCKETS, "+Inf"), histogram.counts, strict=True):
+
+@dataclass(frozen=True)
+class Readings:
+    """What the rest of the pipeline counts, read at scrape time."""
+
+    lwa_exchanges: int
+    rdt_mints: int
+    client_rdts_replaced: int
+    buckets: Mapping[BucketKey, Bucket]
+    throttled: Mapping[BucketKey, int]
+    retries: Mapping[str, int]
+
+
+class SpproxyCollector(Collector):
+    def __init__(self, metrics: Metrics, read: Callable[[], Readings]) -> None:
+        self._metrics = metrics
+        self._read = read
+
+    def collect(self) -> Iterator[Metric]:
+        metrics, readings = self._metrics, self._read()
+        requests = CounterMetricFamily(
+            "spproxy_requests_total",
+            "Requests answered.",
+            labels=("account", "operation", "status", "origin"),
+        )
+        for (account, operation, status, origin), n in sorted(metrics.requests.items()):
+            requests.add_metric((account, operation, str(status), origin), n)
+        yield requests
+        latency = HistogramMetricFamily(
+            "spproxy_upstream_latency_seconds", "Amazon's answer time.", labels=("operation",)
+        )
+        for operation, histogram in sorted(metrics.latency.items()):
+            cumulative, counts = 0, []
+            for le, count in zip(LE, histogram.counts, strict=True):
                 cumulative += count
-                labels = _labels(operation=operation, le=str(bound))
-                lines.append(f"spproxy_upstream_latency_seconds_bucket{labels} {cumulative}")
-            labels = _labels(operation=operation)
-            lines.append(f"spproxy_upstream_latency_seconds_sum{labels} {histogram.sum}")
-            lines.append(f"spproxy_upstream_latency_seconds_count{labels} {cumulative}")
-        _family(lines, "spproxy_credentials_total", "counter", "Credentials used, by kind.")
-        for kind, n in sorted(self.credentials.items()):
-            lines.append(f"spproxy_credentials_total{_labels(kind=kind)} {n}")
-        _family(lines, "spproxy_lwa_exchanges_total", "counter", "LWA token exchanges.")
-        lines.append(f"spproxy_lwa_exchanges_total {lwa_exchanges}")
-        _family(lines, "spproxy_rdt_mints_total", "counter", "Restricted Data Tokens minted.")
-        lines.append(f"spproxy_rdt_mints_total {rdt_mints}")
-        _family(
-            lines,
+                counts.append((le, float(cumulative)))
+            latency.add_metric((operation,), counts, histogram.sum)
+        yield latency
+        credentials = CounterMetricFamily(
+            "spproxy_credentials_total", "Credentials used, by kind.", labels=("kind",)
+        )
+        for kind, n in sorted(metrics.credentials.items()):
+            credentials.add_metric((kind,), n)
+        yield credentials
+        yield CounterMetricFamily(
+            "spproxy_lwa_exchanges_total", "LWA token exchanges.", readings.lwa_exchanges
+        )
+        yield CounterMetricFamily(
+            "spproxy_rdt_mints_total", "Restricted Data Tokens minted.", readings.rdt_mints
+        )
+        yield CounterMetricFamily(
             "spproxy_client_rdts_replaced_total",
-            "counter",
             "Requests that brought an RDT the client minted itself (a wasted Tokens API call "
             "each); spproxy sent its own credential.",
+            readings.client_rdts_replaced,
         )
-        lines.append(f"spproxy_client_rdts_replaced_total {client_rdts_replaced}")
-        _per_bucket(lines, "spproxy_upstream_throttled_total", "Amazon's 429s.", throttled.items())
-        _family(lines, "spproxy_upstream_retries_total", "counter", "Retries, by reason.")
-        for reason, n in sorted(retries.items()):
-            lines.append(f"spproxy_upstream_retries_total{_labels(reason=reason)} {n}")
-        waits = [(key, bucket.waits) for key, bucket in buckets.items()]
-        _per_bucket(lines, "spproxy_rate_limit_waits_total", "Requests that waited.", waits)
-        waited = [(key, bucket.waited_s) for key, bucket in buckets.items()]
-        _per_bucket(lines, "spproxy_rate_limit_wait_seconds_total", "Time waited.", waited)
-        waiting = [(key, bucket.waiting) for key, bucket in buckets.items()]
-        _per_bucket(lines, "spproxy_rate_limit_waiting", "Waiting now.", waiting, kind="gauge")
-        return "\n".join(lines) + "\n"
-
-
-def _family(lines: list[str], name: str, kind: str, help_text: str) -> None:
-    lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
+        yield _per_bucket(
+            CounterMetricFamily,
+            "spproxy_upstream_throttled_total",
+            "Amazon's 429s.",
+            readings.throttled,
+        )
+        retries = CounterMetricFamily(
+            "spproxy_upstream_retries_total", "Retries, by reason.", labels=("reason",)
+        )
+        for reason, n in sorted(readings.retries.items()):
+            retries.add_metric((reason,), n)
+        yield retries
+        buckets = readings.buckets
+        yield _per_bucket(
+            CounterMetricFamily,
+            "spproxy_rate_limit_waits_total",
+            "Requests that waited.",
+            {key: bucket.waits for key, bucket in buckets.items()},
+        )
+        yield _per_bucket(
+            CounterMetricFamily,
+            "spproxy_rate_limit_wait_seconds_total",
+            "Time waited.",
+            {key: bucket.waited_s for key, bucket in buckets.items()},
+        )
+        yield _per_bucket(
+            GaugeMetricFamily,
+            "spproxy_rate_limit_waiting",
+            "Waiting now.",
+            {key: bucket.waiting for key, bucket in buckets.items()},
+        )
 
 
 def _per_bucket(
-    lines: list[str],
+    family: type[CounterMetricFamily] | type[GaugeMetricFamily],
     name: str,
     help_text: str,
-    values: Iterable[tuple[BucketKey, float]],
-    kind: str = "counter",
-) -> None:
-    _family(lines, name, kind, help_text)
-    for (account, operation), value in sorted(values):
-        lines.append(f"{name}{_labels(account=account, operation=operation)} {value}")
+    values: Mapping[BucketKey, float],
+) -> Metric:
+    metric = family(name, help_text, labels=("account", "operation"))
+    for key, value in sorted(values.items()):
+        metric.add_metric(key, value)
+    return metric
 
 
-def _labels(**labels: str) -> str:
-    escaped = (
-        f'{name}="{value.replace(chr(92), chr(92) * 2).replace(chr(34), chr(92) + chr(34))}"'
-        for name, value in labels.items()
-    )
-    return "{" + ",".join(escaped) + "}"
+def make_registry(metrics: Metrics, read: Callable[[], Readings]) -> CollectorRegistry:
+    """A registry of one proxy's own."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(SpproxyCollector(metrics, read))
+    return registry
+
+
+def exposition(registry: CollectorRegistry) -> bytes:
+    """The text format (0.0.4) of everything in the registry: `CONTENT_TYPE`."""
+    return generate_latest(registry)

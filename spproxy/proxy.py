@@ -20,6 +20,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 from aiohttp.client_middlewares import ClientMiddlewareType
+from prometheus_client.registry import CollectorRegistry
 
 from spproxy import __version__
 from spproxy.audit import AuditLog
@@ -28,7 +29,7 @@ from spproxy.config import Account, Config, redact_url
 from spproxy.credentials import Credentials
 from spproxy.errors import BadRequest
 from spproxy.lwa import LwaTokens
-from spproxy.metrics import Metrics
+from spproxy.metrics import Metrics, Readings, exposition, make_registry
 from spproxy.operations import OperationTable, load_table
 from spproxy.ratelimit import RateLimiter
 from spproxy.rdt import TOKENS_API, RestrictedDataTokens, TokensApi
@@ -57,6 +58,10 @@ class Proxy:
     metrics: Metrics
     loaded_at: float = field(default_factory=time.time)  # when this config was (re)loaded
     reloads: int = 0
+    registry: CollectorRegistry = field(init=False)  # this proxy's own metrics registry
+
+    def __post_init__(self) -> None:
+        self.registry = make_registry(self.metrics, self.readings)
 
     @classmethod
     def build(cls, config: Config, *, rdt_bundle_limit: int = 50) -> Proxy:
@@ -215,8 +220,12 @@ class Proxy:
             "rdt_mints": self.rdts.mints,
         }
 
-    def metrics_text(self) -> str:
-        return self.metrics.render(
+    def metrics_text(self) -> bytes:
+        return exposition(self.registry)
+
+    def readings(self) -> Readings:
+        """What the pipeline's parts count, for the metrics at scrape time."""
+        return Readings(
             lwa_exchanges=self.tokens.exchanges,
             rdt_mints=self.rdts.mints,
             client_rdts_replaced=self.clients.client_rdts_replaced,

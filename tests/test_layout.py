@@ -50,7 +50,7 @@ LAYERS = {
         "signing",
         "upstream",
     },
-    "reserved": {"body", "clients", "config", "errors", "proxy", "target"},
+    "reserved": {"body", "clients", "config", "errors", "metrics", "proxy", "target"},
     "app": {
         "body",
         "config",
