@@ -22,7 +22,7 @@ from spproxy.body import read_body
 from spproxy.config import Config
 from spproxy.errors import ORIGIN_HEADER, ProxyError
 from spproxy.logs import AccessRecord, quiet_third_party_loggers
-from spproxy.operations import Kind
+from spproxy.operations import UNKNOWN, Kind, QualifiedName
 from spproxy.proxy import ACCOUNT_HEADER, LOADER, PROXY, ConfigLoader, Proxy
 from spproxy.target import parse_target
 from spproxy.upstream import relay
@@ -32,6 +32,8 @@ log = logging.getLogger("spproxy")
 OPERATION_HEADER = "x-spproxy-operation"
 CREDENTIAL_HEADER = "x-spproxy-credential"
 ACCESS = web.RequestKey("access", AccessRecord)
+OPERATION = web.RequestKey("operation", QualifiedName)  # for the metrics, once classified
+UNCLASSIFIED = QualifiedName("-")  # answered before classification, as the access log says
 CLIENT_CLOSED = 499  # nginx's status for a client that went away before its answer
 
 
@@ -43,7 +45,8 @@ async def forward(request: web.Request) -> web.StreamResponse:
     account = proxy.account(request.headers.get(ACCOUNT_HEADER))
     operation = proxy.table.classify(request.method, target.path)
     access.client, access.account = client.name if client else "-", account.name
-    access.operation = operation.name if operation else "unknown"
+    request[OPERATION] = named = operation.qualified if operation else UNKNOWN
+    access.operation = named.name
     access.path = operation.path if operation else target.path
     access.restricted = operation is not None and operation.kind is Kind.RESTRICTED
     config = proxy.config
@@ -92,15 +95,15 @@ async def proxy_answers(request: web.Request, handler: Handler) -> web.StreamRes
         raise
     finally:
         if not reserved.is_probe(request):  # probes would drown the log
-            _record(request.app[PROXY], access)
+            _record(request.app[PROXY], access, request.get(OPERATION, UNCLASSIFIED))
 
 
-def _record(proxy: Proxy, access: AccessRecord) -> None:
+def _record(proxy: Proxy, access: AccessRecord, operation: QualifiedName) -> None:
     """The access log line, the audit line of a restricted call, the metrics."""
     access.emit()
     if access.restricted and proxy.audit is not None:
         proxy.audit.record(access)
-    proxy.metrics.observe(access)
+    proxy.metrics.observe(access, operation)
 
 
 async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:

@@ -1,17 +1,22 @@
 """Prometheus metrics: counted in process on the hot path, turned into families at scrape time.
 
-    spproxy_requests_total{account,operation,status,origin}     answers, by who made them
-    spproxy_upstream_latency_seconds{operation}                 histogram, to the answer's headers
+    spproxy_requests_total{account,OP,status,origin}            answers, by who made them
+    spproxy_upstream_latency_seconds{OP}                        histogram, to the answer's headers
     spproxy_credentials_total{kind}                             lwa, grantless, rdt-cached, ...
     spproxy_lwa_exchanges_total, spproxy_rdt_mints_total        token traffic to Amazon
     spproxy_client_rdts_replaced_total                          RDTs clients minted and sent back
-    spproxy_upstream_throttled_total{account,operation}         Amazon's 429s (each attempt)
+    spproxy_upstream_throttled_total{account,OP}                Amazon's 429s (each attempt)
     spproxy_upstream_retries_total{reason}                      retries, by status or "connection"
-    spproxy_rate_limit_waits_total{account,operation}           requests that waited for a slot
-    spproxy_rate_limit_wait_seconds_total{account,operation}    and how long, in all
-    spproxy_rate_limit_waiting{account,operation}               waiting now
+    spproxy_rate_limit_waits_total{account,OP}                  requests that waited for a slot
+    spproxy_rate_limit_wait_seconds_total{account,OP}           and how long, in all
+    spproxy_rate_limit_waiting{account,OP}                      waiting now
 
-Label values are account and operation names and statuses: never a path id, token or key.
+OP is one vocabulary in every family: `operation` (the model's operationId, as the access log and
+x-spproxy-operation say it), `api` and `version` (operation names repeat across APIs: getShipment,
+getOrders). A path no operation has is operation="unknown", and a request answered before it was
+classified (spproxy's own endpoints, a bad target, an unknown account) operation="-"; both with
+empty api and version. Label values are account and operation names and statuses: never a path
+id, token or key.
 
 A request costs a few increments of plain counters (`Metrics.observe`). At scrape time a
 `Collector` yields the families from them and from what the rest of the pipeline counts
@@ -38,11 +43,13 @@ from prometheus_client.registry import Collector, CollectorRegistry
 from prometheus_client.utils import floatToGoString
 
 from spproxy.logs import AccessRecord
+from spproxy.operations import QualifiedName
 from spproxy.ratelimit import Bucket, BucketKey
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"  # what generate_latest writes
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 LE = (*map(floatToGoString, LATENCY_BUCKETS), "+Inf")  # the histogram's `le` labels, once
+OPERATION = ("operation", "api", "version")  # the labels naming an operation, in every family
 
 
 class Histogram:
@@ -61,17 +68,17 @@ class Metrics:
     """What the hot path counts: plain counters, no locks, no formatting."""
 
     def __init__(self) -> None:
-        self.requests: Counter[tuple[str, str, int, str]] = Counter()
-        self.latency: dict[str, Histogram] = {}
+        self.requests: Counter[tuple[str, QualifiedName, int, str]] = Counter()
+        self.latency: dict[QualifiedName, Histogram] = {}
         self.credentials: Counter[str] = Counter()
 
-    def observe(self, access: AccessRecord) -> None:
-        """One answered request, as its access record tells it."""
-        self.requests[(access.account, access.operation, access.status, access.origin)] += 1
+    def observe(self, access: AccessRecord, operation: QualifiedName) -> None:
+        """One answered request, as its access record tells it, and its operation."""
+        self.requests[(access.account, operation, access.status, access.origin)] += 1
         if access.upstream_ms is not None:
-            histogram = self.latency.get(access.operation)
+            histogram = self.latency.get(operation)
             if histogram is None:
-                histogram = self.latency[access.operation] = Histogram()
+                histogram = self.latency[operation] = Histogram()
             histogram.observe(access.upstream_ms / 1000)
         if access.credential is not None:
             self.credentials[access.credential] += 1
@@ -99,20 +106,20 @@ class SpproxyCollector(Collector):
         requests = CounterMetricFamily(
             "spproxy_requests_total",
             "Requests answered.",
-            labels=("account", "operation", "status", "origin"),
+            labels=("account", *OPERATION, "status", "origin"),
         )
         for (account, operation, status, origin), n in sorted(metrics.requests.items()):
-            requests.add_metric((account, operation, str(status), origin), n)
+            requests.add_metric((account, *operation, str(status), origin), n)
         yield requests
         latency = HistogramMetricFamily(
-            "spproxy_upstream_latency_seconds", "Amazon's answer time.", labels=("operation",)
+            "spproxy_upstream_latency_seconds", "Amazon's answer time.", labels=OPERATION
         )
         for operation, histogram in sorted(metrics.latency.items()):
             cumulative, counts = 0, []
             for le, count in zip(LE, histogram.counts, strict=True):
                 cumulative += count
                 counts.append((le, float(cumulative)))
-            latency.add_metric((operation,), counts, histogram.sum)
+            latency.add_metric(operation, counts, histogram.sum)
         yield latency
         credentials = CounterMetricFamily(
             "spproxy_credentials_total", "Credentials used, by kind.", labels=("kind",)
@@ -171,9 +178,9 @@ def _per_bucket(
     help_text: str,
     values: Mapping[BucketKey, float],
 ) -> Metric:
-    metric = family(name, help_text, labels=("account", "operation"))
-    for key, value in sorted(values.items()):
-        metric.add_metric(key, value)
+    metric = family(name, help_text, labels=("account", *OPERATION))
+    for (account, operation), value in sorted(values.items()):
+        metric.add_metric((account, *operation), value)
     return metric
 
 

@@ -194,7 +194,9 @@ class Proxy:
             "buckets": [  # the busiest first
                 {
                     "account": account,
-                    "operation": operation,
+                    "operation": operation.name,
+                    "api": operation.api,
+                    "version": operation.version,
                     "rate": bucket.rate,
                     "burst": bucket.burst,
                     "tokens_left": round(max(bucket.tokens, 0.0), 3),

@@ -17,7 +17,7 @@ LAYERS = {
     "target": {"errors", "urlcanon"},
     "lwa": {"config", "errors"},
     "signing": {"config", "errors"},
-    "ratelimit": {"errors"},
+    "ratelimit": {"errors", "operations"},
     "upstream": {"config", "errors", "operations", "ratelimit", "target"},
     "reports": {"operations"},
     "rdt": {"config", "errors", "lwa", "operations", "target", "upstream"},
@@ -34,7 +34,7 @@ LAYERS = {
     "clients": {"config", "credentials", "errors", "operations", "reports", "target"},
     "body": {"errors"},
     "audit": {"config", "logs"},
-    "metrics": {"logs", "ratelimit"},
+    "metrics": {"logs", "operations", "ratelimit"},
     "proxy": {
         "audit",
         "clients",

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from prometheus_client.parser import text_string_to_metric_families
-
 from spproxy.config import UpstreamConfig
 from spproxy.emulator import EmulatorConfig
-from tests.harness import StartHarness
+from tests.harness import StartHarness, scrape
 
 PARTICIPATIONS = "/sellers/v1/marketplaceParticipations"
 ADDRESS = "/orders/v0/orders/902-1845936-5435065/address"
+GET_PARTICIPATIONS = {
+    "operation": "getMarketplaceParticipations",
+    "api": "Sellers",
+    "version": "v1",
+}
+GET_ADDRESS = {"operation": "getOrderAddress", "api": "Orders", "version": "v0"}
+UNKNOWN = {"operation": "unknown", "api": "", "version": ""}
 
 
-def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    return {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-    }
+def key(name: str, **labels: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    return name, tuple(sorted(labels.items()))
 
 
 async def test_a_prometheus_parser_reads_the_metrics(start: StartHarness) -> None:
@@ -35,43 +36,82 @@ async def test_a_prometheus_parser_reads_the_metrics(start: StartHarness) -> Non
         await harness.proxy.get(inventory)
     response = await harness.proxy.get("/_spproxy/metrics")
     assert response.status == 200 and response.content_type == "text/plain"
-    got = samples(await response.text())
+    got = await scrape(harness.proxy)
 
     def value(name: str, **labels: str) -> float:
-        return got[(name, tuple(sorted(labels.items())))]
+        return got[key(name, **labels)]
 
     ok = {"account": "main", "status": "200", "origin": "amazon"}
-    assert value("spproxy_requests_total", operation="getMarketplaceParticipations", **ok) == 2
-    assert value("spproxy_requests_total", operation="getOrderAddress", **ok) == 2
-    assert (
-        value(
-            "spproxy_requests_total",
-            operation="unknown",
-            account="main",
-            status="404",
-            origin="amazon",
-        )
-        == 1
-    )
+    assert value("spproxy_requests_total", **GET_PARTICIPATIONS, **ok) == 2
+    assert value("spproxy_requests_total", **GET_ADDRESS, **ok) == 2
+    not_found = {"account": "main", "status": "404", "origin": "amazon"}
+    assert value("spproxy_requests_total", **UNKNOWN, **not_found) == 1
     assert value("spproxy_upstream_retries_total", reason="503") == 1
     assert value("spproxy_lwa_exchanges_total") == 1
     assert value("spproxy_rdt_mints_total") == 1
     assert value("spproxy_credentials_total", kind="rdt-minted") == 1
     assert value("spproxy_credentials_total", kind="rdt-cached") == 1
-    count = value(
-        "spproxy_upstream_latency_seconds_count", operation="getMarketplaceParticipations"
-    )
-    assert count == 2
-    assert (
-        value(
-            "spproxy_upstream_latency_seconds_bucket",
-            operation="getMarketplaceParticipations",
-            le="+Inf",
-        )
-        == 2
-    )
-    bucket = {"account": "main", "operation": "getInventorySummaries (FBA Inventory v1)"}
+    assert value("spproxy_upstream_latency_seconds_count", **GET_PARTICIPATIONS) == 2
+    assert value("spproxy_upstream_latency_seconds_bucket", le="+Inf", **GET_PARTICIPATIONS) == 2
+    bucket = {
+        "account": "main",
+        "operation": "getInventorySummaries",
+        "api": "FBA Inventory",
+        "version": "v1",
+    }
     assert value("spproxy_rate_limit_waits_total", **bucket) == 1
     assert value("spproxy_rate_limit_wait_seconds_total", **bucket) > 0
     assert value("spproxy_rate_limit_waiting", **bucket) == 0
     assert harness.amazon.quota_refusals == 0
+
+
+CATALOG_SEARCH = "/catalog/2022-04-01/items?marketplaceIds=ATVPDKIKX0DER&keywords=samsung%20tv"
+SEARCH = {"operation": "searchCatalogItems", "api": "Catalog Items", "version": "2022-04-01"}
+PER_OPERATION = {  # every family with an operation label, and the samples that carry it
+    "spproxy_requests_total",
+    "spproxy_upstream_latency_seconds_bucket",
+    "spproxy_upstream_latency_seconds_count",
+    "spproxy_upstream_latency_seconds_sum",
+    "spproxy_upstream_throttled_total",
+    "spproxy_rate_limit_waits_total",
+    "spproxy_rate_limit_wait_seconds_total",
+    "spproxy_rate_limit_waiting",
+}
+
+
+async def test_an_operation_has_one_name_in_every_family_and_in_the_status(
+    start: StartHarness,
+) -> None:
+    """searchCatalogItems is also Catalog Items v2020-12-01's: the API and version go with it."""
+    harness = await start(
+        EmulatorConfig(rate_limits=True),
+        upstream=UpstreamConfig(pacing=True, backoff_s=0.01),
+    )
+    harness.amazon.faults.fail(429)  # throttled once, then retried
+    response = await harness.proxy.get(CATALOG_SEARCH)
+    assert response.status == 200
+    assert response.headers["x-spproxy-operation"] == "searchCatalogItems"
+    unknown = await harness.proxy.get("/x/y")
+    assert unknown.status == 404 and unknown.headers["x-spproxy-operation"] == "unknown"
+
+    got = await scrape(harness.proxy)
+    named: dict[str, set[tuple[str, str, str]]] = {}
+    for name, labels in got:
+        fields = dict(labels)
+        if "operation" in fields:
+            names = named.setdefault(name, set())
+            names.add((fields["operation"], fields["api"], fields["version"]))
+    search = tuple(SEARCH.values())
+    # The unknown path went to Amazon too (its 404), paced by a bucket of its own; only the
+    # search was throttled.
+    assert named == {
+        name: {search} if "throttled" in name else {search, tuple(UNKNOWN.values())}
+        for name in PER_OPERATION
+    }
+    ok = {"account": "main", "status": "200", "origin": "amazon"}
+    assert got[key("spproxy_requests_total", **SEARCH, **ok)] == 1
+    assert got[key("spproxy_upstream_throttled_total", account="main", **SEARCH)] == 1
+
+    status = await (await harness.proxy.get("/_spproxy/status")).json()
+    buckets = {(b["operation"], b["api"], b["version"]) for b in status["buckets"]}
+    assert buckets == {search, tuple(UNKNOWN.values())}

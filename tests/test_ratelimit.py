@@ -9,10 +9,11 @@ import pytest
 from spproxy.config import UpstreamConfig
 from spproxy.emulator import EmulatorConfig
 from spproxy.errors import RateLimited
+from spproxy.operations import UNKNOWN, QualifiedName
 from spproxy.ratelimit import DEFAULT_PLAN, RateLimiter
 from tests.harness import StartHarness
 
-KEY = ("main", "getInventorySummaries (FBA Inventory v1)")
+KEY = ("main", QualifiedName("getInventorySummaries", "FBA Inventory", "v1"))
 
 
 class FakeTime:
@@ -97,17 +98,17 @@ async def test_a_cancelled_waiter_gives_its_slot_back() -> None:
 async def test_amazons_header_sets_the_rate_and_unknown_plans_are_cautious() -> None:
     time = FakeTime()
     limits = limiter(time)
-    await limits.acquire(("main", "unknown"), None, None)
-    bucket = limits.buckets[("main", "unknown")]
+    await limits.acquire(("main", UNKNOWN), None, None)
+    bucket = limits.buckets[("main", UNKNOWN)]
     assert (bucket.rate, bucket.burst) == DEFAULT_PLAN
-    limits.learn(("main", "unknown"), "5.0")
+    limits.learn(("main", UNKNOWN), "5.0")
     assert bucket.rate == 5.0
-    assert await limits.acquire(("main", "unknown"), None, None) == pytest.approx(0.2)
+    assert await limits.acquire(("main", UNKNOWN), None, None) == pytest.approx(0.2)
     for garbage in ("", "fast", "-1", None):
-        limits.learn(("main", "unknown"), garbage)
+        limits.learn(("main", UNKNOWN), garbage)
     assert bucket.rate == 5.0
-    limits.learn(("other", "never-used"), "9")  # no bucket yet: nothing to adjust
-    assert ("other", "never-used") not in limits.buckets
+    limits.learn(("other", KEY[1]), "9")  # no bucket yet: nothing to adjust
+    assert ("other", KEY[1]) not in limits.buckets
 
 
 INVENTORY = (
@@ -123,11 +124,8 @@ async def test_twelve_concurrent_calls_at_two_per_second_all_succeed(start: Star
     assert [r.status for r in responses] == [200] * 12
     assert harness.amazon.quota_refusals == 0
     (bucket,) = (await (await harness.proxy.get("/_spproxy/status")).json())["buckets"]
-    assert (bucket["operation"], bucket["rate"], bucket["burst"]) == (
-        "getInventorySummaries (FBA Inventory v1)",
-        2.0,
-        2,
-    )
+    assert (bucket["operation"], bucket["api"], bucket["version"]) == tuple(KEY[1])
+    assert (bucket["rate"], bucket["burst"]) == (2.0, 2)
 
 
 async def test_without_pacing_amazon_answers_429(start: StartHarness) -> None:
