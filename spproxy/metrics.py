@@ -3,7 +3,8 @@
     spproxy_requests_total{account,OP,status,origin}            answers, by who made them
     spproxy_upstream_latency_seconds{OP}                        histogram, to the answer's headers
     spproxy_credentials_total{kind}                             lwa, grantless, rdt-cached, ...
-    spproxy_lwa_exchanges_total, spproxy_rdt_mints_total        token traffic to Amazon
+    spproxy_lwa_exchanges_total{outcome}                        ok, refused, unavailable
+    spproxy_rdt_mints_total{outcome}                            ok, refused, unavailable
     spproxy_client_rdts_replaced_total                          RDTs clients minted and sent back
     spproxy_upstream_throttled_total{account,OP}                Amazon's 429s (each attempt)
     spproxy_upstream_retries_total{reason}                      retries, by status or "connection"
@@ -42,6 +43,7 @@ from prometheus_client.metrics_core import (
 from prometheus_client.registry import Collector, CollectorRegistry
 from prometheus_client.utils import floatToGoString
 
+from spproxy.errors import OUTCOMES, Outcome
 from spproxy.logs import AccessRecord
 from spproxy.operations import QualifiedName
 from spproxy.ratelimit import Bucket, BucketKey
@@ -88,8 +90,8 @@ class Metrics:
 class Readings:
     """What the rest of the pipeline counts, read at scrape time."""
 
-    lwa_exchanges: int
-    rdt_mints: int
+    lwa_exchanges: Mapping[Outcome, int]
+    rdt_mints: Mapping[Outcome, int]
     client_rdts_replaced: int
     buckets: Mapping[BucketKey, Bucket]
     throttled: Mapping[BucketKey, int]
@@ -127,11 +129,13 @@ class SpproxyCollector(Collector):
         for kind, n in sorted(metrics.credentials.items()):
             credentials.add_metric((kind,), n)
         yield credentials
-        yield CounterMetricFamily(
-            "spproxy_lwa_exchanges_total", "LWA token exchanges.", readings.lwa_exchanges
+        yield _by_outcome(
+            "spproxy_lwa_exchanges_total", "LWA token exchanges", readings.lwa_exchanges
         )
-        yield CounterMetricFamily(
-            "spproxy_rdt_mints_total", "Restricted Data Tokens minted.", readings.rdt_mints
+        yield _by_outcome(
+            "spproxy_rdt_mints_total",
+            "Restricted Data Token mints (refused: by the Tokens API, or by LWA for its token)",
+            readings.rdt_mints,
         )
         yield CounterMetricFamily(
             "spproxy_client_rdts_replaced_total",
@@ -170,6 +174,18 @@ class SpproxyCollector(Collector):
             "Waiting now.",
             {key: bucket.waiting for key, bucket in buckets.items()},
         )
+
+
+def _by_outcome(name: str, what: str, counts: Mapping[Outcome, int]) -> Metric:
+    metric = CounterMetricFamily(
+        name,
+        f"{what}, by outcome: ok; refused, Amazon said no (an error code, a 4xx); unavailable, "
+        "it could not be reached or failed (5xx, 429, an answer without a token).",
+        labels=("outcome",),
+    )
+    for outcome in OUTCOMES:  # all three from the start, so that rate() sees the first failure
+        metric.add_metric((outcome,), counts.get(outcome, 0))
+    return metric
 
 
 def _per_bucket(

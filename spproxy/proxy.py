@@ -228,8 +228,8 @@ class Proxy:
     def readings(self) -> Readings:
         """What the pipeline's parts count, for the metrics at scrape time."""
         return Readings(
-            lwa_exchanges=self.tokens.exchanges,
-            rdt_mints=self.rdts.mints,
+            lwa_exchanges=self.tokens.outcomes,
+            rdt_mints=self.rdts.outcomes,
             client_rdts_replaced=self.clients.client_rdts_replaced,
             buckets=self.limiter.buckets,
             throttled=self.upstream.throttled,

@@ -34,7 +34,7 @@ LAYERS = {
     "clients": {"config", "credentials", "errors", "operations", "reports", "target"},
     "body": {"errors"},
     "audit": {"config", "logs"},
-    "metrics": {"logs", "operations", "ratelimit"},
+    "metrics": {"errors", "logs", "operations", "ratelimit"},
     "proxy": {
         "audit",
         "clients",

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from spproxy.config import UpstreamConfig
+from dataclasses import replace
+from types import MappingProxyType
+
+from aiohttp import ClientResponse
+
+from spproxy.config import Secret, UpstreamConfig
 from spproxy.emulator import EmulatorConfig
-from tests.harness import StartHarness, scrape
+from spproxy.proxy import PROXY
+from tests.harness import Samples, StartHarness, scrape
 
 PARTICIPATIONS = "/sellers/v1/marketplaceParticipations"
 ADDRESS = "/orders/v0/orders/902-1845936-5435065/address"
@@ -47,8 +53,8 @@ async def test_a_prometheus_parser_reads_the_metrics(start: StartHarness) -> Non
     not_found = {"account": "main", "status": "404", "origin": "amazon"}
     assert value("spproxy_requests_total", **UNKNOWN, **not_found) == 1
     assert value("spproxy_upstream_retries_total", reason="503") == 1
-    assert value("spproxy_lwa_exchanges_total") == 1
-    assert value("spproxy_rdt_mints_total") == 1
+    assert value("spproxy_lwa_exchanges_total", outcome="ok") == 1
+    assert value("spproxy_rdt_mints_total", outcome="ok") == 1
     assert value("spproxy_credentials_total", kind="rdt-minted") == 1
     assert value("spproxy_credentials_total", kind="rdt-cached") == 1
     assert value("spproxy_upstream_latency_seconds_count", **GET_PARTICIPATIONS) == 2
@@ -115,3 +121,66 @@ async def test_an_operation_has_one_name_in_every_family_and_in_the_status(
     status = await (await harness.proxy.get("/_spproxy/status")).json()
     buckets = {(b["operation"], b["api"], b["version"]) for b in status["buckets"]}
     assert buckets == {search, tuple(UNKNOWN.values())}
+
+
+DESTINATIONS = "/notifications/v1/destinations"  # grantless: an exchange of its own
+BUYER_INFO = "/orders/v0/orders/902-1845936-5435065/buyerInfo"
+ITEMS_BUYER_INFO = "/orders/v0/orders/902-1845936-5435065/orderItems/buyerInfo"
+
+
+def outcomes(got: Samples, name: str) -> dict[str, float]:
+    return {
+        dict(labels)["outcome"]: value for (sample, labels), value in got.items() if sample == name
+    }
+
+
+async def error_code(response: ClientResponse) -> str:
+    assert response.status == 502
+    return str((await response.json())["errors"][0]["code"])
+
+
+async def test_lwa_exchanges_by_outcome(start: StartHarness) -> None:
+    harness = await start()
+    faults = harness.amazon.faults
+    assert (await harness.proxy.get(PARTICIPATIONS)).status == 200  # the seller token: ok
+    down = faults.lwa_down()  # 503
+    assert await error_code(await harness.proxy.get(DESTINATIONS)) == "TokenExchangeFailed"
+    down.clear()
+    busy = faults.lwa_down(times=1, status=429)  # busy, not a refusal
+    assert await error_code(await harness.proxy.get(DESTINATIONS)) == "TokenExchangeFailed"
+    # A seller who revoked the app: LWA refuses the refresh token (invalid_grant).
+    proxy = harness.proxy.app[PROXY]
+    main = proxy.config.accounts["main"]
+    revoked = replace(main, name="revoked", refresh_token=Secret("Atzr|revoked"))
+    accounts = MappingProxyType({"main": main, "revoked": revoked})
+    proxy.reconfigure(replace(proxy.config, accounts=accounts))
+    refused = await harness.proxy.get(PARTICIPATIONS, headers={"x-spproxy-account": "revoked"})
+    assert "invalid_grant" in (await refused.json())["errors"][0]["message"]
+
+    got = await scrape(harness.proxy)
+    exchanges = outcomes(got, "spproxy_lwa_exchanges_total")
+    assert exchanges == {"ok": 1, "refused": 1, "unavailable": 2}
+    assert (down.applied, busy.applied) == (1, 1)
+    assert sum(harness.amazon.lwa_exchanges.values()) == exchanges["ok"]
+
+
+async def test_rdt_mints_by_outcome(start: StartHarness) -> None:
+    """refused: the Tokens API, or LWA for the call to it, said no; unavailable: it failed."""
+    # The app lacks the role for shipping addresses.
+    denied = frozenset({"/orders/v0/orders/{orderId}/address"})
+    harness = await start(EmulatorConfig(denied_paths=denied))
+    amazon, faults = harness.amazon, harness.amazon.faults
+    assert await error_code(await harness.proxy.get(ADDRESS)) == "RestrictedDataTokenRefused"
+    down = faults.tokens_api_down(times=1)
+    assert await error_code(await harness.proxy.get(BUYER_INFO)) == "TokensApiUnavailable"
+    assert (await harness.proxy.get(BUYER_INFO)).status == 200
+    # The seller token expired and LWA refuses the old client secret: no token for the mint.
+    faults.expire_tokens("lwa")
+    faults.rotate_client_secret("rotated-secret")
+    assert await error_code(await harness.proxy.get(ITEMS_BUYER_INFO)) == "TokenExchangeFailed"
+
+    got = await scrape(harness.proxy)
+    mints = outcomes(got, "spproxy_rdt_mints_total")
+    assert mints == {"ok": 1, "refused": 2, "unavailable": 1}
+    assert (len(amazon.rdt_mints), len(amazon.refused_mints), down.applied) == (1, 1, 1)
+    assert outcomes(got, "spproxy_lwa_exchanges_total") == {"ok": 1, "refused": 1, "unavailable": 0}
