@@ -82,6 +82,10 @@ async def proxy_answers(request: web.Request, handler: Handler) -> web.StreamRes
     """Turn every failure into SP-API's error shape, and write the access log line."""
     # The path as sent (percent-encoded), until the pipeline knows the operation's template.
     access = request[ACCESS] = AccessRecord(request.method, request.raw_path.partition("?")[0])
+    proxy = request.app[PROXY]
+    counted = not reserved.is_probe(request)  # probes would drown the log and the metrics
+    if counted:
+        proxy.metrics.in_flight += 1
     try:
         response = await _answer(request, handler)
         if request.transport is None:  # the client went away before its answer
@@ -94,8 +98,9 @@ async def proxy_answers(request: web.Request, handler: Handler) -> web.StreamRes
         access.status, access.origin = CLIENT_CLOSED, "client"
         raise
     finally:
-        if not reserved.is_probe(request):  # probes would drown the log
-            _record(request.app[PROXY], access, request.get(OPERATION, UNCLASSIFIED))
+        if counted:
+            proxy.metrics.in_flight -= 1
+            _record(proxy, access, request.get(OPERATION, UNCLASSIFIED))
 
 
 def _record(proxy: Proxy, access: AccessRecord, operation: QualifiedName) -> None:

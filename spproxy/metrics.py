@@ -1,5 +1,6 @@
 """Prometheus metrics: counted in process on the hot path, turned into families at scrape time.
 
+    spproxy_requests_in_flight                                  requests being handled now
     spproxy_requests_total{account,OP,status,origin}            answers, by who made them
     spproxy_upstream_latency_seconds{OP}                        histogram, to the answer's headers
     spproxy_credentials_total{kind}                             lwa, grantless, rdt-cached, ...
@@ -73,6 +74,7 @@ class Metrics:
         self.requests: Counter[tuple[str, QualifiedName, int, str]] = Counter()
         self.latency: dict[QualifiedName, Histogram] = {}
         self.credentials: Counter[str] = Counter()
+        self.in_flight = 0  # requests being handled now
 
     def observe(self, access: AccessRecord, operation: QualifiedName) -> None:
         """One answered request, as its access record tells it, and its operation."""
@@ -105,6 +107,9 @@ class SpproxyCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         metrics, readings = self._metrics, self._read()
+        yield GaugeMetricFamily(
+            "spproxy_requests_in_flight", "Requests being handled now.", metrics.in_flight
+        )
         requests = CounterMetricFamily(
             "spproxy_requests_total",
             "Requests answered.",

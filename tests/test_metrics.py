@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from types import MappingProxyType
 
@@ -184,3 +185,16 @@ async def test_rdt_mints_by_outcome(start: StartHarness) -> None:
     assert mints == {"ok": 1, "refused": 2, "unavailable": 1}
     assert (len(amazon.rdt_mints), len(amazon.refused_mints), down.applied) == (1, 1, 1)
     assert outcomes(got, "spproxy_lwa_exchanges_total") == {"ok": 1, "refused": 1, "unavailable": 0}
+
+
+async def test_requests_in_flight(start: StartHarness) -> None:
+    """Requests being handled now; scrapes and probes are not counted."""
+    harness = await start()
+    hold = harness.amazon.faults.hold(times=2)
+    waiting = [asyncio.create_task(harness.proxy.get(PARTICIPATIONS)) for _ in range(2)]
+    async with asyncio.timeout(20):  # a bound against a hang, not a measure
+        await hold.arrived(2)
+    assert (await scrape(harness.proxy))[("spproxy_requests_in_flight", ())] == 2
+    hold.release()
+    assert [(await answer).status for answer in waiting] == [200, 200]
+    assert (await scrape(harness.proxy))[("spproxy_requests_in_flight", ())] == 0
