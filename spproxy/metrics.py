@@ -30,20 +30,25 @@ tests) never collide.
 from __future__ import annotations
 
 import bisect
+import platform
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
+import aiohttp
 from prometheus_client.exposition import generate_latest
 from prometheus_client.metrics_core import (
     CounterMetricFamily,
     GaugeMetricFamily,
     HistogramMetricFamily,
+    InfoMetricFamily,
     Metric,
 )
+from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector, CollectorRegistry
 from prometheus_client.utils import floatToGoString
 
+from spproxy import __version__
 from spproxy.errors import OUTCOMES, Outcome
 from spproxy.logs import AccessRecord
 from spproxy.operations import QualifiedName
@@ -98,15 +103,22 @@ class Readings:
     buckets: Mapping[BucketKey, Bucket]
     throttled: Mapping[BucketKey, int]
     retries: Mapping[str, int]
+    token_expiry: Mapping[str, float]  # account name -> when its LWA token expires (time.time())
 
 
 class SpproxyCollector(Collector):
     def __init__(self, metrics: Metrics, read: Callable[[], Readings]) -> None:
         self._metrics = metrics
         self._read = read
+        self._build = {
+            "version": __version__,
+            "python": platform.python_version(),
+            "aiohttp": aiohttp.__version__,
+        }
 
     def collect(self) -> Iterator[Metric]:
         metrics, readings = self._metrics, self._read()
+        yield InfoMetricFamily("spproxy_build", "spproxy's version and its runtime's.", self._build)
         yield GaugeMetricFamily(
             "spproxy_requests_in_flight", "Requests being handled now.", metrics.in_flight
         )
@@ -135,11 +147,17 @@ class SpproxyCollector(Collector):
             credentials.add_metric((kind,), n)
         yield credentials
         yield _by_outcome(
-            "spproxy_lwa_exchanges_total", "LWA token exchanges", readings.lwa_exchanges
+            "spproxy_lwa_exchanges_total",
+            "LWA token exchanges by outcome: ok; refused (LWA answered an error code: "
+            "invalid_grant, invalid_client, ...); unavailable (unreachable, 5xx, 429, or an "
+            "answer without a token).",
+            readings.lwa_exchanges,
         )
         yield _by_outcome(
             "spproxy_rdt_mints_total",
-            "Restricted Data Token mints (refused: by the Tokens API, or by LWA for its token)",
+            "Restricted Data Token mints by outcome: ok; refused (the Tokens API said no, or LWA "
+            "refused the token for the call); unavailable (unreachable, 5xx, 429, or an answer "
+            "without a token).",
             readings.rdt_mints,
         )
         yield CounterMetricFamily(
@@ -179,15 +197,18 @@ class SpproxyCollector(Collector):
             "Waiting now.",
             {key: bucket.waiting for key, bucket in buckets.items()},
         )
+        expiry = GaugeMetricFamily(
+            "spproxy_lwa_token_expiry_timestamp_seconds",
+            "When each account's LWA token expires (Unix time); no sample while it has none.",
+            labels=("account",),
+        )
+        for account, expires_at in sorted(readings.token_expiry.items()):
+            expiry.add_metric((account,), expires_at)
+        yield expiry
 
 
-def _by_outcome(name: str, what: str, counts: Mapping[Outcome, int]) -> Metric:
-    metric = CounterMetricFamily(
-        name,
-        f"{what}, by outcome: ok; refused, Amazon said no (an error code, a 4xx); unavailable, "
-        "it could not be reached or failed (5xx, 429, an answer without a token).",
-        labels=("outcome",),
-    )
+def _by_outcome(name: str, help_text: str, counts: Mapping[Outcome, int]) -> Metric:
+    metric = CounterMetricFamily(name, help_text, labels=("outcome",))
     for outcome in OUTCOMES:  # all three from the start, so that rate() sees the first failure
         metric.add_metric((outcome,), counts.get(outcome, 0))
     return metric
@@ -209,6 +230,7 @@ def make_registry(metrics: Metrics, read: Callable[[], Readings]) -> CollectorRe
     """A registry of one proxy's own."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(SpproxyCollector(metrics, read))
+    ProcessCollector(registry=registry)  # CPU seconds, memory, open fds, start time (Linux)
     return registry
 
 

@@ -234,6 +234,11 @@ class Proxy:
             buckets=self.limiter.buckets,
             throttled=self.upstream.throttled,
             retries=self.upstream.retries,
+            token_expiry={
+                name: expires_at
+                for name, account in self.config.accounts.items()
+                if (expires_at := self.tokens.expiry(account)) is not None
+            },
         )
 
     def _account_status(self, account: Account, rdts: int) -> dict[str, Any]:

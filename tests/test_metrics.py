@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import platform
+import time
 from dataclasses import replace
 from types import MappingProxyType
 
+import aiohttp
 from aiohttp import ClientResponse
+from prometheus_client.parser import text_string_to_metric_families
 
+from spproxy import __version__
 from spproxy.config import Secret, UpstreamConfig
 from spproxy.emulator import EmulatorConfig
 from spproxy.proxy import PROXY
@@ -198,3 +203,79 @@ async def test_requests_in_flight(start: StartHarness) -> None:
     hold.release()
     assert [(await answer).status for answer in waiting] == [200, 200]
     assert (await scrape(harness.proxy))[("spproxy_requests_in_flight", ())] == 0
+
+
+FAMILIES = {  # name as the parser names it (counters without _total) -> type
+    "spproxy_requests_in_flight": "gauge",
+    "spproxy_requests": "counter",
+    "spproxy_upstream_latency_seconds": "histogram",
+    "spproxy_credentials": "counter",
+    "spproxy_lwa_exchanges": "counter",
+    "spproxy_rdt_mints": "counter",
+    "spproxy_client_rdts_replaced": "counter",
+    "spproxy_upstream_throttled": "counter",
+    "spproxy_upstream_retries": "counter",
+    "spproxy_rate_limit_waits": "counter",
+    "spproxy_rate_limit_wait_seconds": "counter",
+    "spproxy_rate_limit_waiting": "gauge",
+    "spproxy_lwa_token_expiry_timestamp_seconds": "gauge",
+    "spproxy_build_info": "gauge",
+    # prometheus_client's ProcessCollector (Linux: it reads /proc)
+    "process_virtual_memory_bytes": "gauge",
+    "process_resident_memory_bytes": "gauge",
+    "process_start_time_seconds": "gauge",
+    "process_cpu_seconds": "counter",
+    "process_open_fds": "gauge",
+    "process_max_fds": "gauge",
+}
+
+
+async def test_every_family_is_there_from_the_start_with_its_type_and_help(
+    start: StartHarness,
+) -> None:
+    harness = await start()
+    response = await harness.proxy.get("/_spproxy/metrics")
+    families = list(text_string_to_metric_families(await response.text()))
+    assert {family.name: family.type for family in families} == FAMILIES
+    assert all(family.documentation for family in families)
+    assert len(families) == len(FAMILIES)  # each once
+
+
+async def test_token_expiry_build_and_process(start: StartHarness) -> None:
+    harness = await start()
+    assert (await harness.proxy.get(PARTICIPATIONS)).status == 200
+    proxy = harness.proxy.app[PROXY]
+    main = proxy.config.accounts["main"]
+    revoked = replace(main, name="revoked", refresh_token=Secret("Atzr|revoked"))
+    proxy.reconfigure(
+        replace(proxy.config, accounts=MappingProxyType({"main": main, "revoked": revoked}))
+    )
+    assert (
+        await harness.proxy.get(PARTICIPATIONS, headers={"x-spproxy-account": "revoked"})
+    ).status == 502
+    got = await scrape(harness.proxy)
+    status = await (await harness.proxy.get("/_spproxy/status")).json()
+
+    expiry = [
+        (dict(labels), value)
+        for (name, labels), value in got.items()
+        if name == "spproxy_lwa_token_expiry_timestamp_seconds"
+    ]
+    assert [labels for labels, _ in expiry] == [{"account": "main"}]  # revoked: no token
+    expires_at = expiry[0][1]
+    assert (
+        time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expires_at))
+        == (status["accounts"]["main"]["lwa_token_expires_at"])
+    )
+    assert 0 < expires_at - time.time() <= 3600  # the emulator's tokens live an hour
+
+    build = {
+        "version": __version__,
+        "python": platform.python_version(),
+        "aiohttp": aiohttp.__version__,
+    }
+    assert got[key("spproxy_build_info", **build)] == 1
+    assert got[key("process_cpu_seconds_total")] > 0
+    assert got[key("process_resident_memory_bytes")] > 0
+    assert got[key("process_open_fds")] > 0
+    assert 0 < got[key("process_start_time_seconds")] <= time.time()
