@@ -1,24 +1,32 @@
 """Prometheus metrics: counted in process on the hot path, turned into families at scrape time.
 
-    spproxy_requests_in_flight                                  requests being handled now
     spproxy_requests_total{account,OP,status,origin}            answers, by who made them
+    spproxy_requests_in_flight                                  requests being handled now
     spproxy_upstream_latency_seconds{OP}                        histogram, to the answer's headers
     spproxy_credentials_total{kind}                             lwa, grantless, rdt-cached, ...
     spproxy_lwa_exchanges_total{outcome}                        ok, refused, unavailable
     spproxy_rdt_mints_total{outcome}                            ok, refused, unavailable
+    spproxy_lwa_token_expiry_timestamp_seconds{account}         when each account's token expires
     spproxy_client_rdts_replaced_total                          RDTs clients minted and sent back
     spproxy_upstream_throttled_total{account,OP}                Amazon's 429s (each attempt)
     spproxy_upstream_retries_total{reason}                      retries, by status or "connection"
     spproxy_rate_limit_waits_total{account,OP}                  requests that waited for a slot
     spproxy_rate_limit_wait_seconds_total{account,OP}           and how long, in all
     spproxy_rate_limit_waiting{account,OP}                      waiting now
+    spproxy_build_info{version,python,aiohttp}                  1
+    process_*                                                   prometheus_client's ProcessCollector
 
 OP is one vocabulary in every family: `operation` (the model's operationId, as the access log and
 x-spproxy-operation say it), `api` and `version` (operation names repeat across APIs: getShipment,
 getOrders). A path no operation has is operation="unknown", and a request answered before it was
 classified (spproxy's own endpoints, a bad target, an unknown account) operation="-"; both with
-empty api and version. Label values are account and operation names and statuses: never a path
-id, token or key.
+empty api and version.
+
+Every label set is bounded, whatever clients send: `account` is a configured account's name (or
+"-" before one was chosen), OP a row of the operation table (or "unknown", "-"), `status` an HTTP
+status, and `origin` (amazon, proxy, client), `kind` (lwa, grantless, rdt-cached, rdt-minted,
+delegated), `outcome` (ok, refused, unavailable) and `reason` (a retried status, "connection")
+come from fixed sets. Never a path id, a query value, a client's name, a token or a key.
 
 A request costs a few increments of plain counters (`Metrics.observe`). At scrape time a
 `Collector` yields the families from them and from what the rest of the pipeline counts
