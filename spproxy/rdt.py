@@ -326,7 +326,7 @@ class RestrictedDataTokens:
     async def _mint_logged(self, account: Account, resources: tuple[Resource, ...]) -> Rdt:
         try:
             rdt = await self._mint(account, resources)
-        except Exception as error:  # not a cancellation: no mint was made or refused
+        except Exception as error:  # a cancellation is not an outcome: Amazon said nothing
             self.outcomes[outcome(error)] += 1
             raise
         self.outcomes["ok"] += 1
