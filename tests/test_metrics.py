@@ -154,14 +154,13 @@ async def test_lwa_exchanges_by_outcome(start: StartHarness) -> None:
     down.clear()
     busy = faults.lwa_down(times=1, status=429)  # busy, not a refusal
     assert await error_code(await harness.proxy.get(DESTINATIONS)) == "TokenExchangeFailed"
-    # A seller who revoked the app: LWA refuses the refresh token (invalid_grant).
-    proxy = harness.proxy.app[PROXY]
-    main = proxy.config.accounts["main"]
-    revoked = replace(main, name="revoked", refresh_token=Secret("Atzr|revoked"))
-    accounts = MappingProxyType({"main": main, "revoked": revoked})
-    proxy.reconfigure(replace(proxy.config, accounts=accounts))
-    refused = await harness.proxy.get(PARTICIPATIONS, headers={"x-spproxy-account": "revoked"})
-    assert "invalid_grant" in (await refused.json())["errors"][0]["message"]
+    # The client secret was rotated elsewhere: LWA refuses the old one (invalid_client). (A
+    # refresh token the seller revoked is refused alike, invalid_grant: a refusal of an
+    # account's token, though, may be retried in the background, so it is not counted here.)
+    faults.rotate_client_secret("rotated-secret")
+    refused = await harness.proxy.get(DESTINATIONS)
+    assert await error_code(refused) == "TokenExchangeFailed"
+    assert "invalid_client" in (await refused.json())["errors"][0]["message"]
 
     got = await scrape(harness.proxy)
     exchanges = outcomes(got, "spproxy_lwa_exchanges_total")
@@ -189,7 +188,6 @@ async def test_rdt_mints_by_outcome(start: StartHarness) -> None:
     mints = outcomes(got, "spproxy_rdt_mints_total")
     assert mints == {"ok": 1, "refused": 2, "unavailable": 1}
     assert (len(amazon.rdt_mints), len(amazon.refused_mints), down.applied) == (1, 1, 1)
-    assert outcomes(got, "spproxy_lwa_exchanges_total") == {"ok": 1, "refused": 1, "unavailable": 0}
 
 
 async def test_requests_in_flight(start: StartHarness) -> None:
