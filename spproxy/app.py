@@ -23,7 +23,7 @@ from spproxy.config import Config
 from spproxy.credentials import Credential
 from spproxy.errors import ORIGIN_HEADER, ProxyError
 from spproxy.logs import NOT_CLASSIFIED, AccessRecord, quiet_third_party_loggers
-from spproxy.operations import Kind
+from spproxy.operations import UNKNOWN, Kind, QualifiedName
 from spproxy.proxy import ACCOUNT_HEADER, LOADER, PROXY, ConfigLoader, Proxy
 from spproxy.target import parse_target
 from spproxy.upstream import relay
@@ -33,6 +33,8 @@ log = logging.getLogger("spproxy")
 OPERATION_HEADER = "x-spproxy-operation"
 CREDENTIAL_HEADER = "x-spproxy-credential"
 ACCESS = web.RequestKey("access", AccessRecord)
+OPERATION = web.RequestKey("operation", QualifiedName)  # for the metrics, once classified
+UNCLASSIFIED = QualifiedName(NOT_CLASSIFIED)  # answered before classification, as logged
 CLIENT_CLOSED = 499  # nginx's status for a client that went away before its answer
 
 
@@ -44,7 +46,8 @@ async def forward(request: web.Request) -> web.StreamResponse:
     account = proxy.account(request.headers.get(ACCOUNT_HEADER))
     operation = proxy.table.classify(request.method, target.path)
     access.client, access.account = client.name if client else "-", account.name
-    access.operation = operation.name if operation else "unknown"
+    request[OPERATION] = named = operation.qualified if operation else UNKNOWN
+    access.operation = named.name
     access.path = operation.path if operation else target.path
     access.restricted = operation is not None and operation.kind is Kind.RESTRICTED
     config = proxy.config
@@ -95,6 +98,10 @@ async def proxy_answers(request: web.Request, handler: Handler) -> web.StreamRes
     """Turn every failure into SP-API's error shape, and write the access log line."""
     # The path as sent (percent-encoded), until the pipeline knows the operation's template.
     access = request[ACCESS] = AccessRecord(request.method, request.raw_path.partition("?")[0])
+    proxy = request.app[PROXY]
+    counted = not reserved.is_probe(request)  # probes would drown the log and the metrics
+    if counted:
+        proxy.metrics.in_flight += 1
     try:
         response = await _answer(request, handler, access)
         if request.transport is None:  # the client went away before its answer
@@ -107,16 +114,17 @@ async def proxy_answers(request: web.Request, handler: Handler) -> web.StreamRes
         access.status, access.origin = CLIENT_CLOSED, "client"
         raise
     finally:
-        if not reserved.is_probe(request):  # probes would drown the log
-            _record(request.app[PROXY], access)
+        if counted:
+            proxy.metrics.in_flight -= 1
+            _record(proxy, access, request.get(OPERATION, UNCLASSIFIED))
 
 
-def _record(proxy: Proxy, access: AccessRecord) -> None:
+def _record(proxy: Proxy, access: AccessRecord, operation: QualifiedName) -> None:
     """The access log line, the audit line of a restricted call, the metrics."""
     access.emit()
     if access.restricted and proxy.audit is not None:
         proxy.audit.record(access)
-    proxy.metrics.observe(access)
+    proxy.metrics.observe(access, operation)
 
 
 async def _answer(

@@ -25,10 +25,14 @@ from __future__ import annotations
 
 import json
 import math
+from typing import Literal
 
 from aiohttp import web
 
 ORIGIN_HEADER = "x-spproxy-origin"
+# How a token request to LWA or the Tokens API ended, for the metrics.
+Outcome = Literal["ok", "refused", "unavailable"]
+OUTCOMES: tuple[Outcome, ...] = ("ok", "refused", "unavailable")
 
 
 class ProxyError(Exception):
@@ -103,14 +107,22 @@ class RateLimited(ProxyError):
 class BadGateway(ProxyError):
     status = 502
     code = "BadGateway"
+    # Amazon said no (an LWA error code, a Tokens API 4xx), rather than failed to answer
+    # (unreachable, 5xx, 429, an answer without what it must hold).
+    refused = False
 
 
 class TokenExchangeError(BadGateway):
     code = "TokenExchangeFailed"
 
+    def __init__(self, message: str, details: str = "", *, refused: bool = False) -> None:
+        super().__init__(message, details)
+        self.refused = refused
+
 
 class RdtRefused(BadGateway):
     code = "RestrictedDataTokenRefused"
+    refused = True
 
     def __init__(self, message: str, details: str = "", *, bundled: bool = False) -> None:
         super().__init__(message, details)
@@ -136,3 +148,8 @@ class UpstreamUnreachable(BadGateway):
 class GatewayTimeout(ProxyError):
     status = 504
     code = "UpstreamTimeout"
+
+
+def outcome(error: Exception) -> Outcome:
+    """How a failed token request ended: refused if Amazon said no, else unavailable."""
+    return "refused" if isinstance(error, BadGateway) and error.refused else "unavailable"

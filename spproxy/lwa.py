@@ -16,13 +16,14 @@ import asyncio
 import logging
 import math
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import aiohttp
 
 from spproxy.config import Account, LwaConfig, redact_url
-from spproxy.errors import TokenExchangeError
+from spproxy.errors import Outcome, TokenExchangeError, outcome
 
 log = logging.getLogger("spproxy.lwa")
 
@@ -71,7 +72,12 @@ class LwaTokens:
         self._cache: dict[TokenKey, AccessToken] = {}
         self._inflight: dict[TokenKey, asyncio.Task[AccessToken]] = {}
         self.failures: dict[str, str] = {}  # account name -> why its last exchange failed
-        self.exchanges = 0
+        self.outcomes: Counter[Outcome] = Counter()  # exchanges: ok, refused, unavailable
+
+    @property
+    def exchanges(self) -> int:
+        """Successful exchanges."""
+        return self.outcomes["ok"]
 
     async def seller_token(self, account: Account) -> str:
         return await self._token(("account", account.name), _seller_form(account), account.name)
@@ -161,13 +167,14 @@ class LwaTokens:
         try:
             token = await self._post(form, what)
         except TokenExchangeError as exc:
+            self.outcomes[outcome(exc)] += 1
             if account is not None:
                 self.failures[account] = exc.message
             log.warning("LWA token exchange for %s failed: %s", what, exc.message)
             raise
         if account is not None:
             self.failures.pop(account, None)
-        self.exchanges += 1
+        self.outcomes["ok"] += 1
         log.debug("LWA token for %s obtained, valid until %.0f", what, token.expires_at)
         return token
 
@@ -199,6 +206,8 @@ class LwaTokens:
             raise TokenExchangeError(
                 f"LWA refused the token request for {what}: {error}.",
                 _REMEDIES.get(error, "See Amazon's LWA error codes."),
+                # An OAuth error code with a 4xx (RFC 6749 5.2) says no; a 429 says "busy".
+                refused=400 <= status < 500 and status != 429 and "error" in payload,
             )
         token, lifetime = payload["access_token"], lifetime_s(payload.get("expires_in"))
         if not isinstance(token, str) or not token or lifetime is None:

@@ -1,29 +1,71 @@
-"""Prometheus metrics (text exposition format 0.0.4), counted in process, rendered on demand.
+"""Prometheus metrics: counted in process on the hot path, turned into families at scrape time.
 
-    spproxy_requests_total{account,operation,status,origin}     answers, by who made them
-    spproxy_upstream_latency_seconds{operation}                 histogram, to the answer's headers
+    spproxy_requests_total{account,OP,status,origin}            answers, by who made them
+    spproxy_requests_in_flight                                  requests being handled now
+    spproxy_upstream_latency_seconds{OP}                        histogram, to the answer's headers
     spproxy_credentials_total{kind}                             lwa, grantless, rdt-cached, ...
-    spproxy_lwa_exchanges_total, spproxy_rdt_mints_total        token traffic to Amazon
+    spproxy_lwa_exchanges_total{outcome}                        ok, refused, unavailable
+    spproxy_rdt_mints_total{outcome}                            ok, refused, unavailable
+    spproxy_lwa_token_expiry_timestamp_seconds{account}         when each account's token expires
     spproxy_client_rdts_replaced_total                          RDTs clients minted and sent back
-    spproxy_upstream_throttled_total{account,operation}         Amazon's 429s (each attempt)
+    spproxy_upstream_throttled_total{account,OP}                Amazon's 429s (each attempt)
     spproxy_upstream_retries_total{reason}                      retries, by status or "connection"
-    spproxy_rate_limit_waits_total{account,operation}           requests that waited for a slot
-    spproxy_rate_limit_wait_seconds_total{account,operation}    and how long, in all
-    spproxy_rate_limit_waiting{account,operation}               waiting now
+    spproxy_rate_limit_waits_total{account,OP}                  requests that waited for a slot
+    spproxy_rate_limit_wait_seconds_total{account,OP}           and how long, in all
+    spproxy_rate_limit_waiting{account,OP}                      waiting now
+    spproxy_build_info{version,python,aiohttp}                  1
+    process_*                                                   prometheus_client's ProcessCollector
 
-Label values are account and operation names and statuses: never a path id, token or key.
+OP is one vocabulary in every family: `operation` (the model's operationId, as the access log and
+x-spproxy-operation say it), `api` and `version` (operation names repeat across APIs: getShipment,
+getOrders). A path no operation has is operation="unknown", and a request answered before it was
+classified (spproxy's own endpoints, a bad target, an unknown account) operation="-"; both with
+empty api and version.
+
+Every label set is bounded, whatever clients send: `account` is a configured account's name (or
+"-" before one was chosen), OP a row of the operation table (or "unknown", "-"), `status` an HTTP
+status, and `origin` (amazon, proxy, client), `kind` (lwa, grantless, rdt-cached, rdt-minted,
+delegated), `outcome` (ok, refused, unavailable) and `reason` (a retried status, "connection")
+come from fixed sets. Never a path id, a query value, a client's name, a token or a key.
+
+A request costs a few increments of plain counters (`Metrics.observe`). At scrape time a
+`Collector` yields the families from them and from what the rest of the pipeline counts
+(`Readings`), and prometheus_client renders them (`generate_latest`, which escapes label values).
+Each proxy owns its `CollectorRegistry`: no global registry, so several apps in one process (the
+tests) never collide.
 """
 
 from __future__ import annotations
 
 import bisect
+import platform
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 
+import aiohttp
+from prometheus_client.exposition import generate_latest
+from prometheus_client.metrics_core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    InfoMetricFamily,
+    Metric,
+)
+from prometheus_client.process_collector import ProcessCollector
+from prometheus_client.registry import Collector, CollectorRegistry
+from prometheus_client.utils import floatToGoString
+
+from spproxy import __version__
+from spproxy.errors import OUTCOMES, Outcome
 from spproxy.logs import AccessRecord
+from spproxy.operations import QualifiedName
 from spproxy.ratelimit import Bucket, BucketKey
 
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"  # what generate_latest writes
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+LE = (*map(floatToGoString, LATENCY_BUCKETS), "+Inf")  # the histogram's `le` labels, once
+OPERATION = ("operation", "api", "version")  # the labels naming an operation, in every family
 
 
 class Histogram:
@@ -39,94 +81,167 @@ class Histogram:
 
 
 class Metrics:
-    def __init__(self) -> None:
-        self.requests: Counter[tuple[str, str, str, str]] = Counter()
-        self.latency: dict[str, Histogram] = {}
-        self.credentials: Counter[str] = Counter()
+    """What the hot path counts: plain counters, no locks, no formatting."""
 
-    def observe(self, access: AccessRecord) -> None:
-        """One answered request, as its access record tells it."""
-        self.requests[(access.account, access.operation, str(access.status), access.origin)] += 1
+    def __init__(self) -> None:
+        self.requests: Counter[tuple[str, QualifiedName, int, str]] = Counter()
+        self.latency: dict[QualifiedName, Histogram] = {}
+        self.credentials: Counter[str] = Counter()
+        self.in_flight = 0  # requests being handled now
+
+    def observe(self, access: AccessRecord, operation: QualifiedName) -> None:
+        """One answered request, as its access record tells it, and its operation."""
+        self.requests[(access.account, operation, access.status, access.origin)] += 1
         if access.upstream_ms is not None:
-            histogram = self.latency.get(access.operation)
+            histogram = self.latency.get(operation)
             if histogram is None:
-                histogram = self.latency[access.operation] = Histogram()
+                histogram = self.latency[operation] = Histogram()
             histogram.observe(access.upstream_ms / 1000)
         if access.credential is not None:
             self.credentials[access.credential] += 1
 
-    def render(
-        self,
-        *,
-        lwa_exchanges: int,
-        rdt_mints: int,
-        client_rdts_replaced: int,
-        buckets: Mapping[BucketKey, Bucket],
-        throttled: Mapping[BucketKey, int],
-        retries: Mapping[str, int],
-    ) -> str:
-        lines: list[str] = []
-        _family(lines, "spproxy_requests_total", "counter", "Requests answered.")
-        for (account, operation, status, origin), n in sorted(self.requests.items()):
-            labels = _labels(account=account, operation=operation, status=status, origin=origin)
-            lines.append(f"spproxy_requests_total{labels} {n}")
-        _family(lines, "spproxy_upstream_latency_seconds", "histogram", "Amazon's answer time.")
-        for operation, histogram in sorted(self.latency.items()):
-            cumulative = 0
-            for bound, count in zip((*LATENCY_BUCKETS, "+Inf"), histogram.counts, strict=True):
+
+@dataclass(frozen=True)
+class Readings:
+    """What the rest of the pipeline counts, read at scrape time."""
+
+    lwa_exchanges: Mapping[Outcome, int]
+    rdt_mints: Mapping[Outcome, int]
+    client_rdts_replaced: int
+    buckets: Mapping[BucketKey, Bucket]
+    throttled: Mapping[BucketKey, int]
+    retries: Mapping[str, int]
+    token_expiry: Mapping[str, float]  # account name -> when its LWA token expires (time.time())
+
+
+class SpproxyCollector(Collector):
+    def __init__(self, metrics: Metrics, read: Callable[[], Readings]) -> None:
+        self._metrics = metrics
+        self._read = read
+        self._build = {
+            "version": __version__,
+            "python": platform.python_version(),
+            "aiohttp": aiohttp.__version__,
+        }
+
+    def collect(self) -> Iterator[Metric]:
+        metrics, readings = self._metrics, self._read()
+        yield InfoMetricFamily("spproxy_build", "spproxy's version and its runtime's.", self._build)
+        yield GaugeMetricFamily(
+            "spproxy_requests_in_flight", "Requests being handled now.", metrics.in_flight
+        )
+        requests = CounterMetricFamily(
+            "spproxy_requests_total",
+            "Requests answered.",
+            labels=("account", *OPERATION, "status", "origin"),
+        )
+        for (account, operation, status, origin), n in sorted(metrics.requests.items()):
+            requests.add_metric((account, *operation, str(status), origin), n)
+        yield requests
+        latency = HistogramMetricFamily(
+            "spproxy_upstream_latency_seconds", "Amazon's answer time.", labels=OPERATION
+        )
+        for operation, histogram in sorted(metrics.latency.items()):
+            cumulative, counts = 0, []
+            for le, count in zip(LE, histogram.counts, strict=True):
                 cumulative += count
-                labels = _labels(operation=operation, le=str(bound))
-                lines.append(f"spproxy_upstream_latency_seconds_bucket{labels} {cumulative}")
-            labels = _labels(operation=operation)
-            lines.append(f"spproxy_upstream_latency_seconds_sum{labels} {histogram.sum}")
-            lines.append(f"spproxy_upstream_latency_seconds_count{labels} {cumulative}")
-        _family(lines, "spproxy_credentials_total", "counter", "Credentials used, by kind.")
-        for kind, n in sorted(self.credentials.items()):
-            lines.append(f"spproxy_credentials_total{_labels(kind=kind)} {n}")
-        _family(lines, "spproxy_lwa_exchanges_total", "counter", "LWA token exchanges.")
-        lines.append(f"spproxy_lwa_exchanges_total {lwa_exchanges}")
-        _family(lines, "spproxy_rdt_mints_total", "counter", "Restricted Data Tokens minted.")
-        lines.append(f"spproxy_rdt_mints_total {rdt_mints}")
-        _family(
-            lines,
+                counts.append((le, float(cumulative)))
+            latency.add_metric(operation, counts, histogram.sum)
+        yield latency
+        credentials = CounterMetricFamily(
+            "spproxy_credentials_total", "Credentials used, by kind.", labels=("kind",)
+        )
+        for kind, n in sorted(metrics.credentials.items()):
+            credentials.add_metric((kind,), n)
+        yield credentials
+        yield _by_outcome(
+            "spproxy_lwa_exchanges_total",
+            "LWA token exchanges by outcome: ok; refused (LWA answered an error code: "
+            "invalid_grant, invalid_client, ...); unavailable (unreachable, 5xx, 429, or an "
+            "answer without a token).",
+            readings.lwa_exchanges,
+        )
+        yield _by_outcome(
+            "spproxy_rdt_mints_total",
+            "Restricted Data Token mints by outcome: ok; refused (the Tokens API said no, or LWA "
+            "refused the token for the call); unavailable (unreachable, 5xx, 429, or an answer "
+            "without a token).",
+            readings.rdt_mints,
+        )
+        yield CounterMetricFamily(
             "spproxy_client_rdts_replaced_total",
-            "counter",
             "Requests that brought an RDT the client minted itself (a wasted Tokens API call "
             "each); spproxy sent its own credential.",
+            readings.client_rdts_replaced,
         )
-        lines.append(f"spproxy_client_rdts_replaced_total {client_rdts_replaced}")
-        _per_bucket(lines, "spproxy_upstream_throttled_total", "Amazon's 429s.", throttled.items())
-        _family(lines, "spproxy_upstream_retries_total", "counter", "Retries, by reason.")
-        for reason, n in sorted(retries.items()):
-            lines.append(f"spproxy_upstream_retries_total{_labels(reason=reason)} {n}")
-        waits = [(key, bucket.waits) for key, bucket in buckets.items()]
-        _per_bucket(lines, "spproxy_rate_limit_waits_total", "Requests that waited.", waits)
-        waited = [(key, bucket.waited_s) for key, bucket in buckets.items()]
-        _per_bucket(lines, "spproxy_rate_limit_wait_seconds_total", "Time waited.", waited)
-        waiting = [(key, bucket.waiting) for key, bucket in buckets.items()]
-        _per_bucket(lines, "spproxy_rate_limit_waiting", "Waiting now.", waiting, kind="gauge")
-        return "\n".join(lines) + "\n"
+        yield _per_bucket(
+            CounterMetricFamily,
+            "spproxy_upstream_throttled_total",
+            "Amazon's 429s.",
+            readings.throttled,
+        )
+        retries = CounterMetricFamily(
+            "spproxy_upstream_retries_total", "Retries, by reason.", labels=("reason",)
+        )
+        for reason, n in sorted(readings.retries.items()):
+            retries.add_metric((reason,), n)
+        yield retries
+        buckets = readings.buckets
+        yield _per_bucket(
+            CounterMetricFamily,
+            "spproxy_rate_limit_waits_total",
+            "Requests that waited.",
+            {key: bucket.waits for key, bucket in buckets.items()},
+        )
+        yield _per_bucket(
+            CounterMetricFamily,
+            "spproxy_rate_limit_wait_seconds_total",
+            "Time waited.",
+            {key: bucket.waited_s for key, bucket in buckets.items()},
+        )
+        yield _per_bucket(
+            GaugeMetricFamily,
+            "spproxy_rate_limit_waiting",
+            "Waiting now.",
+            {key: bucket.waiting for key, bucket in buckets.items()},
+        )
+        expiry = GaugeMetricFamily(
+            "spproxy_lwa_token_expiry_timestamp_seconds",
+            "When each account's LWA token expires (Unix time); no sample while it has none.",
+            labels=("account",),
+        )
+        for account, expires_at in sorted(readings.token_expiry.items()):
+            expiry.add_metric((account,), expires_at)
+        yield expiry
 
 
-def _family(lines: list[str], name: str, kind: str, help_text: str) -> None:
-    lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
+def _by_outcome(name: str, help_text: str, counts: Mapping[Outcome, int]) -> Metric:
+    metric = CounterMetricFamily(name, help_text, labels=("outcome",))
+    for outcome in OUTCOMES:  # all three from the start, so that rate() sees the first failure
+        metric.add_metric((outcome,), counts.get(outcome, 0))
+    return metric
 
 
 def _per_bucket(
-    lines: list[str],
+    family: type[CounterMetricFamily] | type[GaugeMetricFamily],
     name: str,
     help_text: str,
-    values: Iterable[tuple[BucketKey, float]],
-    kind: str = "counter",
-) -> None:
-    _family(lines, name, kind, help_text)
-    for (account, operation), value in sorted(values):
-        lines.append(f"{name}{_labels(account=account, operation=operation)} {value}")
+    values: Mapping[BucketKey, float],
+) -> Metric:
+    metric = family(name, help_text, labels=("account", *OPERATION))
+    for (account, operation), value in sorted(values.items()):
+        metric.add_metric((account, *operation), value)
+    return metric
 
 
-def _labels(**labels: str) -> str:
-    escaped = (
-        f'{name}="{value.replace(chr(92), chr(92) * 2).replace(chr(34), chr(92) + chr(34))}"'
-        for name, value in labels.items()
-    )
-    return "{" + ",".join(escaped) + "}"
+def make_registry(metrics: Metrics, read: Callable[[], Readings]) -> CollectorRegistry:
+    """A registry of one proxy's own."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(SpproxyCollector(metrics, read))
+    ProcessCollector(registry=registry)  # CPU seconds, memory, open fds, start time (Linux)
+    return registry
+
+
+def exposition(registry: CollectorRegistry) -> bytes:
+    """The text format (0.0.4) of everything in the registry: `CONTENT_TYPE`."""
+    return generate_latest(registry)

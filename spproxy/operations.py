@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from importlib import resources
+from typing import NamedTuple
 
 from spproxy.pathindex import PathIndex
 
@@ -160,6 +161,24 @@ _NOT_IN_MODELS = (
 )
 
 
+class QualifiedName(NamedTuple):
+    """An operation as metrics, rate-limit buckets and /_spproxy/status name it.
+
+    Operation names repeat across APIs and versions (getShipment, getOrders, searchCatalogItems),
+    so the API and version go with the name, each on its own (labels a query can group by).
+    """
+
+    name: str
+    api: str = ""
+    version: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.api} {self.version})" if self.api else self.name
+
+
+UNKNOWN = QualifiedName("unknown")  # a path no operation of the table has
+
+
 @dataclass(frozen=True, slots=True)
 class Operation:
     name: str  # the model's operationId, e.g. getOrder
@@ -173,6 +192,11 @@ class Operation:
     mints_rdt: bool = False  # the Tokens API's createRestrictedDataToken
     rate: float | None = None  # usage plan: requests per second, where the model states it
     burst: int | None = None
+    # name, api and version, made once: requests use it as a key
+    qualified: QualifiedName = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "qualified", QualifiedName(self.name, self.api, self.version))
 
 
 # Amazon's sandbox endpoints meter every call alike, whatever the operation's production plan:

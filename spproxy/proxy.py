@@ -19,6 +19,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 from aiohttp.client_middlewares import ClientMiddlewareType
+from prometheus_client.registry import CollectorRegistry
 
 from spproxy import __version__
 from spproxy.audit import AuditLog
@@ -28,7 +29,7 @@ from spproxy.credentials import Credentials
 from spproxy.errors import BadRequest
 from spproxy.keeper import TokenKeeper
 from spproxy.lwa import LwaTokens
-from spproxy.metrics import Metrics
+from spproxy.metrics import Metrics, Readings, exposition, make_registry
 from spproxy.operations import OperationTable, load_table
 from spproxy.ratelimit import RateLimiter
 from spproxy.rdt import TOKENS_API, RestrictedDataTokens, TokensApi
@@ -58,6 +59,10 @@ class Proxy:
     keeper: TokenKeeper
     loaded_at: float = field(default_factory=time.time)  # when this config was (re)loaded
     reloads: int = 0
+    registry: CollectorRegistry = field(init=False)  # this proxy's own metrics registry
+
+    def __post_init__(self) -> None:
+        self.registry = make_registry(self.metrics, self.readings)
 
     @classmethod
     def build(cls, config: Config, *, rdt_bundle_limit: int = 50) -> Proxy:
@@ -219,7 +224,9 @@ class Proxy:
             "buckets": [  # the busiest first
                 {
                     "account": account,
-                    "operation": operation,
+                    "operation": operation.name,
+                    "api": operation.api,
+                    "version": operation.version,
                     "rate": bucket.rate,
                     "burst": bucket.burst,
                     "tokens_left": round(max(bucket.tokens, 0.0), 3),
@@ -245,14 +252,23 @@ class Proxy:
             "rdt_mints": self.rdts.mints,
         }
 
-    def metrics_text(self) -> str:
-        return self.metrics.render(
-            lwa_exchanges=self.tokens.exchanges,
-            rdt_mints=self.rdts.mints,
+    def metrics_text(self) -> bytes:
+        return exposition(self.registry)
+
+    def readings(self) -> Readings:
+        """What the pipeline's parts count, for the metrics at scrape time."""
+        return Readings(
+            lwa_exchanges=self.tokens.outcomes,
+            rdt_mints=self.rdts.outcomes,
             client_rdts_replaced=self.clients.client_rdts_replaced,
             buckets=self.limiter.buckets,
             throttled=self.upstream.throttled,
             retries=self.upstream.retries,
+            token_expiry={
+                name: expires_at
+                for name, account in self.config.accounts.items()
+                if (expires_at := self.tokens.expiry(account)) is not None
+            },
         )
 
     def _account_status(self, account: Account, rdts: int) -> dict[str, Any]:

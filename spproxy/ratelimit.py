@@ -30,6 +30,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from spproxy.errors import RateLimited
+from spproxy.operations import QualifiedName
 
 # Operations whose model states no usage plan, and paths we cannot classify: cautious, and
 # corrected by the first x-amzn-RateLimit-Limit Amazon sends.
@@ -66,7 +67,7 @@ class Bucket:
         self.updated = now
 
 
-BucketKey = tuple[str, str]  # (account name, operation name or "unknown")
+BucketKey = tuple[str, QualifiedName]  # (account name, operation or UNKNOWN)
 
 
 class RateLimiter:

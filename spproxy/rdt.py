@@ -35,10 +35,12 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from spproxy.config import Account
 from spproxy.errors import (
     GatewayTimeout,
+    Outcome,
     RdtRefused,
     TokenExchangeError,
     TokensApiUnavailable,
     UpstreamUnreachable,
+    outcome,
 )
 from spproxy.lwa import LwaTokens, lifetime_s
 from spproxy.operations import RDT_MINTING, Operation
@@ -211,7 +213,13 @@ class RestrictedDataTokens:
         self._refused: TTLCache[RdtKey, RdtRefused] = TTLCache(
             maxsize=4096, ttl=refusal_memory_s, timer=clock
         )
-        self.mints = 0
+        # Mints: ok, refused (by the Tokens API, or by LWA for the call to it), unavailable
+        self.outcomes: Counter[Outcome] = Counter()
+
+    @property
+    def mints(self) -> int:
+        """Successful mints."""
+        return self.outcomes["ok"]
 
     async def token(self, account: Account, resource: Resource) -> tuple[str, bool]:
         """(RDT, whether it was minted for this request) for a resource of the account."""
@@ -316,8 +324,12 @@ class RestrictedDataTokens:
         return task
 
     async def _mint_logged(self, account: Account, resources: tuple[Resource, ...]) -> Rdt:
-        rdt = await self._mint(account, resources)
-        self.mints += 1
+        try:
+            rdt = await self._mint(account, resources)
+        except Exception as error:  # a cancellation is not an outcome: Amazon said nothing
+            self.outcomes[outcome(error)] += 1
+            raise
+        self.outcomes["ok"] += 1
         log.debug(
             "RDT minted for account '%s': %s",
             account.name,

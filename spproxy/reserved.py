@@ -11,12 +11,13 @@ import json
 import logging
 from urllib.parse import parse_qsl
 
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from spproxy.body import read_body
 from spproxy.clients import PLACEHOLDER_TTL_S
 from spproxy.config import ConfigError, is_loopback
 from spproxy.errors import BadRequest, Forbidden, NotFound
+from spproxy.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from spproxy.proxy import LOADER, PROXY
 from spproxy.target import RESERVED_PREFIX, reserved_not_found
 
@@ -41,8 +42,8 @@ async def status(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    text = request.app[PROXY].metrics_text()
-    return web.Response(text=text, content_type="text/plain", charset="utf-8")
+    body = request.app[PROXY].metrics_text()
+    return web.Response(body=body, headers={hdrs.CONTENT_TYPE: METRICS_CONTENT_TYPE})
 
 
 async def lwa_placeholder(request: web.Request) -> web.Response:

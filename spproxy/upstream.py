@@ -31,7 +31,7 @@ from yarl import URL
 from spproxy import __version__
 from spproxy.config import Account, UpstreamConfig
 from spproxy.errors import GatewayTimeout, UpstreamUnreachable
-from spproxy.operations import Operation, usage_plan
+from spproxy.operations import UNKNOWN, Operation, usage_plan
 from spproxy.ratelimit import BucketKey, RateLimiter
 from spproxy.target import Target
 
@@ -218,7 +218,7 @@ class Upstream:
         headers[ACCESS_TOKEN_HEADER] = access_token
         headers[hdrs.USER_AGENT] = self._user_agent
         url = URL(account.endpoint + target.path_and_query, encoded=True)
-        bucket = (account.name, bucket_name(operation))
+        bucket = (account.name, operation.qualified if operation else UNKNOWN)
         idempotent = method in IDEMPOTENT
         retry = 0
         while True:
@@ -290,13 +290,6 @@ class Upstream:
                 before_sending=isinstance(exc, aiohttp.ClientConnectorError),
             ) from None
         return UpstreamAnswer(response, time.perf_counter() - started)
-
-
-def bucket_name(operation: Operation | None) -> str:
-    """Operation names repeat across APIs (getShipment, getOrders): qualify them."""
-    if operation is None:
-        return "unknown"
-    return f"{operation.name} ({operation.api} {operation.version})"
 
 
 def _payload(body: bytes) -> bytes | io.BytesIO | None:

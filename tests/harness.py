@@ -17,6 +17,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from prometheus_client.parser import text_string_to_metric_families
 
 from spproxy.app import make_app
 from spproxy.config import (
@@ -135,6 +136,25 @@ def start(
 @pytest.fixture
 async def harness(start: StartHarness) -> Harness:
     return await start()
+
+
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+
+
+def parse_metrics(text: str) -> Samples:
+    """The metrics text, read by prometheus_client's parser: (name, sorted labels) -> value."""
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+async def scrape(proxy: TestClient[web.Request, web.Application]) -> Samples:
+    """/_spproxy/metrics, parsed."""
+    response = await proxy.get("/_spproxy/metrics")
+    assert response.status == 200
+    return parse_metrics(await response.text())
 
 
 def free_port() -> int:

@@ -29,7 +29,7 @@ from spproxy.emulator import (
     EmulatorState,
     make_emulator_app,
 )
-from tests.harness import Served, free_port, raw_request, serve, serve_yaml
+from tests.harness import Served, free_port, parse_metrics, raw_request, serve, serve_yaml
 
 ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
 
@@ -153,7 +153,8 @@ async def test_an_rdt_a_client_minted_identifies_it_and_is_replaced(teams: Teams
         assert answer.headers["x-spproxy-credential"] == "rdt-minted"
     assert amazon.requests[-1].headers["x-amz-access-token"] != client_rdt
     async with session.get("/_spproxy/metrics") as metrics:
-        assert "spproxy_client_rdts_replaced_total 1\n" in await metrics.text()
+        samples = parse_metrics(await metrics.text())
+    assert samples[("spproxy_client_rdts_replaced_total", ())] == 1
     # An RDT spproxy did not hand out stands for nobody.
     forged = {"x-amz-access-token": client_rdt + "x"}
     async with session.get(ADDRESS, headers=forged) as answer:
@@ -344,12 +345,12 @@ async def test_stalled_and_vanishing_clients(aiohttp_server: ServerFactory, tmp_
         writer.transport.abort()
         async with aiohttp.ClientSession(proxy.base) as session:
             async with asyncio.timeout(20):  # until both are counted (another process: polled)
-                while await _counted(session, 'status="499"') < 2:  # noqa: ASYNC110
+                while len(await _answered(session, "499")) < 2:  # noqa: ASYNC110
                     await asyncio.sleep(0.05)
             hold.release()
-            metrics = await (await session.get("/_spproxy/metrics")).text()
-    assert metrics.count('status="499",origin="client"} 1') == 2
-    assert 'status="500"' not in metrics
+            client_gone = await _answered(session, "499")
+            failed = await _answered(session, "500")
+    assert client_gone == [("client", 1), ("client", 1)] and failed == []
     assert amazon.rdt_mints == []
     log = proxy.log
     assert " ERROR " not in log and "internal error" not in log
@@ -357,9 +358,15 @@ async def test_stalled_and_vanishing_clients(aiohttp_server: ServerFactory, tmp_
     assert log.count("status=408") == 51
 
 
-async def _counted(session: aiohttp.ClientSession, text: str) -> int:
+async def _answered(session: aiohttp.ClientSession, status: str) -> list[tuple[str, float]]:
+    """The spproxy_requests_total series with this status: (origin, value) of each."""
     async with session.get("/_spproxy/metrics") as metrics:
-        return (await metrics.text()).count(text)
+        samples = parse_metrics(await metrics.text())
+    return [
+        (fields["origin"], value)
+        for (name, labels), value in samples.items()
+        if name == "spproxy_requests_total" and (fields := dict(labels))["status"] == status
+    ]
 
 
 # --- what Amazon sends back ------------------------------------------------------------------

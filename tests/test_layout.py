@@ -17,7 +17,7 @@ LAYERS = {
     "target": {"errors", "urlcanon"},
     "lwa": {"config", "errors"},
     "signing": {"config", "errors"},
-    "ratelimit": {"errors"},
+    "ratelimit": {"errors", "operations"},
     "keeper": {"config", "errors", "lwa"},
     "upstream": {"config", "errors", "operations", "ratelimit", "target"},
     "reports": {"operations"},
@@ -35,7 +35,7 @@ LAYERS = {
     "clients": {"config", "credentials", "errors", "operations", "reports", "target"},
     "body": {"errors"},
     "audit": {"config", "logs"},
-    "metrics": {"logs", "ratelimit"},
+    "metrics": {"errors", "logs", "operations", "ratelimit"},
     "proxy": {
         "audit",
         "clients",
@@ -52,7 +52,7 @@ LAYERS = {
         "signing",
         "upstream",
     },
-    "reserved": {"body", "clients", "config", "errors", "proxy", "target"},
+    "reserved": {"body", "clients", "config", "errors", "metrics", "proxy", "target"},
     "app": {
         "body",
         "config",

@@ -11,12 +11,13 @@ import pytest
 from spproxy.config import UpstreamConfig
 from spproxy.emulator import DEMO_REFRESH_TOKEN, EmulatorConfig
 from spproxy.errors import RateLimited
-from spproxy.operations import SANDBOX_PLAN
+from spproxy.operations import SANDBOX_PLAN, UNKNOWN, QualifiedName
 from spproxy.proxy import PROXY
 from spproxy.ratelimit import DEFAULT_PLAN, RateLimiter
 from tests.harness import StartHarness
 
-KEY = ("main", "getInventorySummaries (FBA Inventory v1)")
+KEY = ("main", QualifiedName("getInventorySummaries", "FBA Inventory", "v1"))
+GET_ORDER = QualifiedName("getOrder", "Orders", "v0")
 
 
 class FakeTime:
@@ -101,17 +102,17 @@ async def test_a_cancelled_waiter_gives_its_slot_back() -> None:
 async def test_amazons_header_sets_the_rate_and_unknown_plans_are_cautious() -> None:
     time = FakeTime()
     limits = limiter(time)
-    await limits.acquire(("main", "unknown"), None, None)
-    bucket = limits.buckets[("main", "unknown")]
+    await limits.acquire(("main", UNKNOWN), None, None)
+    bucket = limits.buckets[("main", UNKNOWN)]
     assert (bucket.rate, bucket.burst) == DEFAULT_PLAN
-    limits.learn(("main", "unknown"), "5.0")
+    limits.learn(("main", UNKNOWN), "5.0")
     assert bucket.rate == 5.0
-    assert await limits.acquire(("main", "unknown"), None, None) == pytest.approx(0.2)
+    assert await limits.acquire(("main", UNKNOWN), None, None) == pytest.approx(0.2)
     for garbage in ("", "fast", "-1", None):
-        limits.learn(("main", "unknown"), garbage)
+        limits.learn(("main", UNKNOWN), garbage)
     assert bucket.rate == 5.0
-    limits.learn(("other", "never-used"), "9")  # no bucket yet: nothing to adjust
-    assert ("other", "never-used") not in limits.buckets
+    limits.learn(("other", KEY[1]), "9")  # no bucket yet: nothing to adjust
+    assert ("other", KEY[1]) not in limits.buckets
 
 
 async def test_sandbox_pacing_lets_15_go_and_then_5_a_second() -> None:
@@ -136,8 +137,9 @@ async def test_a_sandbox_account_is_paced_to_the_sandboxs_plan(start: StartHarne
     assert [r.status for r in responses] == [200] * 20
     assert harness.amazon.quota_refusals == 0
     (bucket,) = (await (await harness.proxy.get("/_spproxy/status")).json())["buckets"]
-    assert (bucket["operation"], bucket["rate"], bucket["burst"]) == (
-        "getOrder (Orders v0)",
+    assert (bucket["operation"], bucket["api"], bucket["rate"], bucket["burst"]) == (
+        "getOrder",
+        "Orders",
         5.0,
         15,
     )
@@ -150,15 +152,15 @@ async def test_a_reload_that_turns_sandbox_on_or_removes_an_account_drops_its_bu
     proxy = harness.proxy.app[PROXY]
     limits = proxy.limiter
     for account in ("a", "b"):
-        await limits.acquire((account, "getOrder (Orders v0)"), 0.5, 30)
+        await limits.acquire((account, GET_ORDER), 0.5, 30)
     accounts = dict(proxy.config.accounts)
     accounts["a"] = replace(accounts["a"], sandbox=True)
     del accounts["b"]
     proxy.reconfigure(replace(proxy.config, accounts=MappingProxyType(accounts)))
     assert limits.buckets == {}
-    await limits.acquire(("a", "getOrder (Orders v0)"), 0.5, 30)
+    await limits.acquire(("a", GET_ORDER), 0.5, 30)
     proxy.reconfigure(replace(proxy.config, upstream=UpstreamConfig(pacing=True)))
-    assert list(limits.buckets) == [("a", "getOrder (Orders v0)")]  # no plan changed: kept
+    assert list(limits.buckets) == [("a", GET_ORDER)]  # no plan changed: kept
 
 
 class HeldTime(FakeTime):
@@ -229,11 +231,8 @@ async def test_twelve_concurrent_calls_at_two_per_second_all_succeed(start: Star
     assert [r.status for r in responses] == [200] * 12
     assert harness.amazon.quota_refusals == 0
     (bucket,) = (await (await harness.proxy.get("/_spproxy/status")).json())["buckets"]
-    assert (bucket["operation"], bucket["rate"], bucket["burst"]) == (
-        "getInventorySummaries (FBA Inventory v1)",
-        2.0,
-        2,
-    )
+    assert (bucket["operation"], bucket["api"], bucket["version"]) == tuple(KEY[1])
+    assert (bucket["rate"], bucket["burst"]) == (2.0, 2)
 
 
 async def test_without_pacing_amazon_answers_429(start: StartHarness) -> None:

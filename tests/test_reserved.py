@@ -100,7 +100,9 @@ async def test_status_shows_buckets_accounts_and_no_secret(
     (bucket,) = status["buckets"]
     assert bucket == {
         "account": "main",
-        "operation": "getMarketplaceParticipations (Sellers v1)",
+        "operation": "getMarketplaceParticipations",
+        "api": "Sellers",
+        "version": "v1",
         "rate": 0.016,
         "burst": 15,
         "tokens_left": pytest.approx(12, abs=0.01),
