@@ -7,6 +7,8 @@
     spproxy_lwa_exchanges_total{outcome}                        ok, refused, unavailable
     spproxy_rdt_mints_total{outcome}                            ok, refused, unavailable
     spproxy_lwa_token_expiry_timestamp_seconds{account}         when each account's token expires
+    spproxy_lwa_token_failing{account}                          1: its last exchange failed
+    spproxy_ready                                               1 while /_spproxy/ready is 200
     spproxy_client_rdts_replaced_total                          RDTs clients minted and sent back
     spproxy_upstream_throttled_total{account,OP}                Amazon's 429s (each attempt)
     spproxy_upstream_retries_total{reason}                      retries, by status or "connection"
@@ -40,7 +42,7 @@ from __future__ import annotations
 import bisect
 import platform
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 
 import aiohttp
@@ -112,6 +114,8 @@ class Readings:
     throttled: Mapping[BucketKey, int]
     retries: Mapping[str, int]
     token_expiry: Mapping[str, float]  # account name -> when its LWA token expires (time.time())
+    token_failing: Collection[str]  # accounts whose last LWA exchange failed
+    ready: bool  # what /_spproxy/ready says, by the configured rule
 
 
 class SpproxyCollector(Collector):
@@ -213,6 +217,17 @@ class SpproxyCollector(Collector):
         for account, expires_at in sorted(readings.token_expiry.items()):
             expiry.add_metric((account,), expires_at)
         yield expiry
+        failing = GaugeMetricFamily(
+            "spproxy_lwa_token_failing",
+            "1 for each account whose last LWA exchange failed (retried in the background).",
+            labels=("account",),
+        )
+        for account in sorted(readings.token_failing):
+            failing.add_metric((account,), 1)
+        yield failing
+        yield GaugeMetricFamily(
+            "spproxy_ready", "1 while /_spproxy/ready says 200.", value=int(readings.ready)
+        )
 
 
 def _by_outcome(name: str, help_text: str, counts: Mapping[Outcome, int]) -> Metric:

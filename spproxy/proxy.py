@@ -269,6 +269,8 @@ class Proxy:
                 for name, account in self.config.accounts.items()
                 if (expires_at := self.tokens.expiry(account)) is not None
             },
+            token_failing=list(self.tokens.failures),
+            ready=self.readiness()[0],
         )
 
     def _account_status(self, account: Account, rdts: int) -> dict[str, Any]:

@@ -217,6 +217,8 @@ FAMILIES = {  # name as the parser names it (counters without _total) -> type
     "spproxy_rate_limit_wait_seconds": "counter",
     "spproxy_rate_limit_waiting": "gauge",
     "spproxy_lwa_token_expiry_timestamp_seconds": "gauge",
+    "spproxy_lwa_token_failing": "gauge",
+    "spproxy_ready": "gauge",
     "spproxy_build_info": "gauge",
     # prometheus_client's ProcessCollector (Linux: it reads /proc)
     "process_virtual_memory_bytes": "gauge",
@@ -266,6 +268,10 @@ async def test_token_expiry_build_and_process(start: StartHarness) -> None:
         == (status["accounts"]["main"]["lwa_token_expires_at"])
     )
     assert 0 < expires_at - time.time() <= 3600  # the emulator's tokens live an hour
+    # the failing account is named; the proxy stays ready (the default rule: the default account)
+    assert got[key("spproxy_lwa_token_failing", account="revoked")] == 1
+    assert key("spproxy_lwa_token_failing", account="main") not in got
+    assert got[key("spproxy_ready")] == 1
 
     build = {
         "version": __version__,
