@@ -157,7 +157,8 @@ from aiohttp import web
 from multidict import CIMultiDict
 from yarl import URL
 
-from spproxy.upstream import ACCESS_TOKEN_HEADER, HOP_BY_HOP
+from spproxy.headers import ACCESS_TOKEN_HEADER
+from spproxy.upstream import HOP_BY_HOP
 
 if TYPE_CHECKING:
     from spproxy.config import Config

@@ -21,17 +21,22 @@ from spproxy import reserved
 from spproxy.body import read_body
 from spproxy.config import Config
 from spproxy.credentials import Credential
-from spproxy.errors import ORIGIN_HEADER, ProxyError
+from spproxy.errors import ProxyError
+from spproxy.headers import (
+    ACCOUNT_HEADER,
+    CREDENTIAL_HEADER,
+    OPERATION_HEADER,
+    ORIGIN_HEADER,
+    REQUEST_ID_HEADER,
+)
 from spproxy.logs import NOT_CLASSIFIED, AccessRecord, quiet_third_party_loggers
 from spproxy.operations import UNKNOWN, Kind, QualifiedName
-from spproxy.proxy import ACCOUNT_HEADER, LOADER, PROXY, ConfigLoader, Proxy
+from spproxy.proxy import LOADER, PROXY, ConfigLoader, Proxy
 from spproxy.target import parse_target
 from spproxy.upstream import relay
 
 log = logging.getLogger("spproxy")
 
-OPERATION_HEADER = "x-spproxy-operation"
-CREDENTIAL_HEADER = "x-spproxy-credential"
 ACCESS = web.RequestKey("access", AccessRecord)
 OPERATION = web.RequestKey("operation", QualifiedName)  # for the metrics, once classified
 UNCLASSIFIED = QualifiedName(NOT_CLASSIFIED)  # answered before classification, as logged
@@ -67,7 +72,7 @@ async def forward(request: web.Request) -> web.StreamResponse:
         _chose(access, renewed)
         answer = await send(renewed.token)
     access.upstream_ms = answer.latency_s * 1000
-    access.request_id = answer.response.headers.get("x-amzn-RequestId")
+    access.request_id = answer.response.headers.get(REQUEST_ID_HEADER)
     observe = credentials.report_types.observer(operation) or proxy.clients.observer(
         operation, client
     )

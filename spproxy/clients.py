@@ -41,14 +41,17 @@ from cachetools import TTLCache
 from multidict import CIMultiDictProxy
 
 from spproxy.config import DATA_ELEMENTS, Account, Client, Secret
-from spproxy.credentials import DELEGATED_RDT_HEADER, REPORT_TYPE_HEADER
 from spproxy.errors import BadRequest, Forbidden, Unauthenticated
+from spproxy.headers import (
+    ACCESS_TOKEN_HEADER,
+    DELEGATED_RDT_HEADER,
+    KEY_HEADER,
+    REPORT_TYPE_HEADER,
+)
 from spproxy.operations import Operation, OperationTable
 from spproxy.reports import Observer, ReportTypes
 from spproxy.target import Target, normalise_path
 
-KEY_HEADER = "x-spproxy-key"
-ACCESS_TOKEN_HEADER = "x-amz-access-token"  # noqa: S105 - a header name
 PLACEHOLDER_PREFIX = "spproxy-placeholder."
 PLACEHOLDER_TTL_S = 3600
 ISSUED_TTL_S = PLACEHOLDER_TTL_S + 300  # an RDT lives an hour too (expiresIn)

@@ -37,6 +37,7 @@ from multidict import CIMultiDictProxy
 
 from spproxy.config import DATA_ELEMENTS, Account
 from spproxy.errors import BadRequest, RdtRefused
+from spproxy.headers import DATA_ELEMENTS_HEADER, DELEGATED_RDT_HEADER, REPORT_TYPE_HEADER
 from spproxy.lwa import LwaTokens
 from spproxy.operations import Kind, Operation
 from spproxy.rdt import Resource, RestrictedDataTokens
@@ -47,9 +48,6 @@ from spproxy.upstream import UpstreamAnswer
 log = logging.getLogger("spproxy.credentials")
 
 SANDBOX_LWA = "sandbox-lwa"  # the LWA token, sent to a sandbox in place of an RDT
-DATA_ELEMENTS_HEADER = "x-spproxy-data-elements"
-DELEGATED_RDT_HEADER = "x-spproxy-rdt"
-REPORT_TYPE_HEADER = "x-spproxy-report-type"
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,8 @@ from typing import Literal
 
 from aiohttp import web
 
-ORIGIN_HEADER = "x-spproxy-origin"
+from spproxy.headers import ORIGIN_HEADER
+
 # How a token request to LWA or the Tokens API ended, for the metrics.
 Outcome = Literal["ok", "refused", "unavailable"]
 OUTCOMES: tuple[Outcome, ...] = ("ok", "refused", "unavailable")

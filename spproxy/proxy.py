@@ -27,6 +27,7 @@ from spproxy.clients import ClientAccess
 from spproxy.config import Account, Config, redact_url
 from spproxy.credentials import Credentials
 from spproxy.errors import BadRequest
+from spproxy.headers import ACCOUNT_HEADER
 from spproxy.keeper import TokenKeeper
 from spproxy.lwa import LwaTokens
 from spproxy.metrics import Metrics, Readings, exposition, make_registry
@@ -38,7 +39,6 @@ from spproxy.upstream import Upstream, default_user_agent
 
 log = logging.getLogger("spproxy")
 
-ACCOUNT_HEADER = "x-spproxy-account"
 ConfigLoader = Callable[[], Config]  # re-reads the config (and secret files) for a reload
 STATUS_PAGE = 100  # entries of each list /_spproxy/status shows at most
 

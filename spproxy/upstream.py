@@ -31,13 +31,13 @@ from yarl import URL
 from spproxy import __version__
 from spproxy.config import Account, UpstreamConfig
 from spproxy.errors import GatewayTimeout, UpstreamUnreachable
+from spproxy.headers import ACCESS_TOKEN_HEADER, RATE_LIMIT_HEADER, SPPROXY_PREFIX
 from spproxy.operations import UNKNOWN, Operation, usage_plan
 from spproxy.ratelimit import BucketKey, RateLimiter
 from spproxy.target import Target
 
 log = logging.getLogger("spproxy.upstream")
 
-ACCESS_TOKEN_HEADER = "x-amz-access-token"  # noqa: S105 - a header name
 HOP_BY_HOP = frozenset(
     {
         "connection",
@@ -72,7 +72,6 @@ NOT_FORWARDED = HOP_BY_HOP | {
 SKIP_AUTO_HEADERS = frozenset({hdrs.ACCEPT, hdrs.ACCEPT_ENCODING, hdrs.CONTENT_TYPE})
 RELAY_CHUNK = 64 * 1024
 PEEK_LIMIT = 64 * 1024
-RATE_LIMIT_HEADER = "x-amzn-RateLimit-Limit"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # How Amazon says a token is no longer good: "The access token you provided has expired.",
 # "... is revoked, malformed or invalid.", "The security token included in the request is expired".
@@ -106,7 +105,7 @@ def forwarded_headers(client: CIMultiDictProxy[str]) -> CIMultiDict[str]:
         for name, value in client.items()
         if (lower := name.lower()) not in NOT_FORWARDED
         and lower not in named
-        and not lower.startswith("x-spproxy-")
+        and not lower.startswith(SPPROXY_PREFIX)
     )
 
 

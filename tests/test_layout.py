@@ -8,7 +8,8 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "spproxy"
 # Leaves know nothing of the layers above them; the emulator knows nothing of the proxy.
 LAYERS = {
-    "errors": set(),
+    "headers": set(),
+    "errors": {"headers"},
     "pathindex": set(),
     "config": set(),
     "operations": {"pathindex"},
@@ -19,10 +20,11 @@ LAYERS = {
     "signing": {"config", "errors"},
     "ratelimit": {"errors", "operations"},
     "keeper": {"config", "errors", "lwa"},
-    "upstream": {"config", "errors", "operations", "ratelimit", "target"},
+    "upstream": {"headers", "config", "errors", "operations", "ratelimit", "target"},
     "reports": {"operations"},
     "rdt": {"config", "errors", "lwa", "operations", "target", "upstream"},
     "credentials": {
+        "headers",
         "config",
         "errors",
         "lwa",
@@ -32,11 +34,12 @@ LAYERS = {
         "target",
         "upstream",
     },
-    "clients": {"config", "credentials", "errors", "operations", "reports", "target"},
+    "clients": {"headers", "config", "credentials", "errors", "operations", "reports", "target"},
     "body": {"errors"},
     "audit": {"config", "logs"},
     "metrics": {"errors", "logs", "operations", "ratelimit"},
     "proxy": {
+        "headers",
         "audit",
         "clients",
         "config",
@@ -54,6 +57,7 @@ LAYERS = {
     },
     "reserved": {"body", "clients", "config", "errors", "metrics", "proxy", "target"},
     "app": {
+        "headers",
         "body",
         "config",
         "credentials",
