@@ -148,6 +148,7 @@ import urllib.request
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from multiprocessing.connection import Connection
 from multiprocessing.context import SpawnContext, SpawnProcess
 from typing import TYPE_CHECKING, Any
@@ -783,7 +784,7 @@ async def _rdt_run(url: str, bundle_limit: int, calls: int, step_s: float) -> Me
     from spproxy.rdt import TOKENS_API, RestrictedDataTokens, TokensApi
     from spproxy.reports import ReportTypes
     from spproxy.target import parse_target
-    from spproxy.upstream import Upstream, default_user_agent
+    from spproxy.upstream import Upstream, UpstreamRequest, default_user_agent
 
     now = [1_750_000_000.0]
 
@@ -816,16 +817,12 @@ async def _rdt_run(url: str, bundle_limit: int, calls: int, step_s: float) -> Me
             target = parse_target("GET", _rdt_path(i))
             operation = table.classify("GET", target.path)
             credential = await credentials.choose(account, operation, target, no_headers)
-            answer = await upstream.send(
-                account, operation, "GET", target, no_headers, b"", credential.token
+            credential, answer = await upstream.send_renewing(
+                UpstreamRequest(account, operation, "GET", target, no_headers),
+                credential,
+                token=lambda c: c.token,
+                renew=partial(credentials.after_refusal, account),
             )
-            renewed = await credentials.after_refusal(account, credential, answer)
-            if renewed is not None:
-                answer.response.release()
-                credential = renewed
-                answer = await upstream.send(
-                    account, operation, "GET", target, no_headers, b"", credential.token
-                )
             statuses[str(answer.response.status)] += 1
             kinds[credential.kind] += 1
             answer.response.release()

@@ -13,7 +13,6 @@ import asyncio
 import logging
 import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable
-from functools import partial
 
 from aiohttp import web
 
@@ -33,7 +32,7 @@ from spproxy.logs import NOT_CLASSIFIED, AccessRecord, quiet_third_party_loggers
 from spproxy.operations import UNKNOWN, Kind, QualifiedName
 from spproxy.proxy import LOADER, PROXY, ConfigLoader, Proxy
 from spproxy.target import parse_target
-from spproxy.upstream import relay
+from spproxy.upstream import UpstreamAnswer, UpstreamRequest, relay
 
 log = logging.getLogger("spproxy")
 
@@ -62,15 +61,17 @@ async def forward(request: web.Request) -> web.StreamResponse:
     allowed = proxy.clients.data_elements(client)
     credential = await credentials.choose(account, operation, target, request.headers, allowed)
     _chose(access, credential)
-    send = partial(
-        proxy.upstream.send, account, operation, request.method, target, request.headers, body
+
+    async def renew(refused: Credential, answer: UpstreamAnswer) -> Credential | None:
+        renewed = await credentials.after_refusal(account, refused, answer)
+        if renewed is not None:  # an expired token, or a report document that needs an RDT
+            _chose(access, renewed)
+        return renewed
+
+    call = UpstreamRequest(account, operation, request.method, target, request.headers, body)
+    credential, answer = await proxy.upstream.send_renewing(
+        call, credential, token=lambda c: c.token, renew=renew
     )
-    answer = await send(credential.token)
-    renewed = await credentials.after_refusal(account, credential, answer)
-    if renewed is not None:  # an expired token, or a report document that needs an RDT
-        answer.response.release()
-        _chose(access, renewed)
-        answer = await send(renewed.token)
     access.upstream_ms = answer.latency_s * 1000
     access.request_id = answer.response.headers.get(REQUEST_ID_HEADER)
     observe = credentials.report_types.observer(operation) or proxy.clients.observer(

@@ -45,7 +45,7 @@ from spproxy.errors import (
 from spproxy.lwa import LwaTokens, lifetime_s
 from spproxy.operations import RDT_MINTING, Operation
 from spproxy.target import Target
-from spproxy.upstream import Upstream, UpstreamAnswer
+from spproxy.upstream import Upstream, UpstreamAnswer, UpstreamRequest
 
 log = logging.getLogger("spproxy.rdt")
 
@@ -134,15 +134,18 @@ class TokensApi:
 
     async def _send(self, account: Account, body: bytes) -> UpstreamAnswer:
         """The call, with the account's LWA token; renewed once if Amazon says it expired."""
-        for renewal in (False, True):
-            access_token = await self._lwa.seller_token(account)
-            answer = await self._upstream.send(
-                account, self._operation, "POST", TOKENS_API, JSON_HEADERS, body, access_token
-            )
-            if renewal or not answer.token_rejected:
-                break
-            answer.response.release()
-            self._lwa.invalidate_seller_token(account, access_token)
+
+        async def renew(refused: str, answer: UpstreamAnswer) -> str | None:
+            if not answer.token_rejected:
+                return None
+            self._lwa.invalidate_seller_token(account, refused)
+            return await self._lwa.seller_token(account)
+
+        request = UpstreamRequest(account, self._operation, "POST", TOKENS_API, JSON_HEADERS, body)
+        token = await self._lwa.seller_token(account)
+        _, answer = await self._upstream.send_renewing(
+            request, token, token=lambda t: t, renew=renew
+        )
         return answer
 
 

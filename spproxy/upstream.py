@@ -18,9 +18,10 @@ import random
 import re
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from typing import TypeVar
 
 import aiohttp
 from aiohttp import hdrs, web
@@ -119,6 +120,21 @@ def _amz_date_at(second: int) -> str:
     return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(second))
 
 
+@dataclass(frozen=True, slots=True)
+class UpstreamRequest:
+    """One call to the account's SP-API endpoint, as the client made it (headers unfiltered)."""
+
+    account: Account
+    operation: Operation | None
+    method: str
+    target: Target
+    headers: CIMultiDictProxy[str]
+    body: bytes = b""
+
+
+T = TypeVar("T")
+
+
 @dataclass
 class UpstreamAnswer:
     response: aiohttp.ClientResponse
@@ -196,16 +212,27 @@ class Upstream:
         self._pacing = config.pacing
         self._retry = RetryPolicy(config.retries, config.backoff_s, config.max_backoff_s)
 
-    async def send(
+    async def send_renewing(
         self,
-        account: Account,
-        operation: Operation | None,
-        method: str,
-        target: Target,
-        client_headers: CIMultiDictProxy[str],
-        body: bytes,
-        access_token: str,
-    ) -> UpstreamAnswer:
+        request: UpstreamRequest,
+        credential: T,
+        *,
+        token: Callable[[T], str],
+        renew: Callable[[T, UpstreamAnswer], Awaitable[T | None]],
+    ) -> tuple[T, UpstreamAnswer]:
+        """Send; if `renew` makes another credential of Amazon's answer (a token it says expired
+        or was revoked; a report document that wants an RDT), send once more with that one.
+
+        "Send, see the refusal, renew, resend once", as httpx's auth_flow: written here only.
+        """
+        answer = await self.send(request, token(credential))
+        renewed = await renew(credential, answer)
+        if renewed is None:
+            return credential, answer
+        answer.response.release()
+        return renewed, await self.send(request, token(renewed))
+
+    async def send(self, request: UpstreamRequest, access_token: str) -> UpstreamAnswer:
         """Pace, send, and retry what is safe to retry; the answer to relay.
 
         GET, HEAD, PUT and DELETE are retried on 429 and 5xx answers and on connection errors;
@@ -213,10 +240,12 @@ class Upstream:
         connection failed before anything was sent, since Amazon may have acted on it otherwise
         (and would act twice). Each attempt waits for its own slot.
         """
-        headers = forwarded_headers(client_headers)
+        account, operation, method = request.account, request.operation, request.method
+        body = request.body
+        headers = forwarded_headers(request.headers)
         headers[ACCESS_TOKEN_HEADER] = access_token
         headers[hdrs.USER_AGENT] = self._user_agent
-        url = URL(account.endpoint + target.path_and_query, encoded=True)
+        url = URL(account.endpoint + request.target.path_and_query, encoded=True)
         bucket = (account.name, operation.qualified if operation else UNKNOWN)
         idempotent = method in IDEMPOTENT
         retry = 0
