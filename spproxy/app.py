@@ -30,7 +30,7 @@ from spproxy.headers import (
 )
 from spproxy.logs import NOT_CLASSIFIED, AccessRecord, quiet_third_party_loggers
 from spproxy.operations import UNKNOWN, Kind, QualifiedName
-from spproxy.proxy import LOADER, PROXY, ConfigLoader, Proxy
+from spproxy.proxy import PROXY, ConfigLoader, Proxy
 from spproxy.target import parse_target
 from spproxy.upstream import UpstreamAnswer, UpstreamRequest, relay
 
@@ -169,11 +169,10 @@ def make_app(
     `rdt_bundle_limit=1` turns RDT bundling off (the benchmark compares).
     """
     app = web.Application(middlewares=[proxy_answers])
-    app[LOADER] = loader
 
     async def start_and_stop(app: web.Application) -> AsyncIterator[None]:
         quiet_third_party_loggers()
-        proxy = app[PROXY] = Proxy.build(config, rdt_bundle_limit=rdt_bundle_limit)
+        proxy = app[PROXY] = Proxy.build(config, loader=loader, rdt_bundle_limit=rdt_bundle_limit)
         proxy.keeper.start(config.accounts.values())  # warm-up, then refresh ahead, on a timer
         yield
         await proxy.aclose()

@@ -35,8 +35,7 @@ from spproxy.emulator import (
 from spproxy.errors import ProxyError
 from spproxy.logs import TextFormatter, configure_logging
 from spproxy.lwa import LwaTokens
-from spproxy.proxy import ConfigLoader
-from spproxy.reserved import reload_config
+from spproxy.proxy import PROXY, ConfigLoader
 from spproxy.server import serving, tls_context
 
 log = logging.getLogger("spproxy")
@@ -287,7 +286,7 @@ async def _run(
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    loop.add_signal_handler(signal.SIGHUP, reload_config, app)
+    loop.add_signal_handler(signal.SIGHUP, app[PROXY].reload)
     try:
         await stop.wait()
         log.info("stopping: no new connections; letting requests in flight finish")

@@ -24,7 +24,7 @@ from prometheus_client.registry import CollectorRegistry
 from spproxy import __version__
 from spproxy.audit import AuditLog
 from spproxy.clients import ClientAccess
-from spproxy.config import Account, Config, redact_url
+from spproxy.config import Account, Config, ConfigError, redact_url
 from spproxy.credentials import Credentials
 from spproxy.errors import BadRequest
 from spproxy.headers import ACCOUNT_HEADER
@@ -57,6 +57,7 @@ class Proxy:
     audit: AuditLog | None
     metrics: Metrics
     keeper: TokenKeeper
+    loader: ConfigLoader | None = None  # re-reads the config (and secret files): reload
     loaded_at: float = field(default_factory=time.time)  # when this config was (re)loaded
     reloads: int = 0
     registry: CollectorRegistry = field(init=False)  # this proxy's own metrics registry
@@ -65,7 +66,9 @@ class Proxy:
         self.registry = make_registry(self.metrics, self.readings)
 
     @classmethod
-    def build(cls, config: Config, *, rdt_bundle_limit: int = 50) -> Proxy:
+    def build(
+        cls, config: Config, *, loader: ConfigLoader | None = None, rdt_bundle_limit: int = 50
+    ) -> Proxy:
         # No session-wide timeout: each caller (upstream, LWA, STS) passes its own, from the
         # current config.
         session = aiohttp.ClientSession(
@@ -115,6 +118,7 @@ class Proxy:
             audit,
             Metrics(),
             TokenKeeper(tokens),
+            loader,
         )
 
     def account(self, name: str | None) -> Account:
@@ -127,6 +131,25 @@ class Proxy:
                 f"Unknown account {name!r} in {ACCOUNT_HEADER}.", f"Configured: {known}."
             )
         return account
+
+    def reload(self) -> list[str]:
+        """Re-read the config and secret files and apply them (SIGHUP, POST /_spproxy/reload);
+        the problems if the new config was refused, and then the running one stays."""
+        if self.loader is None:
+            problem = "this spproxy has no config file or environment to re-read (the demo)"
+            log.warning("reload refused: %s", problem)
+            return [problem]
+        try:
+            config = self.loader()
+        except ConfigError as error:
+            for problem in error.problems:
+                log.error("reload refused, the running config stays: %s", problem)
+            return error.problems
+        self.reconfigure(config)
+        log.info(
+            "reloaded the config from %s; accounts: %s", config.source, ", ".join(config.accounts)
+        )
+        return []
 
     def reconfigure(self, config: Config) -> None:
         old = self.config
@@ -321,4 +344,3 @@ def _signers(
 
 
 PROXY = web.AppKey("proxy", Proxy)
-LOADER: web.AppKey[ConfigLoader | None] = web.AppKey("config_loader")

@@ -15,10 +15,10 @@ from aiohttp import hdrs, web
 
 from spproxy.body import read_body
 from spproxy.clients import PLACEHOLDER_TTL_S
-from spproxy.config import ConfigError, is_loopback
+from spproxy.config import is_loopback
 from spproxy.errors import BadRequest, Forbidden, NotFound
 from spproxy.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
-from spproxy.proxy import LOADER, PROXY
+from spproxy.proxy import PROXY
 from spproxy.target import RESERVED_PREFIX, reserved_not_found
 
 log = logging.getLogger("spproxy")
@@ -103,7 +103,7 @@ async def reload(request: web.Request) -> web.Response:
         raise Forbidden(
             "Reload is accepted from loopback only.", "Send SIGHUP, or POST from the host."
         )
-    problems = reload_config(request.app)
+    problems = request.app[PROXY].reload()
     if problems:
         raise BadRequest(
             "The new configuration was refused; the running one stays.", " | ".join(problems)
@@ -111,24 +111,6 @@ async def reload(request: web.Request) -> web.Response:
     return web.json_response(
         {"status": "reloaded", "accounts": list(request.app[PROXY].config.accounts)}
     )
-
-
-def reload_config(app: web.Application) -> list[str]:
-    """Re-read the config and secret files and apply them; the problems if it was refused."""
-    loader = app[LOADER]
-    if loader is None:
-        problem = "this spproxy has no config file or environment to re-read (the demo)"
-        log.warning("reload refused: %s", problem)
-        return [problem]
-    try:
-        config = loader()
-    except ConfigError as error:
-        for problem in error.problems:
-            log.error("reload refused, the running config stays: %s", problem)
-        return error.problems
-    app[PROXY].reconfigure(config)
-    log.info("reloaded the config from %s; accounts: %s", config.source, ", ".join(config.accounts))
-    return []
 
 
 async def not_an_endpoint(request: web.Request) -> web.Response:
