@@ -8,7 +8,6 @@ except for accounts whose refresh token changed, and buckets keep their state.
 
 from __future__ import annotations
 
-import heapq
 import itertools
 import logging
 import time
@@ -177,7 +176,7 @@ class Proxy:
         self.clients.reconfigure(config.clients)
         self.keeper.reconfigure(config.accounts.values())
         self.tokens.reconfigure(config.lwa, config.upstream.timeout_s)
-        self.limiter.queue_timeout_s = config.upstream.queue_timeout_s
+        self.limiter.reconfigure(config.upstream.queue_timeout_s)
         self.upstream.reconfigure(
             config.upstream,
             config.user_agent or default_user_agent(),
@@ -226,8 +225,6 @@ class Proxy:
         for entry in rdts["page"]:
             entry["expires_at"] = _iso(entry["expires_at"])
         accounts = list(itertools.islice(self.config.accounts.values(), STATUS_PAGE))
-        buckets = self.limiter.buckets
-        busiest = heapq.nlargest(STATUS_PAGE, buckets.items(), key=lambda item: item[1].waiting)
         return {
             "version": __version__,
             "config": self.config.source,
@@ -243,20 +240,7 @@ class Proxy:
                 for account in accounts
             },
             "restricted_data_tokens": rdts,
-            "buckets_total": len(buckets),
-            "buckets": [  # the busiest first
-                {
-                    "account": account,
-                    "operation": operation.name,
-                    "api": operation.api,
-                    "version": operation.version,
-                    "rate": bucket.rate,
-                    "burst": bucket.burst,
-                    "tokens_left": round(max(bucket.tokens, 0.0), 3),
-                    "waiting": bucket.waiting,
-                }
-                for (account, operation), bucket in busiest
-            ],
+            **self.limiter.snapshot(STATUS_PAGE),
             "report_documents_known": len(self.credentials.report_types),
             **self.clients.snapshot(),
             "clients": {

@@ -25,9 +25,11 @@ slot lies beyond `queue_timeout_s` from its arrival gets the proxy-made 429 then
 from __future__ import annotations
 
 import asyncio
+import heapq
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from spproxy.errors import RateLimited
 from spproxy.operations import QualifiedName
@@ -115,6 +117,30 @@ class RateLimiter:
         in them keep their slots; the next ones start a new bucket."""
         for key in [key for key in self.buckets if key[0] == account]:
             del self.buckets[key]
+
+    def reconfigure(self, queue_timeout_s: float) -> None:
+        """A reloaded config: the next requests wait at most this long."""
+        self.queue_timeout_s = queue_timeout_s
+
+    def snapshot(self, page: int) -> dict[str, Any]:
+        """For /_spproxy/status: how many buckets, and the `page` busiest (most waiting)."""
+        busiest = heapq.nlargest(page, self.buckets.items(), key=lambda item: item[1].waiting)
+        return {
+            "buckets_total": len(self.buckets),
+            "buckets": [
+                {
+                    "account": account,
+                    "operation": operation.name,
+                    "api": operation.api,
+                    "version": operation.version,
+                    "rate": bucket.rate,
+                    "burst": bucket.burst,
+                    "tokens_left": round(max(bucket.tokens, 0.0), 3),
+                    "waiting": bucket.waiting,
+                }
+                for (account, operation), bucket in busiest
+            ],
+        }
 
     def learn(self, key: BucketKey, header: str | None) -> None:
         """Adopt the rate Amazon says it applied (`x-amzn-RateLimit-Limit: 0.0167`), and plan
