@@ -31,8 +31,9 @@ from spproxy.headers import (
 from spproxy.logs import NOT_CLASSIFIED, AccessRecord, quiet_third_party_loggers
 from spproxy.operations import UNKNOWN, Kind, QualifiedName
 from spproxy.proxy import PROXY, ConfigLoader, Proxy
+from spproxy.relay import relay
 from spproxy.target import parse_target
-from spproxy.upstream import UpstreamAnswer, UpstreamRequest, relay
+from spproxy.upstream import UpstreamAnswer, UpstreamRequest
 
 log = logging.getLogger("spproxy")
 

@@ -57,6 +57,7 @@ LAYERS = {
     },
     "reserved": {"body", "clients", "config", "errors", "metrics", "proxy", "target"},
     "app": {
+        "relay",
         "headers",
         "body",
         "config",
@@ -69,6 +70,7 @@ LAYERS = {
         "target",
         "upstream",
     },
+    "relay": {"errors", "upstream"},
     "server": {"config", "errors", "logs"},
 }
 
