@@ -27,7 +27,7 @@ from spproxy.emulator import (
 )
 from spproxy.emulator.apis.emulator_helpers import blob_bytes
 from spproxy.emulator.app import MAX_BODY_BYTES
-from spproxy.emulator.state import IssuedToken
+from spproxy.emulator.credentials import IssuedToken
 
 Client = TestClient[web.Request, web.Application]
 

@@ -90,3 +90,58 @@ def test_dependencies_flow_one_way() -> None:
         assert _imports(PACKAGE / f"{module}.py") <= allowed, module
     for path in (PACKAGE / "emulator").rglob("*.py"):
         assert _imports(path) <= {"emulator", "pathindex"}, path  # pathindex: a generic leaf
+
+
+def _emulator_imports() -> dict[str, set[str]]:
+    """Each emulator module's imports of other emulator modules, `if TYPE_CHECKING:` ones too."""
+    paths = {
+        ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts).removesuffix(
+            ".__init__"
+        ): path
+        for path in (PACKAGE / "emulator").rglob("*.py")
+    }
+    graph = {}
+    for module, path in paths.items():
+        targets = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                for alias in node.names:  # `from package import submodule` names the submodule
+                    submodule = f"{node.module}.{alias.name}"
+                    targets.add(submodule if submodule in paths else node.module)
+            elif isinstance(node, ast.Import):
+                targets.update(alias.name for alias in node.names)
+        graph[module] = {target for target in targets if target in paths and target != module}
+    return graph
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str]:
+    """One import cycle in `graph`, as the modules along it; [] if there is none."""
+    done: set[str] = set()
+
+    def visit(module: str, path: list[str]) -> list[str]:
+        if module in path:
+            return [*path[path.index(module) :], module]
+        if module in done:
+            return []
+        for target in sorted(graph[module]):
+            if cycle := visit(target, [*path, module]):
+                return cycle
+        done.add(module)
+        return []
+
+    for module in sorted(graph):
+        if cycle := visit(module, []):
+            return cycle
+    return []
+
+
+def test_the_emulators_imports_have_no_cycle() -> None:
+    graph = _emulator_imports()
+    assert "spproxy.emulator.faults" in graph["spproxy.emulator.state"]  # the graph is read
+    assert _cycle(graph) == []
+
+
+def test_a_cycle_is_found() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert _cycle(graph) == ["a", "b", "c", "a"]
+    assert _cycle({"a": {"b"}, "b": set()}) == []
