@@ -32,11 +32,11 @@ from spproxy.emulator.fixtures import (
     FBA_INVOICING_DOCUMENT,
     INVENTORY_DOCUMENT,
     LISTINGS_DOCUMENT,
+    MFN_SHIPMENT_ID,
     ORDER_REPORT_DOCUMENT,
     REPORTS,
     SHIPPING_ORDERS_DOCUMENT,
 )
-from spproxy.emulator.shipping_fixtures import MFN_SHIPMENT_ID
 from tests.restricted_cases import CASES, IDS, MFN_BODY, Case, call, shown
 
 Client = TestClient[web.Request, web.Application]

@@ -14,8 +14,8 @@ from spproxy.emulator import STATE_KEY, EmulatorConfig, RestrictedResource, make
 from spproxy.emulator.access import ACCESS_KEY, Access
 from spproxy.emulator.apis import OPERATIONS
 from spproxy.emulator.apis.orders import example_view
+from spproxy.emulator.fixtures import MFN_SHIPMENT_ID
 from spproxy.emulator.sandbox import NO_MATCH_MESSAGE, published
-from spproxy.emulator.shipping_fixtures import MFN_SHIPMENT_ID
 
 Client = TestClient[web.Request, web.Application]
 

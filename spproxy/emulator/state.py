@@ -27,9 +27,8 @@ from spproxy.emulator.credentials import (
     TokenKind,
 )
 from spproxy.emulator.faults import FaultKind, Faults
-from spproxy.emulator.fixtures import JsonObject
+from spproxy.emulator.fixtures import MFN_SHIPMENTS, JsonObject
 from spproxy.emulator.limits import RateLimiter
-from spproxy.emulator.shipping_fixtures import MFN_SHIPMENTS
 
 DEMO_CLIENT_ID = "amzn1.application-oa2-client.spproxydemo"
 DEMO_CLIENT_SECRET = "amzn1.oa2-cs.v1.spproxy-demo-client-secret"  # noqa: S105 - a fake for the emulator
