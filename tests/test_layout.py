@@ -78,11 +78,46 @@ def _imports(path: Path) -> set[str]:
     return names - {"__version__"}  # the package root itself, not a layer
 
 
-def test_every_module_has_its_test_file() -> None:
-    tests = Path(__file__).parent
-    modules = [p.stem for p in PACKAGE.glob("*.py") if not p.stem.startswith("__")]
-    missing = [m for m in modules if not (tests / f"test_{m}.py").is_file()]
-    assert missing == []
+TESTS = Path(__file__).parent
+# Tests of no one module: what users touch end to end, the build, the generators in scripts/.
+CROSS_CUTTING = {
+    "test_deploy.py",  # deploy/ against its tools' schemas
+    "test_hostile.py",  # hostile clients and upstreams against the whole proxy
+    "test_layout.py",
+    "test_networks.py",  # TLS and forward proxies between the parts
+    "test_operations_generator.py",  # scripts/gen_operations.py
+    "test_packaging.py",  # the sdist and wheel
+    "test_sandbox_examples.py",  # every published example through the proxy
+    "test_sandbox_generator.py",  # scripts/gen_sandbox.py
+    "test_sdk.py",  # SDKs, unmodified, through the proxy
+    "test_signed_forwarding.py",  # SigV4 signing, forwarding and the emulator's check together
+    "test_target_property.py",  # random targets through a real proxy
+}
+
+
+def test_every_module_has_its_test_module() -> None:
+    # spproxy/emulator/apis/orders.py -> tests/emulator/apis/test_orders.py
+    modules = [p.relative_to(PACKAGE) for p in PACKAGE.rglob("*.py") if not p.stem.startswith("__")]
+    missing = [str(m) for m in modules if not (TESTS / m.parent / f"test_{m.name}").is_file()]
+    assert sorted(missing) == []
+
+
+def test_every_test_module_has_its_module() -> None:
+    tests = [p.relative_to(TESTS) for p in TESTS.rglob("test_*.py")]
+    orphans = [
+        str(test)
+        for test in tests
+        if str(test) not in CROSS_CUTTING
+        and not (PACKAGE / test.parent / test.name.removeprefix("test_")).is_file()
+    ]
+    assert sorted(orphans) == []
+    assert {str(test) for test in tests} >= CROSS_CUTTING  # the list names only what exists
+
+
+def test_every_test_folder_is_a_package() -> None:
+    # Same-named test modules (tests/test_lwa.py, tests/emulator/test_lwa.py) need packages.
+    folders = {p.parent for p in TESTS.rglob("test_*.py")}
+    assert [str(f) for f in sorted(folders) if not (f / "__init__.py").is_file()] == []
 
 
 def test_dependencies_flow_one_way() -> None:
