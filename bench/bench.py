@@ -756,7 +756,7 @@ async def _rdt_measure(options: Message) -> Message:
 def _rdt_path(i: int) -> str:
     """The i-th call's path: the operations in turn; ids that exist in one round of them, made-up
     ones (404, after Amazon accepted the RDT) in the next."""
-    from spproxy.emulator.shipping_fixtures import MFN_SHIPMENT_ID
+    from spproxy.emulator.fixtures import MFN_SHIPMENT_ID
 
     round_, k = divmod(i, len(RDT_OPERATIONS))
     known = round_ % 2 == 0

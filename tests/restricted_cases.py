@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from spproxy.emulator.shipping_fixtures import MFN_SHIPMENT_ID
+from spproxy.emulator.fixtures import MFN_SHIPMENT_ID
 
 US = "ATVPDKIKX0DER"
 JORDAN = "902-1845936-5435065"  # Unshipped, with buyer details and a gift-wrapped item

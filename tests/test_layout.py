@@ -84,11 +84,46 @@ def _imports(path: Path) -> set[str]:
     return names - {"__version__"}  # the package root itself, not a layer
 
 
-def test_every_module_has_its_test_file() -> None:
-    tests = Path(__file__).parent
-    modules = [p.stem for p in PACKAGE.glob("*.py") if not p.stem.startswith("__")]
-    missing = [m for m in modules if not (tests / f"test_{m}.py").is_file()]
-    assert missing == []
+TESTS = Path(__file__).parent
+# Tests of no one module: what users touch end to end, the build, the generators in scripts/.
+CROSS_CUTTING = {
+    "test_deploy.py",  # deploy/ against its tools' schemas
+    "test_hostile.py",  # hostile clients and upstreams against the whole proxy
+    "test_layout.py",
+    "test_networks.py",  # TLS and forward proxies between the parts
+    "test_operations_generator.py",  # scripts/gen_operations.py
+    "test_packaging.py",  # the sdist and wheel
+    "test_sandbox_examples.py",  # every published example through the proxy
+    "test_sandbox_generator.py",  # scripts/gen_sandbox.py
+    "test_sdk.py",  # SDKs, unmodified, through the proxy
+    "test_signed_forwarding.py",  # SigV4 signing, forwarding and the emulator's check together
+    "test_target_property.py",  # random targets through a real proxy
+}
+
+
+def test_every_module_has_its_test_module() -> None:
+    # spproxy/emulator/apis/orders.py -> tests/emulator/apis/test_orders.py
+    modules = [p.relative_to(PACKAGE) for p in PACKAGE.rglob("*.py") if not p.stem.startswith("__")]
+    missing = [str(m) for m in modules if not (TESTS / m.parent / f"test_{m.name}").is_file()]
+    assert sorted(missing) == []
+
+
+def test_every_test_module_has_its_module() -> None:
+    tests = [p.relative_to(TESTS) for p in TESTS.rglob("test_*.py")]
+    orphans = [
+        str(test)
+        for test in tests
+        if str(test) not in CROSS_CUTTING
+        and not (PACKAGE / test.parent / test.name.removeprefix("test_")).is_file()
+    ]
+    assert sorted(orphans) == []
+    assert {str(test) for test in tests} >= CROSS_CUTTING  # the list names only what exists
+
+
+def test_every_test_folder_is_a_package() -> None:
+    # Same-named test modules (tests/test_lwa.py, tests/emulator/test_lwa.py) need packages.
+    folders = {p.parent for p in TESTS.rglob("test_*.py")}
+    assert [str(f) for f in sorted(folders) if not (f / "__init__.py").is_file()] == []
 
 
 def test_dependencies_flow_one_way() -> None:
@@ -96,3 +131,58 @@ def test_dependencies_flow_one_way() -> None:
         assert _imports(PACKAGE / f"{module}.py") <= allowed, module
     for path in (PACKAGE / "emulator").rglob("*.py"):
         assert _imports(path) <= {"emulator", "pathindex"}, path  # pathindex: a generic leaf
+
+
+def _emulator_imports() -> dict[str, set[str]]:
+    """Each emulator module's imports of other emulator modules, `if TYPE_CHECKING:` ones too."""
+    paths = {
+        ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts).removesuffix(
+            ".__init__"
+        ): path
+        for path in (PACKAGE / "emulator").rglob("*.py")
+    }
+    graph = {}
+    for module, path in paths.items():
+        targets = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                for alias in node.names:  # `from package import submodule` names the submodule
+                    submodule = f"{node.module}.{alias.name}"
+                    targets.add(submodule if submodule in paths else node.module)
+            elif isinstance(node, ast.Import):
+                targets.update(alias.name for alias in node.names)
+        graph[module] = {target for target in targets if target in paths and target != module}
+    return graph
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str]:
+    """One import cycle in `graph`, as the modules along it; [] if there is none."""
+    done: set[str] = set()
+
+    def visit(module: str, path: list[str]) -> list[str]:
+        if module in path:
+            return [*path[path.index(module) :], module]
+        if module in done:
+            return []
+        for target in sorted(graph[module]):
+            if cycle := visit(target, [*path, module]):
+                return cycle
+        done.add(module)
+        return []
+
+    for module in sorted(graph):
+        if cycle := visit(module, []):
+            return cycle
+    return []
+
+
+def test_the_emulators_imports_have_no_cycle() -> None:
+    graph = _emulator_imports()
+    assert "spproxy.emulator.faults" in graph["spproxy.emulator.state"]  # the graph is read
+    assert _cycle(graph) == []
+
+
+def test_a_cycle_is_found() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert _cycle(graph) == ["a", "b", "c", "a"]
+    assert _cycle({"a": {"b"}, "b": set()}) == []

@@ -77,6 +77,13 @@ def test_sdist_and_wheel_carry_the_licence_and_the_version(tmp_path: Path) -> No
         assert archive.read(f"{info}/licenses/LICENSE").decode() == licence
         metadata = HeaderParser().parsestr(archive.read(f"{info}/METADATA").decode())
         assert "spproxy/data/operations.json" in archive.namelist()
+        # The emulator's data (and its notice) ship too: `spproxy emulator` reads them.
+        shipped = {
+            path.relative_to(ROOT).as_posix()
+            for path in (ROOT / "spproxy" / "emulator" / "data").iterdir()
+        }
+        assert shipped >= {"spproxy/emulator/data/orders.json", "spproxy/emulator/data/NOTICE"}
+        assert shipped <= set(archive.namelist())
     assert metadata["Version"] == __version__
     assert metadata["License-Expression"] == "Apache-2.0"
     assert metadata["License-File"] == "LICENSE"

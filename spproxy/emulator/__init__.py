@@ -1,6 +1,7 @@
 """An emulated Amazon (LWA, STS and SP-API) for tests and `spproxy demo`."""
 
 from spproxy.emulator.app import make_emulator_app
+from spproxy.emulator.credentials import IssuedToken, RestrictedResource
 from spproxy.emulator.faults import Fault, Faults, Hold
 from spproxy.emulator.limits import UsagePlan
 from spproxy.emulator.state import (
@@ -12,10 +13,8 @@ from spproxy.emulator.state import (
     STATE_KEY,
     EmulatorConfig,
     EmulatorState,
-    IssuedToken,
     RdtMint,
     ReceivedRequest,
-    RestrictedResource,
 )
 
 __all__ = [

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from spproxy.emulator.credentials import IssuedToken, TokenKind
 from spproxy.emulator.errors import SpapiError
 from spproxy.emulator.operations import Operation
 from spproxy.emulator.rdt import covering
-from spproxy.emulator.state import EmulatorState, IssuedToken, TokenKind
+from spproxy.emulator.state import EmulatorState
 
 _DENIED = "Access to requested resource is denied."
 REVOKED_OR_INVALID = "The access token you provided is revoked, malformed or invalid."

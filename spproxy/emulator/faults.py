@@ -61,15 +61,13 @@ import contextlib
 import time
 from dataclasses import replace
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import Literal, Protocol, TypeVar
 
 from aiohttp import web
 
+from spproxy.emulator.credentials import IssuedToken, TokenKind
 from spproxy.emulator.errors import SpapiError
 from spproxy.emulator.limits import QUOTA_EXCEEDED_MESSAGE, RATE_LIMIT_HEADER
-
-if TYPE_CHECKING:
-    from spproxy.emulator.state import EmulatorState, TokenKind
 
 FaultKind = Literal["fail", "drop", "hold"]
 F = TypeVar("F", bound="Fault")
@@ -94,6 +92,15 @@ _SPAPI_ERRORS: dict[int, tuple[str, str]] = {
 
 # LWA's (OAuth 2.0) error codes by status; any other status answers "server_error".
 _LWA_ERRORS = {400: "invalid_request", 401: "invalid_client", 503: "temporarily_unavailable"}
+
+
+class Issuer(Protocol):
+    """What the credential faults change: the tokens issued, the client secret LWA accepts
+    (`EmulatorState` is one; faults know nothing more of it)."""
+
+    tokens: dict[str, IssuedToken]
+    client_secret: str
+    retired_client_secrets: list[str]
 
 
 class Fault:
@@ -221,8 +228,8 @@ class Hold(Fault):
 class Faults:
     """The faults pending in one emulated Amazon (see the module docstring)."""
 
-    def __init__(self, state: EmulatorState) -> None:
-        self._state = state
+    def __init__(self, issuer: Issuer) -> None:
+        self._state = issuer
         self.pending: list[Fault] = []
         self._holds: list[Hold] = []  # every hold made, pending or used up, to release them all
 

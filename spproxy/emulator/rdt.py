@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from urllib.parse import unquote
 
+from spproxy.emulator.credentials import RestrictedResource
 from spproxy.emulator.operations import Operation
-from spproxy.emulator.state import RestrictedResource
 
 # The kinds of PII the Tokens API knows (CreateRestrictedDataTokenRequest.dataElements).
 DATA_ELEMENTS = frozenset({"buyerInfo", "shippingAddress", "buyerTaxInformation"})

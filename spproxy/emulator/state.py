@@ -3,7 +3,8 @@
 Tests read `EmulatorState` (via `STATE_KEY` on the emulator app) to assert what reached
 "Amazon": the headers, the kind of token, whether the signature verified, what it answered
 (`ReceivedRequest.status`); and drive it: `EmulatorState.faults` (faults.py) injects failures,
-dropped connections, held answers, expired tokens and a rotated client secret.
+dropped connections, held answers, expired tokens and a rotated client secret; what it issues
+is typed in credentials.py.
 """
 
 from __future__ import annotations
@@ -14,15 +15,20 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal, NamedTuple
+from typing import Literal
 
 from aiohttp import web
 from multidict import CIMultiDictProxy
 
+from spproxy.emulator.credentials import (
+    IssuedToken,
+    RestrictedResource,
+    TemporaryCredentials,
+    TokenKind,
+)
 from spproxy.emulator.faults import FaultKind, Faults
-from spproxy.emulator.fixtures import JsonObject
+from spproxy.emulator.fixtures import MFN_SHIPMENTS, JsonObject
 from spproxy.emulator.limits import RateLimiter
-from spproxy.emulator.shipping_fixtures import MFN_SHIPMENTS
 
 DEMO_CLIENT_ID = "amzn1.application-oa2-client.spproxydemo"
 DEMO_CLIENT_SECRET = "amzn1.oa2-cs.v1.spproxy-demo-client-secret"  # noqa: S105 - a fake for the emulator
@@ -30,7 +36,6 @@ DEMO_REFRESH_TOKEN = "Atzr|spproxy-demo-refresh-token"  # noqa: S105 - a fake fo
 DEMO_SELLER_ID = "A2SPPROXYDEMO1"
 DEMO_AUTHORIZATION_CODE = "ANspproxyDemoAuthCode"  # as Seller Central passes to a redirect URI
 
-TokenKind = Literal["lwa", "grantless", "rdt"]
 SignatureOutcome = Literal["valid", "invalid", "absent"]
 RoleRefusal = Literal["unauthorized", "invalid_input"]
 
@@ -103,25 +108,6 @@ class EmulatorConfig:
     static_sandbox: bool = False
 
 
-class RestrictedResource(NamedTuple):
-    """What an RDT grants: an HTTP method and a path, specific or generic (`{orderId}`), and
-    for Orders v0 getOrders/getOrder/getOrderItems the kinds of PII (`dataElements`)."""
-
-    method: str
-    path: str
-    data_elements: frozenset[str] = frozenset()
-
-
-@dataclass(frozen=True)
-class IssuedToken:
-    kind: TokenKind
-    scope: str | None  # grantless tokens only
-    selling_partner_id: str | None  # seller and restricted data tokens only
-    expires_at: float  # time.time()
-    restricted_resources: tuple[RestrictedResource, ...] = ()  # restricted data tokens only
-    target_application: str | None = None  # an RDT delegated to another application
-
-
 @dataclass(frozen=True)
 class RdtMint:
     """One createRestrictedDataToken call that passed validation, granted or refused."""
@@ -130,16 +116,6 @@ class RdtMint:
     target_application: str | None
     selling_partner_id: str | None
     refusal: str | None = None  # why the roles did not allow it; None: granted
-
-
-@dataclass(frozen=True)
-class TemporaryCredentials:
-    """Credentials handed out by the emulated STS AssumeRole."""
-
-    access_key_id: str
-    secret_access_key: str
-    session_token: str
-    expires_at: float  # time.time()
 
 
 @dataclass

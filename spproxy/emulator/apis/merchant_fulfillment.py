@@ -14,9 +14,8 @@ from aiohttp import web
 
 from spproxy.emulator.apis.query import json_object
 from spproxy.emulator.errors import invalid_input, not_found
-from spproxy.emulator.fixtures import ORDERS, JsonObject
+from spproxy.emulator.fixtures import ORDERS, JsonObject, mfn_shipment
 from spproxy.emulator.operations import Operation
-from spproxy.emulator.shipping_fixtures import mfn_shipment
 from spproxy.emulator.state import STATE_KEY
 
 _REQUIRED_DETAILS = (

@@ -5,8 +5,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from spproxy.emulator.errors import not_found
+from spproxy.emulator.fixtures import SHIPMENT_DETAILS
 from spproxy.emulator.operations import Operation
-from spproxy.emulator.shipping_fixtures import SHIPMENT_DETAILS
 
 
 async def get_shipment_details(request: web.Request) -> web.Response:

@@ -12,10 +12,10 @@ from typing import Any
 from aiohttp import web
 
 from spproxy.emulator.apis.query import json_object
+from spproxy.emulator.documents import address_lines, zpl_label
 from spproxy.emulator.errors import invalid_input, not_found
-from spproxy.emulator.fixtures import ORDERS
+from spproxy.emulator.fixtures import ORDERS, SHIPPING_SHIPMENTS
 from spproxy.emulator.operations import Operation
-from spproxy.emulator.shipping_fixtures import SHIPPING_SHIPMENTS, address_lines, zpl_label
 
 
 async def get_shipment(request: web.Request) -> web.Response:

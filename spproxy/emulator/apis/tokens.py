@@ -24,10 +24,11 @@ from aiohttp import web
 from spproxy.emulator.access import ACCESS_KEY, unauthorized
 from spproxy.emulator.apis.query import json_object
 from spproxy.emulator.apis.reports import report_type_of_document_path
+from spproxy.emulator.credentials import RestrictedResource
 from spproxy.emulator.errors import SpapiError, invalid_input
 from spproxy.emulator.operations import OPERATIONS_KEY, Operation
 from spproxy.emulator.rdt import DATA_ELEMENTS, is_generic, operation_named
-from spproxy.emulator.state import STATE_KEY, EmulatorConfig, RdtMint, RestrictedResource
+from spproxy.emulator.state import STATE_KEY, EmulatorConfig, RdtMint
 
 MAX_RESOURCES = 50
 METHODS = ("GET", "PUT", "POST", "DELETE")  # RestrictedResource.method in the model

@@ -13,15 +13,10 @@ from aiohttp.typedefs import Handler
 from multidict import MultiMapping
 
 from spproxy.emulator.apis.query import date_time, json_object, next_token, page_query, utc
+from spproxy.emulator.documents import address_lines, pdf_document, zpl_label
 from spproxy.emulator.errors import invalid_input, not_found
-from spproxy.emulator.fixtures import JsonObject
+from spproxy.emulator.fixtures import VENDOR_ORDERS, JsonObject
 from spproxy.emulator.operations import Operation
-from spproxy.emulator.shipping_fixtures import (
-    VENDOR_ORDERS,
-    vendor_customer_invoice,
-    vendor_packing_slip,
-    vendor_shipping_label,
-)
 
 ORDER_STATUSES = frozenset({"NEW", "SHIPPED", "ACCEPTED", "CANCELLED"})
 _MAX_LIMIT = 100
@@ -29,6 +24,51 @@ _ORDERS = "/vendor/directFulfillment/orders/{version}/purchaseOrders"
 _SHIPPING = "/vendor/directFulfillment/shipping/{version}"
 
 Document = Callable[[JsonObject], JsonObject]
+
+
+def vendor_customer_lines(order: JsonObject) -> list[str]:
+    customer = order["orderDetails"]["shipToParty"]
+    return address_lines(
+        customer["name"],
+        customer["addressLine1"],
+        customer["city"],
+        customer["stateOrRegion"],
+        customer["postalCode"],
+    )
+
+
+def vendor_shipping_label(order: JsonObject, package: str = "PKG001") -> JsonObject:
+    """The label Amazon prints for a vendor's purchase order (ShippingLabel in both versions)."""
+    tracking = "1Z6A34Y6036973" + order["purchaseOrderNumber"][-4:]
+    return {
+        "purchaseOrderNumber": order["purchaseOrderNumber"],
+        "sellingParty": {"partyId": "999US"},
+        "shipFromParty": {"partyId": "ABCD"},
+        "labelFormat": "ZPL",
+        "labelData": [
+            {
+                "packageIdentifier": package,
+                "trackingNumber": tracking,
+                "shipMethod": "UPS_GR_RES",
+                "shipMethodName": "UPS Ground Residential",
+                "content": zpl_label(vendor_customer_lines(order), tracking),
+            }
+        ],
+    }
+
+
+def vendor_packing_slip(order: JsonObject) -> JsonObject:
+    lines = ["Packing slip " + order["purchaseOrderNumber"], *vendor_customer_lines(order)]
+    return {
+        "purchaseOrderNumber": order["purchaseOrderNumber"],
+        "content": pdf_document(lines),
+        "contentType": "application/pdf",
+    }
+
+
+def vendor_customer_invoice(order: JsonObject) -> JsonObject:
+    lines = ["Invoice " + order["purchaseOrderNumber"], *vendor_customer_lines(order)]
+    return {"purchaseOrderNumber": order["purchaseOrderNumber"], "content": pdf_document(lines)}
 
 
 def _answer(version: str, data: JsonObject) -> web.Response:

@@ -1,23 +1,18 @@
-"""The emulator answering Amazon's published sandbox examples: matching, precedence with its own
-handlers, and the checks that still apply (tokens, RDT scope, PII, usage plans, faults)."""
+"""Amazon's sandbox examples, matched as Amazon's sandbox matches them, and the static sandbox
+mode."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
-from aiohttp import ClientResponse, web
-from aiohttp.test_utils import TestClient, make_mocked_request
+from aiohttp import ClientResponse
 from pytest_aiohttp import AiohttpClient
 
 from spproxy.emulator import STATE_KEY, EmulatorConfig, RestrictedResource, make_emulator_app
-from spproxy.emulator.access import ACCESS_KEY, Access
-from spproxy.emulator.apis import OPERATIONS
-from spproxy.emulator.apis.orders import example_view
+from spproxy.emulator.fixtures import MFN_SHIPMENT_ID
 from spproxy.emulator.sandbox import NO_MATCH_MESSAGE, published
-from spproxy.emulator.shipping_fixtures import MFN_SHIPMENT_ID
-
-Client = TestClient[web.Request, web.Application]
+from tests.emulator.conftest import Client
 
 FEEDS = "/feeds/2021-06-30/feeds"
 FEED_QUERY = {
@@ -25,19 +20,18 @@ FEED_QUERY = {
     "pageSize": "10",
     "processingStatuses": "CANCELLED,DONE",
 }
+
+
 FEED = {
     "feedType": "POST_PRODUCT_DATA",
     "marketplaceIds": ["ATVPDKIKX0DER", "A1F83G8C2ARO7P"],
     "inputFeedDocumentId": "3d4e42b5-1d6e-44e8-a89c-2abfca0625bb",
 }
+
+
 VDF_ORDERS_V1 = "/vendor/directFulfillment/orders/v1/purchaseOrders"
 NOTIFICATIONS = "sellingpartnerapi::notifications"
 ROTATION = "sellingpartnerapi::client_credential:rotation"
-
-
-@pytest.fixture
-async def amazon(aiohttp_client: AiohttpClient) -> Client:
-    return await aiohttp_client(make_emulator_app())
 
 
 def seller(client: Client) -> dict[str, str]:
@@ -76,13 +70,17 @@ async def error_of(response: ClientResponse) -> dict[str, str]:
     return dict(error)
 
 
-# --- Routing -----------------------------------------------------------------------------------
+TOKENS = "/tokens/2021-03-01/restrictedDataToken"
+ADDRESS = "/orders/v0/orders/{orderId}/address"
 
 
-def test_every_operation_of_the_models_is_routed() -> None:
-    routed = {(op.method, op.path) for op in OPERATIONS}
-    assert set(published()) <= routed
-    assert len(published()) == 370
+@pytest.fixture
+async def static(aiohttp_client: AiohttpClient) -> Client:
+    return await aiohttp_client(make_emulator_app(EmulatorConfig(static_sandbox=True)))
+
+
+def published_request(method: str, path: str, status: int, number: int = 0) -> Any:
+    return [e.body for e in published()[method, path].examples if e.status == status][number]
 
 
 async def test_an_operation_without_a_handler_answers_its_example(amazon: Client) -> None:
@@ -128,9 +126,6 @@ async def test_an_operation_without_examples_or_handler_says_so(amazon: Client) 
     assert (
         "publishes no sandbox example for validateContentDocumentAsinRelations" in error["details"]
     )
-
-
-# --- Matching ----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -227,9 +222,6 @@ async def test_response_headers_and_bodiless_answers(amazon: Client) -> None:
     assert updated.status == 204 and await updated.read() == b""
 
 
-# --- Precedence with the emulator's own handlers ------------------------------------------------
-
-
 async def test_the_emulators_own_resources_answer_before_examples(amazon: Client) -> None:
     template = "/mfn/v0/shipments/{shipmentId}"
     own = f"/mfn/v0/shipments/{MFN_SHIPMENT_ID}"
@@ -280,9 +272,6 @@ async def test_examples_can_be_turned_off(aiohttp_client: AiohttpClient) -> None
     assert response.status == 404 and "No order has the id" in (await error_of(response))["details"]
 
 
-# --- What still applies -------------------------------------------------------------------------
-
-
 async def test_a_restricted_operation_answered_from_an_example_needs_an_rdt(
     amazon: Client,
 ) -> None:
@@ -301,36 +290,6 @@ async def test_an_lwa_token_gets_an_order_example_without_pii(amazon: Client) ->
     response = await amazon.get("/orders/v0/orders/TEST_CASE_200", headers=seller(amazon))
     assert response.status == 200
     assert await response.json() == example("GET", "/orders/v0/orders/{orderId}", 200)
-
-
-def _request_granting(*elements: str) -> web.Request:
-    request = make_mocked_request("GET", "/orders/v0/orders")
-    request[ACCESS_KEY] = Access("rdt" if elements else "lwa", frozenset(elements))
-    return request
-
-
-def test_order_examples_show_pii_by_data_element() -> None:
-    address = {"Name": "Jo", "AddressLine1": "1 Main St", "City": "Seattle", "CountryCode": "US"}
-    order = {"AmazonOrderId": "1", "BuyerInfo": {"BuyerEmail": "jo@example.com"}}
-    body: dict[str, Any] = {
-        "payload": {"Orders": [{**order, "ShippingAddress": address}], "NextToken": "t"}
-    }
-    view = example_view("payload", "Orders")
-    plain = view(_request_granting(), body)
-    assert plain == {
-        "payload": {
-            "Orders": [
-                {"AmazonOrderId": "1", "ShippingAddress": {"City": "Seattle", "CountryCode": "US"}}
-            ],
-            "NextToken": "t",
-        }
-    }
-    assert view(_request_granting("buyerInfo", "shippingAddress"), body) == body
-    shipping = view(_request_granting("shippingAddress"), body)["payload"]["Orders"][0]
-    assert "BuyerInfo" not in shipping and shipping["ShippingAddress"] == address
-    assert body["payload"]["Orders"][0]["BuyerInfo"]  # the published example is left as it was
-    errors = {"errors": [{"code": "InvalidInput"}]}
-    assert view(_request_granting(), errors) == errors
 
 
 async def test_a_grantless_operation_answered_from_an_example_needs_its_scope(
@@ -364,21 +323,6 @@ async def test_faults_apply_to_examples(amazon: Client) -> None:
 async def test_a_missing_token_is_refused_before_any_example(amazon: Client) -> None:
     response = await amazon.get("/sellers/v1/account")
     assert response.status == 403
-
-
-# --- The static sandbox mode (EmulatorConfig.static_sandbox) -----------------------------------
-
-TOKENS = "/tokens/2021-03-01/restrictedDataToken"
-ADDRESS = "/orders/v0/orders/{orderId}/address"
-
-
-@pytest.fixture
-async def static(aiohttp_client: AiohttpClient) -> Client:
-    return await aiohttp_client(make_emulator_app(EmulatorConfig(static_sandbox=True)))
-
-
-def published_request(method: str, path: str, status: int, number: int = 0) -> Any:
-    return [e.body for e in published()[method, path].examples if e.status == status][number]
 
 
 @pytest.mark.parametrize("number", [0, 1])

@@ -1,5 +1,4 @@
-"""The emulator's SigV4 verifier against AWS's published test vectors, tampered copies of them,
-and requests signed by botocore (an implementation it shares no code with)."""
+"""SigV4 verification against AWS's test vectors and botocore's signatures."""
 
 from __future__ import annotations
 
@@ -92,16 +91,6 @@ def verify(
     )
 
 
-@pytest.mark.parametrize("name", SIGV4_VECTORS)
-def test_vector_signed_request_verifies(name: str) -> None:
-    check = verify(signed_request(name), context(name))
-    if name in EXPECTED_INVALID:
-        assert check.outcome == "invalid", EXPECTED_INVALID[name]
-        assert "x-amz-security-token" in check.reason
-    else:
-        assert check == SignatureCheck("valid")
-
-
 def _with_header(request: Request, name: str, value: str) -> Request:
     headers = request.headers.copy()
     headers[name] = value
@@ -130,6 +119,59 @@ TAMPERINGS: dict[str, Callable[[Request], Request]] = {
     "date": _shift_date,
     "body": lambda r: replace(r, body=r.body + b"x"),
 }
+
+
+# What the verifier refuses, and the reason it gives.
+VANILLA = "get-vanilla"
+T0 = epoch(context(VANILLA)["timestamp"])
+
+
+# Requests signed by botocore directly (not through spproxy's signer).
+SECRET = "botocore-secret"
+NOW = datetime(2024, 5, 1, 12, 0, 0)
+
+
+def botocore_signed(
+    monkeypatch: pytest.MonkeyPatch,
+    url: str,
+    *,
+    method: str = "GET",
+    headers: dict[str, str] | None = None,
+    body: bytes = b"",
+) -> CIMultiDict[str]:
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    monkeypatch.setattr("botocore.auth.get_current_datetime", lambda: NOW)
+    aws_request = AWSRequest(method=method, url=url, headers=headers or {}, data=body)
+    SigV4Auth(Credentials("AKIDBOTO", SECRET), "execute-api", "us-east-1").add_auth(aws_request)
+    return CIMultiDict({"Host": "example.com", **dict(aws_request.headers.items())})
+
+
+def check_botocore(
+    headers: CIMultiDict[str], path: str, query: str, *, method: str = "GET", body: bytes = b""
+) -> SignatureCheck:
+    return verify_sigv4(
+        method=method,
+        raw_path=path,
+        query_string=query,
+        headers=headers,
+        body=body,
+        credentials_for={"AKIDBOTO": (SECRET, None)}.get,
+        now=NOW.replace(tzinfo=UTC).timestamp(),
+        region="us-east-1",
+    )
+
+
+@pytest.mark.parametrize("name", SIGV4_VECTORS)
+def test_vector_signed_request_verifies(name: str) -> None:
+    check = verify(signed_request(name), context(name))
+    if name in EXPECTED_INVALID:
+        assert check.outcome == "invalid", EXPECTED_INVALID[name]
+        assert "x-amz-security-token" in check.reason
+    else:
+        assert check == SignatureCheck("valid")
 
 
 @pytest.mark.parametrize("tampering", sorted(TAMPERINGS))
@@ -168,11 +210,6 @@ def test_a_query_left_on_raw_path_is_ignored() -> None:
     request = signed_request("post-vanilla-query")
     ctx = context("post-vanilla-query")
     assert verify(replace(request, path="/?ignored=1"), ctx).outcome == "valid"
-
-
-# What the verifier refuses, and the reason it gives.
-VANILLA = "get-vanilla"
-T0 = epoch(context(VANILLA)["timestamp"])
 
 
 @pytest.mark.parametrize(
@@ -298,44 +335,6 @@ def test_malformed_query_is_invalid() -> None:
     request = replace(signed_request(VANILLA), query="a=%zz")
     assert verify(request, context(VANILLA)).reason == (
         "the query string has a malformed percent-escape"
-    )
-
-
-# Requests signed by botocore directly (not through spproxy's signer).
-SECRET = "botocore-secret"
-NOW = datetime(2024, 5, 1, 12, 0, 0)
-
-
-def botocore_signed(
-    monkeypatch: pytest.MonkeyPatch,
-    url: str,
-    *,
-    method: str = "GET",
-    headers: dict[str, str] | None = None,
-    body: bytes = b"",
-) -> CIMultiDict[str]:
-    from botocore.auth import SigV4Auth
-    from botocore.awsrequest import AWSRequest
-    from botocore.credentials import Credentials
-
-    monkeypatch.setattr("botocore.auth.get_current_datetime", lambda: NOW)
-    aws_request = AWSRequest(method=method, url=url, headers=headers or {}, data=body)
-    SigV4Auth(Credentials("AKIDBOTO", SECRET), "execute-api", "us-east-1").add_auth(aws_request)
-    return CIMultiDict({"Host": "example.com", **dict(aws_request.headers.items())})
-
-
-def check_botocore(
-    headers: CIMultiDict[str], path: str, query: str, *, method: str = "GET", body: bytes = b""
-) -> SignatureCheck:
-    return verify_sigv4(
-        method=method,
-        raw_path=path,
-        query_string=query,
-        headers=headers,
-        body=body,
-        credentials_for={"AKIDBOTO": (SECRET, None)}.get,
-        now=NOW.replace(tzinfo=UTC).timestamp(),
-        region="us-east-1",
     )
 
 

@@ -1,7 +1,4 @@
-"""Faults injected into the emulated Amazon through `EmulatorState.faults`, and its stats route.
-
-No sleeps: held calls are released by the test, rate limits run on a fake clock.
-"""
+"""Faults a test injects: failures, drops, holds, delays, expired tokens, a rotated secret."""
 
 from __future__ import annotations
 
@@ -11,8 +8,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import ClientResponse, web
-from aiohttp.test_utils import TestClient
+from aiohttp import ClientResponse
 from pytest_aiohttp import AiohttpClient
 
 from spproxy.emulator import (
@@ -26,23 +22,13 @@ from spproxy.emulator import (
 )
 from spproxy.emulator.access import EXPIRED
 from spproxy.emulator.faults import Faults
-
-Client = TestClient[web.Request, web.Application]
+from tests.emulator.conftest import Client, state_of
 
 PARTICIPATIONS = "/sellers/v1/marketplaceParticipations"
 ORDER = "/orders/v0/orders/902-1845936-5435065"
 TOKENS = "/tokens/2021-03-01/restrictedDataToken"
 RDT_BODY = {"restrictedResources": [{"method": "GET", "path": "/orders/v0/orders/{orderId}"}]}
 WAIT = 5  # seconds a test may wait for an event before it fails (never slept)
-
-
-@pytest.fixture
-async def amazon(aiohttp_client: AiohttpClient) -> Client:
-    return await aiohttp_client(make_emulator_app())
-
-
-def state_of(client: Client) -> EmulatorState:
-    return client.app[STATE_KEY]
 
 
 def faults_of(client: Client) -> Faults:
@@ -69,9 +55,6 @@ async def error_of(response: ClientResponse) -> dict[str, str]:
     (error,) = body["errors"]
     assert set(error) == {"code", "message", "details"}
     return dict(error)
-
-
-# --- fail --------------------------------------------------------------------------------------
 
 
 async def test_failures_answer_the_next_calls_in_spapi_shape(amazon: Client) -> None:
@@ -183,9 +166,6 @@ def test_nonsense_faults_are_refused() -> None:
         faults.rotate_client_secret("")
 
 
-# --- drop --------------------------------------------------------------------------------------
-
-
 async def test_a_dropped_call_gets_no_answer_and_is_recorded(amazon: Client) -> None:
     fault = faults_of(amazon).drop()
     headers = seller(amazon)
@@ -197,9 +177,6 @@ async def test_a_dropped_call_gets_no_answer_and_is_recorded(amazon: Client) -> 
     assert (dropped.fault, dropped.status, dropped.body) == ("drop", None, b"payload")
     assert (answered.fault, answered.status) == (None, 200)
     assert state_of(amazon).answers_by_status == {200: 1}
-
-
-# --- hold and delay ----------------------------------------------------------------------------
 
 
 async def test_held_calls_wait_until_released(amazon: Client) -> None:
@@ -291,9 +268,6 @@ async def test_shutting_down_releases_held_calls(aiohttp_server: Any) -> None:
     assert hold.released
 
 
-# --- tokens --------------------------------------------------------------------------------------
-
-
 async def test_expired_tokens_are_refused_as_expired(amazon: Client) -> None:
     response = await lwa(amazon)
     token = (await response.json())["access_token"]
@@ -322,9 +296,6 @@ async def test_expiring_by_kind_or_one_token(amazon: Client) -> None:
     assert state.valid_token(seller_token) is None and state.valid_token(other) is not None
     with pytest.raises(KeyError):
         state.faults.expire("Atza|never-issued")
-
-
-# --- LWA and the Tokens API down -----------------------------------------------------------------
 
 
 async def test_lwa_down_answers_503_until_cleared_and_spapi_keeps_serving(amazon: Client) -> None:
@@ -367,9 +338,6 @@ async def test_tokens_api_down_refuses_mints_only(amazon: Client) -> None:
     assert len(state_of(amazon).rdt_mints) == 1
 
 
-# --- client secret rotation --------------------------------------------------------------------
-
-
 async def test_a_rotated_client_secret_replaces_the_old_one(amazon: Client) -> None:
     state = state_of(amazon)
     assert (await lwa(amazon)).status == 200
@@ -380,56 +348,3 @@ async def test_a_rotated_client_secret_replaces_the_old_one(amazon: Client) -> N
     assert (await lwa(amazon, "amzn1.oa2-cs.v1.rotated")).status == 200
     assert state.lwa_client_secrets_used == [DEMO_CLIENT_SECRET, "amzn1.oa2-cs.v1.rotated"]
     assert {DEMO_CLIENT_SECRET, "amzn1.oa2-cs.v1.rotated"} <= set(state.issued_secrets())
-
-
-# --- what Amazon answered, and the stats route --------------------------------------------------
-
-
-async def test_every_recorded_call_carries_the_status_amazon_answered(amazon: Client) -> None:
-    headers = seller(amazon)
-    await amazon.get(PARTICIPATIONS, headers=headers)
-    await amazon.get(PARTICIPATIONS)
-    await amazon.get("/no/such/operation", headers=headers)
-    received = state_of(amazon).requests
-    assert [(r.operation, r.status) for r in received] == [
-        ("getMarketplaceParticipations", 200),
-        ("getMarketplaceParticipations", 403),
-        (None, 404),
-    ]
-
-
-async def test_stats_count_without_a_token_and_show_no_secret(
-    aiohttp_client: AiohttpClient,
-) -> None:
-    config = EmulatorConfig(
-        rate_limits=True, clock=lambda: 0.0, usage_plans={"getMarketplaceParticipations": (1, 1)}
-    )
-    amazon = await aiohttp_client(make_emulator_app(config))
-    token = (await (await lwa(amazon)).json())["access_token"]
-    headers = {"x-amz-access-token": token}
-    faults_of(amazon).fail(503, path="/_emulator")  # never hits the stats route
-    for _ in range(2):
-        await amazon.get(PARTICIPATIONS, headers=headers)
-    await amazon.post(TOKENS, json=RDT_BODY, headers=headers)
-    response = await amazon.get("/_emulator/stats")
-    assert response.status == 200
-    stats = await response.json()
-    assert stats == {
-        "requests": 3,
-        "by_status": {"200": 2, "429": 1},
-        "quota_refusals": 1,
-        "quota_refusals_by_operation": {"getMarketplaceParticipations": 1},
-        "lwa_exchanges": {"refresh_token": 1},
-        "rdt_mints": 1,
-        "sts_calls": 0,
-    }
-    text = json.dumps(stats)
-    assert not any(secret in text for secret in state_of(amazon).issued_secrets())
-    assert len(state_of(amazon).requests) == 3  # the stats call is not one of them
-
-
-async def test_stats_survive_a_cleared_request_list(amazon: Client) -> None:
-    await amazon.get(PARTICIPATIONS, headers=seller(amazon))
-    state_of(amazon).requests.clear()
-    stats = await (await amazon.get("/_emulator/stats")).json()
-    assert (stats["requests"], stats["by_status"]) == (1, {"200": 1})

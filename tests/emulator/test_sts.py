@@ -1,4 +1,4 @@
-"""The emulated STS AssumeRole, called over HTTP and signed by spproxy's signer."""
+"""The emulated STS AssumeRole."""
 
 from __future__ import annotations
 

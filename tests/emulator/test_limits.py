@@ -1,25 +1,21 @@
-"""The emulated Amazon's usage plans: a token bucket per caller and operation, on a fake clock."""
+"""SP-API's usage plans: a token bucket per selling partner and operation, from Amazon's models."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
-from aiohttp import ClientResponse, web
-from aiohttp.test_utils import TestClient
+from aiohttp import ClientResponse
 from pytest_aiohttp import AiohttpClient
 
 from spproxy.emulator import (
-    STATE_KEY,
     EmulatorConfig,
-    EmulatorState,
     RestrictedResource,
     make_emulator_app,
 )
 from spproxy.emulator.apis import OPERATIONS
 from spproxy.emulator.limits import QUOTA_EXCEEDED_MESSAGE, model_usage_plans, plan_for
-
-Client = TestClient[web.Request, web.Application]
+from tests.emulator.conftest import Client, state_of
 
 PARTICIPATIONS = "/sellers/v1/marketplaceParticipations"
 CATALOG_ITEM = "/catalog/2022-04-01/items/B07N4M94X4?marketplaceIds=ATVPDKIKX0DER"
@@ -52,10 +48,6 @@ def clock() -> FakeClock:
 async def emulator(aiohttp_client: AiohttpClient, clock: FakeClock, **config: Any) -> Client:
     settings: dict[str, Any] = {"rate_limits": True, "clock": clock, **config}
     return await aiohttp_client(make_emulator_app(EmulatorConfig(**settings)))
-
-
-def state_of(client: Client) -> EmulatorState:
-    return client.app[STATE_KEY]
 
 
 def seller(client: Client, seller_id: str = "A1SELLER") -> dict[str, str]:
