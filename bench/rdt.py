@@ -1,10 +1,10 @@
 """Phase `rdt`: RDT mints per 1,000 restricted calls, with bundling and without.
 
 With bundling (`bundle_limit` 50, as spproxy ships) and without (1). In a process of its own:
-the emulator on loopback, and spproxy's credential code (Credentials, RestrictedDataTokens, the
-real TokensApi through Upstream, built like `Proxy.build`) on a fake clock that advances
-`--rdt-step` (36 s) before each of `--rdt-calls` (1000) calls, so they span 10 hours of RDTs
-that live an hour (the emulator's expiresIn) and are renewed 300 s ahead. The calls cycle
+the emulator on loopback, and spproxy built by `Proxy.build` (credentials, RDT cache, the real
+TokensApi through Upstream) on a fake clock, `Proxy.build(config, clock=...)`, that
+advances `--rdt-step` (36 s) before each of `--rdt-calls` (1000) calls, so they span 10 hours of
+RDTs that live an hour (the emulator's expiresIn) and are renewed 300 s ahead. The calls cycle
 getOrder, getOrderAddress, getOrderBuyerInfo, getOrderItems and MFN getShipment, alternating ids
 that exist with made-up ones (404, after Amazon accepted the RDT), and are sent to the emulator
 with the RDT chosen. Pacing is off there (the calls run in under a second of real time).
@@ -30,6 +30,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 from bench.common import HOST, KNOWN_ORDER_IDS, Message
 from bench.processes import Children, receive
+from bench.servers import without_pacing
 
 # Restricted operations called in turn ({order} and {shipment} vary by call).
 RDT_OPERATIONS = (
@@ -41,6 +42,7 @@ RDT_OPERATIONS = (
 )
 RDT_BUNDLE_LIMIT = 50  # spproxy's default (make_app's rdt_bundle_limit); 1 is no bundling
 RDT_TIME_LIMIT_S = 120.0
+FAKE_CLOCK_START = 1_750_000_000.0
 
 
 def rdt(args: argparse.Namespace, children: Children) -> Message:
@@ -125,56 +127,33 @@ def _rdt_path(i: int) -> str:
 
 
 async def _rdt_run(url: str, bundle_limit: int, calls: int, step_s: float) -> Message:
-    """`calls` restricted calls through spproxy's credential and upstream code, the fake clock
-    advancing `step_s` before each; built like `Proxy.build`, except for the clock and pacing.
+    """`calls` restricted calls through spproxy as `Proxy.build` wires it, on a fake clock that
+    advances `step_s` before each; the request path of spproxy.app reduced to its credential
+    steps: choose, send, and on a refusal renew and send once more.
 
     Pacing is off: the calls run in a few real seconds, which the SP-API usage plans (0.5/s for
     getOrder) would otherwise stretch to hours. The emulator checks expiry on its wall clock, on
     which every RDT is fresh; what it counts is the mints.
     """
-    from multidict import CIMultiDictProxy
-
-    from spproxy.config import UpstreamConfig
-    from spproxy.credentials import Credentials
     from spproxy.demo import demo_config
-    from spproxy.lwa import LwaTokens
-    from spproxy.operations import load_table
-    from spproxy.ratelimit import RateLimiter
-    from spproxy.rdt import TOKENS_API, RestrictedDataTokens, TokensApi
-    from spproxy.reports import ReportTypes
+    from spproxy.proxy import Proxy
     from spproxy.target import parse_target
-    from spproxy.upstream import Upstream, default_user_agent
 
-    now = [1_750_000_000.0]
-
-    def clock() -> float:
-        return now[0]
-
-    config = demo_config(url, port=0)
+    now = [FAKE_CLOCK_START]
+    config = without_pacing(demo_config(url, port=0))
     account = config.default_account
-    table = load_table()
     no_headers: CIMultiDictProxy[str] = CIMultiDictProxy(CIMultiDict())
     statuses: Counter[str] = Counter()
     kinds: Counter[str] = Counter()
-    async with aiohttp.ClientSession(auto_decompress=False) as session:
-        before = await _amazon_stats(session, url)
-        lwa = LwaTokens(session, config.lwa, timeout_s=10)
-        upstream = Upstream(
-            session,
-            config=UpstreamConfig(pacing=False),
-            user_agent=default_user_agent(),
-            middlewares={},
-            limiter=RateLimiter(queue_timeout_s=1),
-        )
-        tokens_operation = table.classify("POST", TOKENS_API.path)
-        mint = TokensApi(upstream, lwa, operation=tokens_operation, clock=clock).mint
-        rdts = RestrictedDataTokens(mint, bundle_limit=bundle_limit, clock=clock)
-        credentials = Credentials(lwa, rdts, ReportTypes())
+    async with aiohttp.ClientSession() as stats_session:
+        before = await _amazon_stats(stats_session, url)
+        proxy = Proxy.build(config, rdt_bundle_limit=bundle_limit, clock=lambda: now[0])
+        credentials, upstream = proxy.credentials, proxy.upstream
         started = time.perf_counter()
         for i in range(calls):
             now[0] += step_s
             target = parse_target("GET", _rdt_path(i))
-            operation = table.classify("GET", target.path)
+            operation = proxy.table.classify("GET", target.path)
             credential = await credentials.choose(account, operation, target, no_headers)
             answer = await upstream.send(
                 account, operation, "GET", target, no_headers, b"", credential.token
@@ -191,14 +170,14 @@ async def _rdt_run(url: str, bundle_limit: int, calls: int, step_s: float) -> Me
             answer.response.release()
         elapsed = time.perf_counter() - started
         await asyncio.sleep(0.2)  # a refresh started in the background by the last calls lands
-        after = await _amazon_stats(session, url)
-        await rdts.aclose()
-        await lwa.aclose()
+        after = await _amazon_stats(stats_session, url)
+        spproxy_mints = proxy.rdts.mints
+        await proxy.aclose()
     return {
         "bundle_limit": bundle_limit,
         "calls": calls,
         "amazon_rdt_mints": after["rdt_mints"] - before["rdt_mints"],
-        "spproxy_rdt_mints": rdts.mints,
+        "spproxy_rdt_mints": spproxy_mints,
         "statuses": dict(sorted(statuses.items())),
         "credentials": dict(sorted(kinds.items())),
         "real_s": elapsed,
