@@ -59,6 +59,7 @@ class Proxy:
     loader: ConfigLoader | None = None  # re-reads the config (and secret files): reload
     loaded_at: float = field(default_factory=time.time)  # when this config was (re)loaded
     reloads: int = 0
+    clock: Callable[[], float] = time.time  # the wall clock tokens expire on (see build)
     registry: CollectorRegistry = field(init=False)  # this proxy's own metrics registry
 
     def __post_init__(self) -> None:
@@ -66,8 +67,15 @@ class Proxy:
 
     @classmethod
     def build(
-        cls, config: Config, *, loader: ConfigLoader | None = None, rdt_bundle_limit: int = 50
+        cls,
+        config: Config,
+        *,
+        loader: ConfigLoader | None = None,
+        rdt_bundle_limit: int = 50,
+        clock: Callable[[], float] = time.time,
     ) -> Proxy:
+        # `clock`: the wall clock LWA tokens and RDTs expire on, for every part that compares
+        # with their expiry; a fake one lets the benchmark live hours of RDTs in seconds.
         # No session-wide timeout: each caller (upstream, LWA, STS) passes its own, from the
         # current config.
         session = aiohttp.ClientSession(
@@ -85,7 +93,7 @@ class Proxy:
         table = load_table()
         limits = config.limits
         limiter = RateLimiter(queue_timeout_s=config.upstream.queue_timeout_s)
-        tokens = LwaTokens(session, config.lwa, timeout_s=config.upstream.timeout_s)
+        tokens = LwaTokens(session, config.lwa, timeout_s=config.upstream.timeout_s, clock=clock)
         upstream = Upstream(
             session,
             config=config.upstream,
@@ -94,9 +102,9 @@ class Proxy:
             limiter=limiter,
         )
         tokens_operation = table.classify("POST", TOKENS_API.path)
-        mint = TokensApi(upstream, tokens, operation=tokens_operation).mint
+        mint = TokensApi(upstream, tokens, operation=tokens_operation, clock=clock).mint
         rdts = RestrictedDataTokens(
-            mint, bundle_limit=rdt_bundle_limit, document_limit=limits.document_rdts
+            mint, bundle_limit=rdt_bundle_limit, document_limit=limits.document_rdts, clock=clock
         )
         report_types = ReportTypes(maxsize=limits.report_documents)
         credentials = Credentials(tokens, rdts, report_types)
@@ -116,8 +124,9 @@ class Proxy:
             clients,
             audit,
             Metrics(),
-            TokenKeeper(tokens),
+            TokenKeeper(tokens, clock=clock),
             loader,
+            clock=clock,
         )
 
     def account(self, name: str | None) -> Account:
@@ -188,7 +197,7 @@ class Proxy:
 
     def readiness(self) -> tuple[bool, dict[str, Any]]:
         """Whether /_spproxy/ready says 200, by the configured rule, and what it shows."""
-        now = time.time()
+        now = self.clock()
         accounts = self.config.accounts
         holding = sum(1 for a in accounts.values() if (self.tokens.expiry(a) or 0) > now)
         rule = self.config.readiness

@@ -1,14 +1,18 @@
-"""Reconfiguring the running parts in place: what a reload keeps and what it drops."""
+"""The running parts: built on the clock given; reconfigured in place, what a reload keeps and
+what it drops."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from types import MappingProxyType
 
+from aiohttp.test_utils import TestServer
+
 from spproxy.config import Secret
-from spproxy.emulator import DEMO_REFRESH_TOKEN, EmulatorConfig
-from spproxy.proxy import PROXY
-from tests.harness import StartHarness
+from spproxy.emulator import DEMO_REFRESH_TOKEN, EmulatorConfig, make_emulator_app
+from spproxy.proxy import PROXY, Proxy
+from tests.harness import StartHarness, proxy_config
 
 ADDRESS = "/orders/v0/orders/902-1845936-5435065/address"
 
@@ -39,3 +43,21 @@ async def test_a_reload_keeps_tokens_of_unchanged_accounts_and_drops_changed_one
         amazon.requests[-1].headers["x-amz-access-token"]
         != amazon.requests[-4].headers["x-amz-access-token"]
     )
+
+
+async def test_build_puts_token_expiry_and_readiness_on_the_clock_given(
+    aiohttp_server: Callable[..., Awaitable[TestServer]],
+) -> None:
+    server = await aiohttp_server(make_emulator_app())
+    config = proxy_config(str(server.make_url("")).rstrip("/"))
+    now = [1_000_000.0]  # long ago on the wall clock
+    proxy = Proxy.build(config, clock=lambda: now[0])
+    try:
+        account = config.default_account
+        await proxy.tokens.refresh(account)
+        assert proxy.tokens.expiry(account) == now[0] + EmulatorConfig().token_ttl_s
+        assert proxy.readiness()[0]
+        now[0] += EmulatorConfig().token_ttl_s
+        assert not proxy.readiness()[0]
+    finally:
+        await proxy.aclose()

@@ -1,0 +1,330 @@
+"""The report: a table on stdout, or with `--json` one JSON document (the same figures).
+
+One section per phase run, after a header that names the machine (its usable cores and load
+average: the load generator, the proxies and the emulator share them, so compare ratios and CPU
+per request, not absolute requests/s) and the versions.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+from bench.common import Message
+
+
+def output(report: Message, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(report, indent=2))
+    else:
+        print_report(report)
+
+
+def print_report(report: Message) -> None:
+    env = report["environment"]
+    print(
+        f"spproxy bench: {env['cpus_usable']} usable CPUs (of {env['cpus']}; load average "
+        f"{' '.join(f'{x:g}' for x in env['load_average'])} at the start); the load generator, "
+        "the proxies and the emulator share them: compare ratios, not absolute numbers."
+    )
+    print(
+        f"spproxy {env['spproxy']}, Python {env['python']}, aiohttp {env['aiohttp']} (C parser: "
+        f"{'yes' if env['aiohttp_c_parser'] else 'no'}); "
+        f"signing {'on' if env['signing'] else 'off'}; phases: {', '.join(report['phases'])}."
+    )
+    if "throughput" in report:
+        print_load(report)
+    if "demo_to_ready_ms" in report.get("startup", {}):
+        print_startup(report)
+    if "quota" in report:
+        print_quota(report["quota"])
+    if "rdt" in report:
+        print_rdt(report["rdt"])
+    if "soak" in report:
+        print_soak(report["soak"])
+    if "accounts" in report:
+        print_accounts(report["accounts"])
+    if report["errors"]:
+        print()
+        print(f"NON-200 ANSWERS OR CLIENT ERRORS: {report['errors']}")
+    print()
+    print(f"Total {report['total_s']:.0f} s.")
+
+
+def print_load(report: Message) -> None:
+    env = report["environment"]
+    print()
+    print(
+        f"Load phases: spproxy logging {env['spproxy_logging']}, pacing {env['spproxy_pacing']}; "
+        f"{env['requests']}; concurrency {env['concurrency']} from {env['load_processes']} "
+        "load process(es)."
+    )
+    print_throughput(report["throughput"], env["signing"])
+    print()
+    print_latency(report["latency"])
+    print()
+    tok = report["tokens"]
+    per = tok["exchanges_per_request"]
+    print(
+        f"Tokens: {tok['spproxy_lwa_exchanges']} LWA exchange(s) for "
+        f"{tok['spproxy_requests_forwarded']} requests through spproxy "
+        f"({per:.2g} per request); the emulator received "
+        f"{tok['emulator_requests_received_since_spproxy_start']} SP-API requests since "
+        f"spproxy started ({tok['of_which_from_bare_and_direct']} of them from bare and direct)."
+    )
+    print()
+    print("Memory, VmRSS MiB (peak VmHWM)")
+    for name in ("spproxy", "bare"):
+        cells = ", ".join(
+            f"{when} {values['VmRSS']:.1f} ({values['VmHWM']:.1f})"
+            for when, values in report["memory_mib"][name].items()
+        )
+        print(f"  {name:10}{cells}")
+
+
+def print_throughput(thr: Message, signing: bool) -> None:
+    print(f"Throughput ({thr['rounds_per_proxy']} alternating rounds of {thr['round_s']:g} s each)")
+    print(
+        f"  {'':10}{'req/s':>9}{'median':>9}{'min':>9}{'max':>9}   CPU us/request"
+        "  (proxy / emulator / load)"
+    )
+    for name in ("spproxy", "bare"):
+        row = thr[name]
+        cpu = row["cpu_us_per_request"]
+        use = row["cpu_utilisation"]
+        print(
+            f"  {name:10}{row['rps']:>9.0f}{row['rps_median_round']:>9.0f}"
+            f"{row['rps_min_round']:>9.0f}{row['rps_max_round']:>9.0f}   "
+            f"{cpu.get('proxy', 0):>6.0f} / {cpu.get('emulator', 0):>4.0f} / "
+            f"{cpu.get('load', 0):>4.0f}   (cores busy {use.get('proxy', 0):.2f} / "
+            f"{use.get('emulator', 0):.2f} / {use.get('load', 0):.2f})"
+        )
+    low, high = thr["ratio_round_pairs_min_max"]
+    print(
+        f"  ratio spproxy/bare: {thr['ratio_spproxy_over_bare']:.3f} overall, "
+        f"{thr['ratio_median_of_round_pairs']:.3f} median of round pairs "
+        f"(range {low:.3f}-{high:.3f})"
+        f"; proxy CPU per request spproxy/bare: {thr['proxy_cpu_per_request_ratio']:.3f}"
+    )
+    if not signing:
+        verdict = "met" if thr["ratio_spproxy_over_bare"] >= 0.9 else "NOT met"
+        print(f"  target spproxy/bare >= 0.9 (signing off): {verdict}")
+
+
+def print_latency(lat: Message) -> None:
+    print(f"Latency, sequential (concurrency 1, {lat['direct']['n']} requests per target)")
+    print(f"  {'':10}{'p50 us':>9}{'p99 us':>9}{'mean us':>9}{'+p50':>9}{'+p99':>9}")
+    for name in ("direct", "bare", "spproxy"):
+        row = lat[name]
+        added = lat.get(f"{name}_added")
+        extra = f"{added['p50_us']:>9.0f}{added['p99_us']:>9.0f}" if added else f"{'':>18}"
+        print(f"  {name:10}{row['p50_us']:>9.0f}{row['p99_us']:>9.0f}{row['mean_us']:>9.0f}{extra}")
+    print("  (+p50/+p99: added over direct to the emulator)")
+
+
+def print_startup(report: Message) -> None:
+    env = report["environment"]
+    st = report["startup"]
+    print()
+    print("Start-up (fresh interpreters; bytecode cache primed in a temporary PYTHONPYCACHEPREFIX)")
+    print(
+        f"  `python -m spproxy demo` to /_spproxy/ready 200: "
+        f"{st['demo_to_ready_ms']:.0f} ms median of {st['demo_to_ready_ms_all']}; exit after "
+        f"SIGINT {st['demo_exit_codes_after_sigint']}"
+    )
+    print(
+        f"  python -c 'import spproxy.app' {st['python_c_import_spproxy_app_ms']:.0f} ms wall "
+        f"(python -c pass {st['python_c_pass_ms']:.0f} ms); the import alone "
+        f"{st['import_spproxy_app_cumulative_ms']:.0f} ms (-X importtime cumulative, median of 3"
+        f"; aiohttp's share {st['import_of_which_aiohttp_ms']:.0f} ms)"
+    )
+    in_bench = st.get("botocore_in_bench_spproxy_process", "(load phase not run)")
+    print(
+        f"  botocore loaded, unsigned proxy: {st['botocore_loaded_unsigned']} (python -c), "
+        f"{in_bench} (the bench's spproxy process, signing "
+        f"{'on' if env['signing'] else 'off'}); signed proxy, as a check of the check: "
+        f"{st['botocore_loaded_signed_check']}"
+    )
+
+
+def print_quota(q: Message) -> None:
+    amazon, model = q["amazon_plan"], q["spproxy_model_plan"]
+    print()
+    print(
+        f"Quota: {q['calls']} {q['operation']} calls per run, {q['concurrency']} in flight, as "
+        f"fast as each proxy lets them; Amazon (the emulator) enforces {amazon['rate']:g}/s "
+        f"burst {amazon['burst']} for the seller"
+    )
+    print(
+        f"  (spproxy: pacing on, retries default; cold, it paces by the model's plan "
+        f"({model['rate']:g}/s burst {model['burst']}) until x-amzn-RateLimit-Limit says "
+        f"{amazon['rate']:g}/s; warm: the same process again. bare: no pacing, no retries)"
+    )
+    print(
+        f"  {'':15}{'Amazon 429s':>12}{'/1000':>8}{'Amazon got':>11}{'elapsed s':>10}"
+        f"{'p50 ms':>9}{'max ms':>9}   client saw"
+    )
+    for name in ("spproxy", "bare", "spproxy_warm"):
+        row = q[name]
+        lat = row["client_latency_ms"]
+        seen = ", ".join(f"{k}: {v}" for k, v in row["client_outcomes"].items())
+        label = {"spproxy": "spproxy, cold", "spproxy_warm": "spproxy, warm"}.get(name, name)
+        print(
+            f"  {label:15}{row['amazon_429']:>12}{row['amazon_429_per_1000_calls']:>8.1f}"
+            f"{row['amazon_received']:>11}{row['elapsed_s']:>10.2f}"
+            f"{lat['p50'] or 0:>9.1f}{lat['max'] or 0:>9.1f}   {seen}"
+        )
+    learned = q["spproxy"].get("bucket_after")
+    if learned:
+        print(
+            f"  spproxy's bucket afterwards: {learned['rate']:g}/s burst {learned['burst']} (the "
+            "rate learned from Amazon's header; the burst stays the model's)."
+        )
+    cold = q["spproxy"]
+    held_s = (cold["client_latency_ms"]["max"] or 0) / 1000
+    if held_s > 2 * q["concurrency"] / amazon["rate"] + 0.5:
+        print(
+            f"  Cold, this run: a call was held {held_s:.1f} s, longer than the learned "
+            f"{amazon['rate']:g}/s explains (a machine too busy to keep time?): "
+            f"{cold['amazon_429']} Amazon 429(s), which spproxy retried."
+        )
+    else:
+        print(
+            f"  Cold, this run: calls queued at the model's {model['rate']:g}/s before Amazon's "
+            f"first answer were planned again at the learned {amazon['rate']:g}/s (none held over "
+            f"{held_s:.1f} s): {cold['amazon_429']} Amazon 429(s)."
+        )
+
+
+def print_rdt(r: Message) -> None:
+    print()
+    print(
+        f"RDT mints: {r['calls']} restricted calls, one per {r['fake_clock_step_s']:g} s of a "
+        f"fake clock ({r['simulated_hours']:g} h simulated), cycling "
+        f"{', '.join(r['operations'])} with varying ids (existing and 404); RDTs live "
+        f"{r['rdt_expires_in_s']} s, renewed {r['spproxy_refresh_ahead_s']:g} s ahead"
+    )
+    print(
+        f"  {'bundle limit':17}{'mints':>6}{'/1000 calls':>13}{'/hour':>8}{'resources/mint':>16}"
+        f"{'calls waited':>14}   answers"
+    )
+    for name in ("bundled", "unbundled"):
+        row = r[name]
+        label = f"{name} ({row['bundle_limit']})"
+        answers = ", ".join(f"{k}: {v}" for k, v in row["statuses"].items())
+        print(
+            f"  {label:17}{row['amazon_rdt_mints']:>6}{row['mints_per_1000_calls']:>13.1f}"
+            f"{row['mints_per_simulated_hour']:>8.2f}{row['resources_per_mint_mean'] or 0:>16.2f}"
+            f"{row['credentials'].get('rdt-minted', 0):>14}   {answers}"
+        )
+    ratio = r["ratio_unbundled_over_bundled"]
+    print(
+        f"  unbundled/bundled: {ratio if ratio is not None else '-'}x the mints (Amazon's count, "
+        "/_emulator/stats rdt_mints). Bundled, each operation first seen mints (with those seen "
+        "before), then one mint renews them all; unbundled, each renews on its own. Calls waited: "
+        "calls held for a mint; the others were served a cached RDT (renewals run in the "
+        "background)."
+    )
+
+
+def print_soak(k: Message) -> None:
+    rss, growth, st, goals = (
+        k["rss_mib"],
+        k["rss_growth_after_warm_up_mib"],
+        k["status"],
+        k["goals"],
+    )
+    warm = k["warm_up"]
+    lat = k["client_latency_ms"]
+    print()
+    print(
+        f"Soak: {k['documents']:,} distinct {k['report_type']} documents (one RDT each, for the "
+        f"document's own path) spread over {k['seconds']:g} s, with getMarketplaceParticipations,"
+        f" getOrders, getOrder, getOrderAddress ({k['concurrency_ordinary']} in flight); a fresh "
+        f"spproxy (limits.document_rdts {k['spproxy_limits_document_rdts']}), pacing off, "
+        "Amazon's rate limits off"
+    )
+    answers = "; ".join(
+        f"{op} " + ", ".join(f"{status}: {n:,}" for status, n in counts.items())
+        for op, counts in k["statuses"].items()
+    )
+    print(
+        f"  {k['requests_sent']:,} requests in {k['elapsed_s']:g} s ({k['requests_per_s']:,.0f}/s)"
+        f"; answers: {answers}"
+    )
+    if k["client_errors"]:
+        print(f"  client errors: {k['client_errors']}")
+    credentials = ", ".join(f"{kind}: {n:,}" for kind, n in k["document_credentials"].items())
+    print(
+        f"  documents sent {k['documents_sent']:,} (credential: {credentials}); RDTs minted: "
+        f"Amazon counted {k['amazon_rdt_mints']:,}, spproxy says {k['spproxy_rdt_mints']}; "
+        f"every document minted: {'yes' if k['every_document_minted'] else 'NO'}"
+    )
+    print(
+        f"  client latency p50/p99/max ms: documents {lat['documents']['p50']}/"
+        f"{lat['documents']['p99']}/{lat['documents']['max']}, ordinary "
+        f"{lat['ordinary']['p50']}/{lat['ordinary']['p99']}/{lat['ordinary']['max']}"
+    )
+    print(
+        f"  spproxy VmRSS MiB: start {rss['start']:.1f}, warm-up {rss['warm_up']:.1f} (at "
+        f"{warm['at_s']} s, {warm['amazon_rdt_mints']} mints; the first {warm['documents']:,} "
+        f"documents or {warm['or_seconds']:g} s), peak after warm-up "
+        f"{rss['peak_after_warm_up']:.1f} ({growth['peak']:+.1f}), end idle {rss['end_idle']:.1f} "
+        f"({growth['end']:+.1f}); VmHWM {rss['vmhwm_end']:.1f}; over the second half "
+        f"{k['rss_growth_second_half_mib']:+.1f} (from {rss['half_time']:.1f})"
+    )
+    slowest = st["slowest_under_load"]
+    print(
+        f"  /_spproxy/status: {st['start_bytes']:,} bytes at the start, at most "
+        f"{st['peak_bytes']:,} (at {st['peak_at_s']} s), {st['end_bytes']:,} at the end; served "
+        f"in {st['end_ms_idle_median']:.1f} ms idle at the end (median of 5; json.dumps of it in "
+        f"the bench {st['bench_json_dumps_ms']:.1f} ms), slowest under load "
+        f"{slowest['ms']:.1f} ms ({slowest['bytes']:,} bytes at {slowest['at_s']} s)"
+    )
+    figures = ", ".join(f"{name} {value}" for name, value in st["rdt_figures_end"].items())
+    print(f"  status at the end, of RDTs: {figures or '(nothing named rdt or restricted)'}")
+    print_soak_timeline(k["timeline"])
+    print(
+        f"  {goals['rss']}: RSS growth after warm-up {growth['peak']:+.1f} MiB at its peak "
+        f"(goal <= {goals['rss_growth_after_warm_up_mib_max']:g} MiB)"
+    )
+    print(
+        f"  {goals['status']}: /_spproxy/status at most {st['peak_bytes']:,} bytes (goal <= "
+        f"{goals['status_bytes_max']:,} bytes, 64 KiB)"
+    )
+
+
+def print_soak_timeline(timeline: list[Message]) -> None:
+    """About ten rows of the timeline, the last one always."""
+    if not timeline:
+        return
+    step = max(1, math.ceil(len(timeline) / 10))
+    shown = (
+        timeline[::step]
+        if timeline[-1] in timeline[::step]
+        else [
+            *timeline[::step],
+            timeline[-1],
+        ]
+    )
+    print(f"  {'t s':>8}{'mints':>9}{'RSS MiB':>10}{'status bytes':>15}{'status ms':>11}")
+    for row in shown:
+        print(
+            f"  {row['t_s']:>8.0f}{row['amazon_rdt_mints']:>9,}{row['rss_mib']:>10.1f}"
+            f"{row['status_bytes']:>15,}{row['status_ms']:>11.1f}"
+        )
+
+
+def print_accounts(results: list[Message]) -> None:
+    print()
+    print("Many accounts: a real `spproxy serve` with this many accounts, from the process's start")
+    print(
+        "  accounts  ready s  RSS MiB  all tokens s  RSS MiB  LWA exchanges  most in flight  "
+        "most per second"
+    )
+    for r in results:
+        print(
+            f"  {r['accounts']:>8,}  {r['ready_s']:>7}  {r['rss_at_ready_mib']:>7}  "
+            f"{r['all_tokens_s']:>12}  {r['rss_all_tokens_mib']:>7}  {r['lwa_exchanges']:>13,}  "
+            f"{r['most_lwa_in_flight']:>14}  {r['most_lwa_per_second']:>15}"
+        )
