@@ -12,18 +12,19 @@ a token that has not yet expired keeps serving.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 
 from spproxy.config import Account, LwaConfig, redact_url
 from spproxy.errors import Outcome, TokenExchangeError, outcome
+from spproxy.tokencache import TokenCache
 
 log = logging.getLogger("spproxy.lwa")
 
@@ -66,11 +67,14 @@ class LwaTokens:
         self._session = session
         self._config = config
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
-        self._margin_s = margin_s
-        self._refresh_ahead_s = refresh_ahead_s
         self._clock = clock
-        self._cache: dict[TokenKey, AccessToken] = {}
-        self._inflight: dict[TokenKey, asyncio.Task[AccessToken]] = {}
+        self._cache: TokenCache[TokenKey, AccessToken] = TokenCache(
+            margin_s=margin_s,
+            refresh_ahead_s=refresh_ahead_s,
+            clock=clock,
+            stale_on=(TokenExchangeError,),
+            what="LWA",
+        )
         self.failures: dict[str, str] = {}  # account name -> why its last exchange failed
         self.outcomes: Counter[Outcome] = Counter()  # exchanges: ok, refused, unavailable
 
@@ -85,20 +89,19 @@ class LwaTokens:
     async def refresh(self, account: Account) -> None:
         """Exchange the account's refresh token now, or join the exchange in flight."""
         key = ("account", account.name)
-        await asyncio.shield(self._exchange_once(key, _seller_form(account), account.name))
+        await self._cache.fetch(
+            key, lambda: self._exchange(key, _seller_form(account), account.name)
+        )
 
     async def grantless_token(self, scope: str) -> str:
         form = {"grant_type": "client_credentials", "scope": scope}
         return await self._token(("scope", scope), form, None)
 
     async def aclose(self) -> None:
-        """Abandon exchanges still in flight (at shutdown, before the session closes)."""
-        for task in list(self._inflight.values()):
-            task.cancel()
-        await asyncio.gather(*self._inflight.values(), return_exceptions=True)
+        await self._cache.aclose()
 
     def expiry(self, account: Account) -> float | None:
-        cached = self._cache.get(("account", account.name))
+        cached = self._cache.store.get(("account", account.name))
         return cached.expires_at if cached else None
 
     def invalidate_seller_token(self, account: Account, token: str) -> None:
@@ -111,54 +114,32 @@ class LwaTokens:
     def reconfigure(self, config: LwaConfig, timeout_s: float) -> None:
         """A reloaded config: its client credentials serve the next exchange."""
         if config.client_id != self._config.client_id:
-            self._cache.clear()  # tokens of another app
+            self._cache.store.clear()  # tokens of another app
         self._config = config
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
 
     def forget(self, account: str) -> None:
         """The account's refresh token changed or the account is gone."""
-        self._cache.pop(("account", account), None)
+        self._cache.store.pop(("account", account), None)
         self.failures.pop(account, None)
 
     def _invalidate(self, key: TokenKey, token: str) -> None:
-        cached = self._cache.get(key)
-        if cached is not None and cached.value == token:
-            del self._cache[key]
+        self._cache.drop(lambda k, cached: k == key and cached.value == token)
 
     async def _token(self, key: TokenKey, form: dict[str, str], account: str | None) -> str:
-        cached = self._cache.get(key)
-        now = self._clock()
-        if cached is not None and cached.expires_at - self._refresh_ahead_s > now:
-            return cached.value
-        if cached is not None and cached.expires_at - self._margin_s > now:
-            self._exchange_once(key, form, account)  # in the background; this request goes on
-            return cached.value
-        try:
-            # shield: a waiter that gives up must not cancel the exchange the others await
-            return (await asyncio.shield(self._exchange_once(key, form, account))).value
-        except TokenExchangeError:
-            if cached is None or cached.expires_at <= self._clock():
-                raise
-            log.warning(
-                "LWA is failing: still using a cached token, valid until %.0f", cached.expires_at
-            )
-            return cached.value
+        fresh = self._cache.fresh(key)
+        if fresh is not None:
+            return fresh.value
 
-    def _exchange_once(
-        self, key: TokenKey, form: dict[str, str], account: str | None
-    ) -> asyncio.Task[AccessToken]:
-        task = self._inflight.get(key)
-        if task is None:
-            task = asyncio.create_task(self._exchange(key, form, account))
-            self._inflight[key] = task
-            task.add_done_callback(lambda done: self._finished(key, done))
-        return task
+        def exchange() -> Coroutine[Any, Any, AccessToken]:
+            return self._exchange(key, form, account)
 
-    def _finished(self, key: TokenKey, task: asyncio.Task[AccessToken]) -> None:
-        if self._inflight.get(key) is task:
-            del self._inflight[key]
-        if not task.cancelled() and task.exception() is None:
-            self._cache[key] = task.result()
+        token, _ = await self._cache.get(
+            key,
+            wait=lambda: self._cache.fetch(key, exchange),
+            renew=lambda: self._cache.start([key], exchange),
+        )
+        return token.value
 
     async def _exchange(
         self, key: TokenKey, form: dict[str, str], account: str | None

@@ -25,7 +25,7 @@ import logging
 import math
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +45,7 @@ from spproxy.errors import (
 from spproxy.lwa import LwaTokens, lifetime_s
 from spproxy.operations import RDT_MINTING, Operation
 from spproxy.target import Target
+from spproxy.tokencache import TokenCache
 from spproxy.upstream import Upstream, UpstreamAnswer, UpstreamRequest
 
 log = logging.getLogger("spproxy.rdt")
@@ -81,13 +82,9 @@ class Rdt:
     resources: tuple[Resource, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class _Inflight:
-    task: asyncio.Task[Rdt]
-    alone: bool  # a mint for this one resource, not a bundle
-
-
 Mint = Callable[[Account, Sequence[Resource]], Awaitable[Rdt]]
+# Failures that say nothing about the RDT: while they last, one that has not expired serves on.
+TRANSIENT = (TokenExchangeError, TokensApiUnavailable, UpstreamUnreachable, GatewayTimeout)
 RdtKey = tuple[str, Resource]  # (account name, resource)
 
 
@@ -197,21 +194,22 @@ class RestrictedDataTokens:
     ) -> None:
         self._mint = mint
         self._bundle_limit = bundle_limit
-        self._margin_s = margin_s
-        self._refresh_ahead_s = refresh_ahead_s
         self._recent_s = recent_s
         self._clock = clock
-        # RDTs for path templates are bounded by the accounts and the operation table; RDTs for
-        # one report document each are keyed by paths clients choose, so at most
-        # `document_limit` of them are kept, the least recently used going first. Expired RDTs
-        # leave both at once.
-        self._templates: TLRUCache[RdtKey, Rdt] = TLRUCache(
-            maxsize=math.inf, ttu=_expiry, timer=clock
+        self._store = _Store(document_limit, clock)
+        self._cache: TokenCache[RdtKey, Rdt] = TokenCache(
+            margin_s=margin_s,
+            refresh_ahead_s=refresh_ahead_s,
+            clock=clock,
+            stale_on=(
+                TokenExchangeError,
+                TokensApiUnavailable,
+                UpstreamUnreachable,
+                GatewayTimeout,
+            ),
+            what="the Tokens API",
+            store=self._store,
         )
-        self._documents: TLRUCache[RdtKey, Rdt] = TLRUCache(
-            maxsize=document_limit, ttu=_expiry, timer=clock
-        )
-        self._inflight: dict[RdtKey, _Inflight] = {}
         self._recent: dict[str, dict[Resource, float]] = {}  # per account: resource -> last use
         self._refused: TTLCache[RdtKey, RdtRefused] = TTLCache(
             maxsize=4096, ttl=refusal_memory_s, timer=clock
@@ -228,72 +226,54 @@ class RestrictedDataTokens:
         """(RDT, whether it was minted for this request) for a resource of the account."""
         key = (account.name, resource)
         self._remember_use(account.name, resource)
-        cached = self._cache(resource).get(key)
-        now = self._clock()
-        if cached is not None and cached.expires_at - self._refresh_ahead_s > now:
-            return cached.value, False
-        if cached is not None and cached.expires_at - self._margin_s > now:
-            if key not in self._inflight:  # renew in the background; this request goes on
-                self._start(account, (resource, *self._companions(account.name, resource)))
-            return cached.value, False
+        fresh = self._cache.fresh(key)
+        if fresh is not None:
+            return fresh.value, False
+        rdt, minted = await self._cache.get(
+            key,
+            wait=lambda: self._minted_or_refused(account, resource),
+            renew=lambda: self._start(account, (resource, *self._companions(account, resource))),
+        )
+        return rdt.value, minted
+
+    def invalidate(self, account: Account, token: str) -> None:
+        """Amazon says this RDT is no longer valid: forget it for every resource it served."""
+        self._cache.drop(lambda key, rdt: key[0] == account.name and rdt.value == token)
+
+    def forget(self, account: str) -> None:
+        """The account's refresh token changed or the account is gone."""
+        self._cache.drop(lambda key, _: key[0] == account)
+        self._recent.pop(account, None)
+
+    async def _minted_or_refused(self, account: Account, resource: Resource) -> Rdt:
+        key = (account.name, resource)
         refused = self._refused.get(key)
         if refused is not None:
             raise refused
         try:
-            return await self._minted_or_refused(account, resource)
-        except (TokenExchangeError, TokensApiUnavailable, UpstreamUnreachable, GatewayTimeout):
-            if cached is None or cached.expires_at <= self._clock():
-                raise
-            log.warning(
-                "the Tokens API is failing: still using an RDT valid until %.0f", cached.expires_at
-            )
-            return cached.value, False
-
-    def invalidate(self, account: Account, token: str) -> None:
-        """Amazon says this RDT is no longer valid: forget it for every resource it served."""
-        for cache in (self._templates, self._documents):
-            for key in [
-                k for k, rdt in cache.items() if k[0] == account.name and rdt.value == token
-            ]:
-                del cache[key]
-
-    def forget(self, account: str) -> None:
-        """The account's refresh token changed or the account is gone."""
-        for cache in (self._templates, self._documents):
-            for key in [k for k in cache if k[0] == account]:
-                del cache[key]
-        self._recent.pop(account, None)
-
-    async def _minted_or_refused(self, account: Account, resource: Resource) -> tuple[str, bool]:
-        key = (account.name, resource)
-        try:
-            return (await self._minted(account, resource, bundle=True)).value, True
+            return await self._minted(account, resource, bundle=True)
         except RdtRefused as refusal:
             if not refusal.bundled:  # refused for this resource itself
                 self._refused[key] = refusal
                 raise
         # A bundle was refused for someone's resource: a mint of this one alone tells whose.
         try:
-            return (await self._minted(account, resource, bundle=False)).value, True
+            return await self._minted(account, resource, bundle=False)
         except RdtRefused as refusal:
             self._refused[key] = refusal
             raise
 
-    def _cache(self, resource: Resource) -> TLRUCache[RdtKey, Rdt]:
-        return self._templates if "{" in resource.path else self._documents
-
     def counts(self) -> Counter[str]:
         """Cached RDTs per account."""
-        return Counter(name for name, _ in itertools.chain(self._templates, self._documents))
+        return Counter(name for name, _ in self._store)
 
     def snapshot(self, page: int) -> dict[str, Any]:
         """What is cached, for /_spproxy/status: counts, and the first `page` entries."""
-        items = itertools.chain(self._templates.items(), self._documents.items())
-        entries = list(itertools.islice(items, page))
+        entries = list(itertools.islice(self._store.items(), page))
         return {
-            "cached": len(self._templates) + len(self._documents),
-            "report_documents": len(self._documents),
-            "report_documents_limit": self._documents.maxsize,
+            "cached": len(self._store),
+            "report_documents": len(self._store.documents),
+            "report_documents_limit": self._store.documents.maxsize,
             "mints": self.mints,
             "page": [
                 {"account": name, **resource.as_json(), "expires_at": rdt.expires_at}
@@ -302,29 +282,20 @@ class RestrictedDataTokens:
         }
 
     async def aclose(self) -> None:
-        tasks = {inflight.task for inflight in self._inflight.values()}
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._cache.aclose()
 
     async def _minted(self, account: Account, resource: Resource, *, bundle: bool) -> Rdt:
         """Join the mint in flight for the resource (alone only, unless `bundle`), or start one."""
-        inflight = self._inflight.get((account.name, resource))
-        if inflight is not None and (bundle or inflight.alone):
-            task = inflight.task
-        else:
-            companions = self._companions(account.name, resource) if bundle else []
+        task = self._cache.fetching((account.name, resource), alone=not bundle)
+        if task is None:
+            companions = self._companions(account, resource) if bundle else []
             task = self._start(account, (resource, *companions))
         # shield: a waiter that gives up must not cancel the mint the others await
         return await asyncio.shield(task)
 
     def _start(self, account: Account, resources: tuple[Resource, ...]) -> asyncio.Task[Rdt]:
-        task = asyncio.create_task(self._mint_logged(account, resources))
         keys = [(account.name, resource) for resource in resources]
-        for key in keys:
-            self._inflight[key] = _Inflight(task, alone=len(resources) == 1)
-        task.add_done_callback(lambda done: self._finished(keys, done))
-        return task
+        return self._cache.start(keys, lambda: self._mint_logged(account, resources))
 
     async def _mint_logged(self, account: Account, resources: tuple[Resource, ...]) -> Rdt:
         try:
@@ -340,16 +311,6 @@ class RestrictedDataTokens:
         )
         return rdt
 
-    def _finished(self, keys: list[RdtKey], task: asyncio.Task[Rdt]) -> None:
-        for key in keys:
-            inflight = self._inflight.get(key)
-            if inflight is not None and inflight.task is task:
-                del self._inflight[key]
-        if not task.cancelled() and task.exception() is None:
-            rdt = task.result()
-            for key in keys:
-                self._cache(key[1])[key] = rdt
-
     def _remember_use(self, account: str, resource: Resource) -> None:
         if "{" not in resource.path:
             return  # a specific path (a report document) is used once: never worth bundling
@@ -359,17 +320,51 @@ class RestrictedDataTokens:
         if len(recent) > 4 * self._bundle_limit:
             del recent[next(iter(recent))]
 
-    def _companions(self, account: str, resource: Resource) -> list[Resource]:
+    def _companions(self, account: Account, resource: Resource) -> list[Resource]:
         """Recently used resources to mint along with `resource`, most recent first."""
         oldest = self._clock() - self._recent_s
         taken = {(resource.method, resource.path)}
         companions: list[Resource] = []
-        for other, used in reversed(self._recent.get(account, {}).items()):
-            key = (account, other)
+        for other, used in reversed(self._recent.get(account.name, {}).items()):
+            key = (account.name, other)
             if len(companions) == self._bundle_limit - 1 or used < oldest:
                 break
-            if (other.method, other.path) in taken or key in self._inflight or key in self._refused:
+            fetching = self._cache.fetching(key) is not None
+            if (other.method, other.path) in taken or fetching or key in self._refused:
                 continue
             taken.add((other.method, other.path))
             companions.append(other)
         return companions
+
+
+class _Store(MutableMapping[RdtKey, Rdt]):
+    """Where RDTs are kept. Those for path templates are bounded by the accounts and the
+    operation table; those for one report document each are keyed by paths clients choose, so
+    at most `document_limit` of them are kept, the least recently used going first. Expired
+    RDTs leave both at once."""
+
+    def __init__(self, document_limit: int, clock: Callable[[], float]) -> None:
+        self.templates: TLRUCache[RdtKey, Rdt] = TLRUCache(
+            maxsize=math.inf, ttu=_expiry, timer=clock
+        )
+        self.documents: TLRUCache[RdtKey, Rdt] = TLRUCache(
+            maxsize=document_limit, ttu=_expiry, timer=clock
+        )
+
+    def _of(self, key: RdtKey) -> TLRUCache[RdtKey, Rdt]:
+        return self.templates if "{" in key[1].path else self.documents
+
+    def __getitem__(self, key: RdtKey) -> Rdt:
+        return self._of(key)[key]
+
+    def __setitem__(self, key: RdtKey, rdt: Rdt) -> None:
+        self._of(key)[key] = rdt
+
+    def __delitem__(self, key: RdtKey) -> None:
+        del self._of(key)[key]
+
+    def __iter__(self) -> Iterator[RdtKey]:
+        return itertools.chain(iter(self.templates), iter(self.documents))
+
+    def __len__(self) -> int:
+        return len(self.templates) + len(self.documents)

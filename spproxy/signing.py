@@ -14,7 +14,6 @@ that changes the request.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,6 +27,7 @@ from multidict import CIMultiDict
 
 from spproxy.config import redact_url
 from spproxy.errors import SigningError
+from spproxy.tokencache import TokenCache
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -156,33 +156,24 @@ class AssumeRoleCredentials:
         self._sts_endpoint = sts_endpoint
         self._session_name = session_name
         self._duration_s = duration_s
-        self._refresh_margin_s = refresh_margin_s
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         # The STS call is signed with the long-term keys, service "sts".
         self._signer = SigV4Signer(base, region=sts_region, service="sts")
-        self._cached: AwsCredentials | None = None
-        self._refresh_at = 0.0  # time.time() after which the cached credentials are stale
-        self._refreshing: asyncio.Task[AwsCredentials] | None = None
+        # One set of credentials, renewed `refresh_margin_s` before they expire; every request
+        # waits for that one AssumeRole call (no stale serving: SigV4 with expired keys fails).
+        self._cache: TokenCache[None, _Assumed] = TokenCache(
+            margin_s=refresh_margin_s, refresh_ahead_s=refresh_margin_s, clock=time.time, what="STS"
+        )
 
     async def get(self) -> AwsCredentials:
-        if self._cached is not None and time.time() < self._refresh_at:
-            return self._cached
-        if self._refreshing is None:
-            self._refreshing = asyncio.create_task(self._refresh())
-            self._refreshing.add_done_callback(_retrieve_exception)
-        # shield: one waiter giving up must not cancel the call the others wait for.
-        return await asyncio.shield(self._refreshing)
+        assumed, _ = await self._cache.get(
+            None,
+            wait=lambda: self._cache.fetch(None, self._assume_role),
+            renew=lambda: None,  # never: no window between refresh_ahead_s and margin_s
+        )
+        return assumed.credentials
 
-    async def _refresh(self) -> AwsCredentials:
-        try:
-            credentials, expiration = await self._assume_role()
-            self._cached = credentials
-            self._refresh_at = expiration - self._refresh_margin_s
-            return credentials
-        finally:
-            self._refreshing = None
-
-    async def _assume_role(self) -> tuple[AwsCredentials, float]:
+    async def _assume_role(self) -> _Assumed:
         form = {
             "Action": "AssumeRole",
             "Version": "2011-06-15",
@@ -216,7 +207,7 @@ class AssumeRoleCredentials:
                 message,
             )
         try:
-            return _parse_credentials(text)
+            return _Assumed(*_parse_credentials(text))
         except (ElementTree.ParseError, ValueError) as exc:
             raise SigningError(
                 f"STS AssumeRole at {redact_url(self._sts_endpoint)} answered 200 without usable "
@@ -226,10 +217,10 @@ class AssumeRoleCredentials:
             ) from None
 
 
-def _retrieve_exception(task: asyncio.Task[AwsCredentials]) -> None:
-    # If every waiter was cancelled, nobody reads the error; asyncio would log it as lost.
-    if not task.cancelled():
-        task.exception()
+@dataclass(frozen=True, slots=True)
+class _Assumed:
+    credentials: AwsCredentials
+    expires_at: float  # time.time()
 
 
 def _parse_credentials(text: str) -> tuple[AwsCredentials, float]:

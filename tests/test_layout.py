@@ -9,6 +9,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "spproxy"
 # Leaves know nothing of the layers above them; the emulator knows nothing of the proxy.
 LAYERS = {
     "headers": set(),
+    "tokencache": set(),
     "errors": {"headers"},
     "pathindex": set(),
     "config": set(),
@@ -16,13 +17,13 @@ LAYERS = {
     "urlcanon": set(),
     "logs": set(),
     "target": {"errors", "urlcanon"},
-    "lwa": {"config", "errors"},
-    "signing": {"config", "errors"},
+    "lwa": {"config", "errors", "tokencache"},
+    "signing": {"config", "errors", "tokencache"},
     "ratelimit": {"errors", "operations"},
     "keeper": {"config", "errors", "lwa"},
     "upstream": {"headers", "config", "errors", "operations", "ratelimit", "target"},
     "reports": {"operations"},
-    "rdt": {"config", "errors", "lwa", "operations", "target", "upstream"},
+    "rdt": {"config", "errors", "lwa", "operations", "target", "tokencache", "upstream"},
     "credentials": {
         "headers",
         "config",
