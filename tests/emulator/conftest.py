@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-from aiohttp import web
+from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient
 from pytest_aiohttp import AiohttpClient
 
 from spproxy.emulator import (
+    DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET,
+    DEMO_REFRESH_TOKEN,
     STATE_KEY,
     EmulatorConfig,
     EmulatorState,
     RestrictedResource,
     make_emulator_app,
 )
+from spproxy.emulator.faults import Faults
 
 Client = TestClient[web.Request, web.Application]
 
@@ -40,3 +46,75 @@ def rdt_for(client: Client, method: str, path: str) -> dict[str, str]:
         "rdt", selling_partner_id="A1", restricted_resources=(resource,)
     )
     return {"x-amz-access-token": token}
+
+
+TOKENS = "/tokens/2021-03-01/restrictedDataToken"
+
+
+def seller(client: Client) -> dict[str, str]:
+    return {"x-amz-access-token": state_of(client).issue_token("lwa", selling_partner_id="A1")}
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"x-amz-access-token": token}
+
+
+def resource(method: str, path: str, *elements: str) -> dict[str, Any]:
+    listed: dict[str, Any] = {"method": method, "path": path}
+    return {**listed, "dataElements": list(elements)} if elements else listed
+
+
+async def mint(client: Client, *resources: dict[str, Any], **extra: Any) -> str:
+    body = {"restrictedResources": list(resources), **extra}
+    response = await client.post(TOKENS, json=body, headers=seller(client))
+    assert response.status == 200, await response.text()
+    answer = await response.json()
+    assert set(answer) == {"restrictedDataToken", "expiresIn"}
+    token: str = answer["restrictedDataToken"]
+    return token
+
+
+async def error_of(response: Any, status: int) -> dict[str, str]:
+    assert response.status == status, await response.text()
+    (error,) = (await response.json())["errors"]
+    assert set(error) == {"code", "message", "details"}
+    return dict(error)
+
+
+seller_token = seller  # the name some tests use
+
+
+async def spapi_error(response: ClientResponse) -> dict[str, str]:
+    assert response.content_type == "application/json"
+    body = await response.json()
+    assert set(body) == {"errors"}
+    (error,) = body["errors"]
+    assert set(error) == {"code", "message", "details"}
+    return dict(error)
+
+
+def grantless_token(client: Client, scope: str) -> dict[str, str]:
+    return {"x-amz-access-token": state_of(client).issue_token("grantless", scope=scope)}
+
+
+async def get_json(
+    client: Client, path: str, params: dict[str, str], status: int = 200
+) -> dict[str, Any]:
+    response = await client.get(path, params=params, headers=seller_token(client))
+    assert response.status == status
+    body: dict[str, Any] = await response.json()
+    return body
+
+
+def faults_of(client: Client) -> Faults:
+    return state_of(client).faults
+
+
+async def lwa(client: Client, secret: str = DEMO_CLIENT_SECRET) -> ClientResponse:
+    form = {
+        "grant_type": "refresh_token",
+        "refresh_token": DEMO_REFRESH_TOKEN,
+        "client_id": DEMO_CLIENT_ID,
+        "client_secret": secret,
+    }
+    return await client.post("/auth/o2/token", data=form)

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import Any
 
 import pytest
-from aiohttp import ClientResponse
 
 from spproxy.emulator import (
     EmulatorConfig,
@@ -17,63 +15,27 @@ from spproxy.emulator import (
     make_emulator_app,
 )
 from spproxy.emulator.apis import OPERATIONS
-from tests.emulator.conftest import Client, state_of
+from tests.emulator.conftest import (
+    Client,
+    bearer,
+    error_of,
+    grantless_token,
+    mint,
+    resource,
+    seller,
+    seller_token,
+    spapi_error,
+    state_of,
+)
 from tests.restricted_cases import CASES, IDS, Case, call, shown
 
 NOTIFICATIONS = "sellingpartnerapi::notifications"
 ROTATION = "sellingpartnerapi::client_credential:rotation"
 
 
-def seller_token(client: Client) -> dict[str, str]:
-    return {"x-amz-access-token": state_of(client).issue_token("lwa", selling_partner_id="A1")}
-
-
-def grantless_token(client: Client, scope: str) -> dict[str, str]:
-    return {"x-amz-access-token": state_of(client).issue_token("grantless", scope=scope)}
-
-
-async def spapi_error(response: ClientResponse) -> dict[str, str]:
-    assert response.content_type == "application/json"
-    body = await response.json()
-    assert set(body) == {"errors"}
-    (error,) = body["errors"]
-    assert set(error) == {"code", "message", "details"}
-    return dict(error)
-
-
 TOKENS = "/tokens/2021-03-01/restrictedDataToken"
 US = "ATVPDKIKX0DER"
 GET_ORDER = "/orders/v0/orders/{orderId}"
-
-
-def seller(client: Client) -> dict[str, str]:
-    return {"x-amz-access-token": state_of(client).issue_token("lwa", selling_partner_id="A1")}
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"x-amz-access-token": token}
-
-
-def resource(method: str, path: str, *elements: str) -> dict[str, Any]:
-    listed: dict[str, Any] = {"method": method, "path": path}
-    return {**listed, "dataElements": list(elements)} if elements else listed
-
-
-async def mint(client: Client, *resources: dict[str, Any], **extra: Any) -> str:
-    body = {"restrictedResources": list(resources), **extra}
-    response = await client.post(TOKENS, json=body, headers=seller(client))
-    assert response.status == 200, await response.text()
-    answer = await response.json()
-    assert set(answer) == {"restrictedDataToken", "expiresIn"}
-    token: str = answer["restrictedDataToken"]
-    return token
-
-
-async def error_of(response: Any, status: int) -> dict[str, str]:
-    assert response.status == status, await response.text()
-    (error,) = (await response.json())["errors"]
-    assert set(error) == {"code", "message", "details"}
-    return dict(error)
 
 
 RESTRICTED = {(op.method, op.path): op for op in OPERATIONS if op.restricted}

@@ -12,17 +12,14 @@ from aiohttp import ClientResponse
 from pytest_aiohttp import AiohttpClient
 
 from spproxy.emulator import (
-    DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
-    DEMO_REFRESH_TOKEN,
     STATE_KEY,
     EmulatorConfig,
     EmulatorState,
     make_emulator_app,
 )
 from spproxy.emulator.access import EXPIRED
-from spproxy.emulator.faults import Faults
-from tests.emulator.conftest import Client, state_of
+from tests.emulator.conftest import Client, faults_of, lwa, state_of
 
 PARTICIPATIONS = "/sellers/v1/marketplaceParticipations"
 ORDER = "/orders/v0/orders/902-1845936-5435065"
@@ -31,23 +28,9 @@ RDT_BODY = {"restrictedResources": [{"method": "GET", "path": "/orders/v0/orders
 WAIT = 5  # seconds a test may wait for an event before it fails (never slept)
 
 
-def faults_of(client: Client) -> Faults:
-    return state_of(client).faults
-
-
 def seller(client: Client) -> dict[str, str]:
     token = state_of(client).issue_token("lwa", selling_partner_id="A1SELLER")
     return {"x-amz-access-token": token}
-
-
-async def lwa(client: Client, secret: str = DEMO_CLIENT_SECRET) -> ClientResponse:
-    form = {
-        "grant_type": "refresh_token",
-        "refresh_token": DEMO_REFRESH_TOKEN,
-        "client_id": DEMO_CLIENT_ID,
-        "client_secret": secret,
-    }
-    return await client.post("/auth/o2/token", data=form)
 
 
 async def error_of(response: ClientResponse) -> dict[str, str]:

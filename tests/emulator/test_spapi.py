@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiohttp import ClientResponse
 from yarl import URL
 
 from spproxy.emulator import (
@@ -12,32 +11,15 @@ from spproxy.emulator import (
     DEMO_CLIENT_SECRET,
     DEMO_REFRESH_TOKEN,
 )
-from tests.emulator.conftest import Client, state_of
+from tests.emulator.conftest import Client, grantless_token, seller_token, spapi_error, state_of
 
 NOTIFICATIONS = "sellingpartnerapi::notifications"
-
-
-def seller_token(client: Client) -> dict[str, str]:
-    return {"x-amz-access-token": state_of(client).issue_token("lwa", selling_partner_id="A1")}
-
-
-def grantless_token(client: Client, scope: str) -> dict[str, str]:
-    return {"x-amz-access-token": state_of(client).issue_token("grantless", scope=scope)}
 
 
 async def lwa(client: Client, **form: str) -> tuple[int, dict[str, Any]]:
     credentials = {"client_id": DEMO_CLIENT_ID, "client_secret": DEMO_CLIENT_SECRET}
     response = await client.post("/auth/o2/token", data={**credentials, **form})
     return response.status, await response.json()
-
-
-async def spapi_error(response: ClientResponse) -> dict[str, str]:
-    assert response.content_type == "application/json"
-    body = await response.json()
-    assert set(body) == {"errors"}
-    (error,) = body["errors"]
-    assert set(error) == {"code", "message", "details"}
-    return dict(error)
 
 
 PARTICIPATIONS = "/sellers/v1/marketplaceParticipations"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from aiohttp import ClientResponse
 from pytest_aiohttp import AiohttpClient
 
 from spproxy.emulator import (
@@ -15,22 +14,13 @@ from spproxy.emulator import (
     EmulatorConfig,
     make_emulator_app,
 )
-from tests.emulator.conftest import Client
+from tests.emulator.conftest import Client, spapi_error
 
 
 async def lwa(client: Client, **form: str) -> tuple[int, dict[str, Any]]:
     credentials = {"client_id": DEMO_CLIENT_ID, "client_secret": DEMO_CLIENT_SECRET}
     response = await client.post("/auth/o2/token", data={**credentials, **form})
     return response.status, await response.json()
-
-
-async def spapi_error(response: ClientResponse) -> dict[str, str]:
-    assert response.content_type == "application/json"
-    body = await response.json()
-    assert set(body) == {"errors"}
-    (error,) = body["errors"]
-    assert set(error) == {"code", "message", "details"}
-    return dict(error)
 
 
 async def test_short_token_ttl_is_honoured(aiohttp_client: AiohttpClient) -> None:

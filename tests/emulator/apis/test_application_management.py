@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from tests.emulator.conftest import Client, state_of
+from tests.emulator.conftest import Client, grantless_token
 
 ROTATION = "sellingpartnerapi::client_credential:rotation"
-
-
-def grantless_token(client: Client, scope: str) -> dict[str, str]:
-    return {"x-amz-access-token": state_of(client).issue_token("grantless", scope=scope)}
 
 
 async def test_rotate_application_client_secret(amazon: Client) -> None:

@@ -2,38 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from aiohttp import ClientResponse
 
-from tests.emulator.conftest import Client, state_of
+from tests.emulator.conftest import Client, get_json, seller_token, spapi_error
 
 US = "ATVPDKIKX0DER"
 DE = "A1PA6795UKMFR9"
 TV_ASIN = "B07N4M94X4"
-
-
-def seller_token(client: Client) -> dict[str, str]:
-    return {"x-amz-access-token": state_of(client).issue_token("lwa", selling_partner_id="A1")}
-
-
-async def spapi_error(response: ClientResponse) -> dict[str, str]:
-    assert response.content_type == "application/json"
-    body = await response.json()
-    assert set(body) == {"errors"}
-    (error,) = body["errors"]
-    assert set(error) == {"code", "message", "details"}
-    return dict(error)
-
-
-async def get_json(
-    client: Client, path: str, params: dict[str, str], status: int = 200
-) -> dict[str, Any]:
-    response = await client.get(path, params=params, headers=seller_token(client))
-    assert response.status == status
-    body: dict[str, Any] = await response.json()
-    return body
 
 
 async def test_search_catalog_items_by_keywords(amazon: Client) -> None:

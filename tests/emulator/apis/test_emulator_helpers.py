@@ -7,47 +7,23 @@ import json
 import os
 
 import pytest
-from aiohttp import ClientResponse
 from pytest_aiohttp import AiohttpClient
 
 from spproxy.emulator import (
-    DEMO_CLIENT_ID,
-    DEMO_CLIENT_SECRET,
-    DEMO_REFRESH_TOKEN,
     EmulatorConfig,
     make_emulator_app,
 )
 from spproxy.emulator.apis.emulator_helpers import blob_bytes
-from spproxy.emulator.faults import Faults
-from tests.emulator.conftest import Client, state_of
-
-
-def seller_token(client: Client) -> dict[str, str]:
-    return {"x-amz-access-token": state_of(client).issue_token("lwa", selling_partner_id="A1")}
-
+from tests.emulator.conftest import Client, faults_of, lwa, seller_token, state_of
 
 PARTICIPATIONS = "/sellers/v1/marketplaceParticipations"
 TOKENS = "/tokens/2021-03-01/restrictedDataToken"
 RDT_BODY = {"restrictedResources": [{"method": "GET", "path": "/orders/v0/orders/{orderId}"}]}
 
 
-def faults_of(client: Client) -> Faults:
-    return state_of(client).faults
-
-
 def seller(client: Client) -> dict[str, str]:
     token = state_of(client).issue_token("lwa", selling_partner_id="A1SELLER")
     return {"x-amz-access-token": token}
-
-
-async def lwa(client: Client, secret: str = DEMO_CLIENT_SECRET) -> ClientResponse:
-    form = {
-        "grant_type": "refresh_token",
-        "refresh_token": DEMO_REFRESH_TOKEN,
-        "client_id": DEMO_CLIENT_ID,
-        "client_secret": secret,
-    }
-    return await client.post("/auth/o2/token", data=form)
 
 
 async def test_echo_returns_the_body_byte_for_byte(amazon: Client) -> None:

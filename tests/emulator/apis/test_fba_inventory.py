@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from tests.emulator.conftest import Client, state_of
+from tests.emulator.conftest import Client, seller
 
 SUMMARIES = "/fba/inventory/v1/summaries"
 US = "ATVPDKIKX0DER"
-
-
-def seller(client: Client) -> dict[str, str]:
-    return {"x-amz-access-token": state_of(client).issue_token("lwa", selling_partner_id="A1")}
 
 
 async def test_summaries_by_marketplace_and_sku(handlers: Client) -> None:

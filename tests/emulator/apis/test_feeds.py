@@ -3,22 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from aiohttp import ClientResponse
 
-from tests.emulator.conftest import Client, state_of
-
-
-def seller_token(client: Client) -> dict[str, str]:
-    return {"x-amz-access-token": state_of(client).issue_token("lwa", selling_partner_id="A1")}
-
-
-async def spapi_error(response: ClientResponse) -> dict[str, str]:
-    assert response.content_type == "application/json"
-    body = await response.json()
-    assert set(body) == {"errors"}
-    (error,) = body["errors"]
-    assert set(error) == {"code", "message", "details"}
-    return dict(error)
+from tests.emulator.conftest import Client, seller_token, spapi_error
 
 
 async def test_create_feed_document(amazon: Client) -> None:

@@ -2,28 +2,9 @@
 
 from __future__ import annotations
 
-from aiohttp import ClientResponse
-
-from tests.emulator.conftest import Client, state_of
+from tests.emulator.conftest import Client, grantless_token, seller_token, spapi_error, state_of
 
 NOTIFICATIONS = "sellingpartnerapi::notifications"
-
-
-def seller_token(client: Client) -> dict[str, str]:
-    return {"x-amz-access-token": state_of(client).issue_token("lwa", selling_partner_id="A1")}
-
-
-def grantless_token(client: Client, scope: str) -> dict[str, str]:
-    return {"x-amz-access-token": state_of(client).issue_token("grantless", scope=scope)}
-
-
-async def spapi_error(response: ClientResponse) -> dict[str, str]:
-    assert response.content_type == "application/json"
-    body = await response.json()
-    assert set(body) == {"errors"}
-    (error,) = body["errors"]
-    assert set(error) == {"code", "message", "details"}
-    return dict(error)
 
 
 async def test_get_destinations_with_a_grantless_token(amazon: Client) -> None:

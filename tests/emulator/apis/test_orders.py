@@ -5,37 +5,25 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from aiohttp import ClientResponse, web
+from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 
 from spproxy.emulator.access import ACCESS_KEY, Access
 from spproxy.emulator.apis.orders import example_view
-from tests.emulator.conftest import Client, state_of
+from tests.emulator.conftest import (
+    Client,
+    bearer,
+    error_of,
+    get_json,
+    mint,
+    resource,
+    seller,
+    seller_token,
+    spapi_error,
+)
 
 DE = "A1PA6795UKMFR9"
 ORDER_ID = "902-1845936-5435065"
-
-
-def seller_token(client: Client) -> dict[str, str]:
-    return {"x-amz-access-token": state_of(client).issue_token("lwa", selling_partner_id="A1")}
-
-
-async def spapi_error(response: ClientResponse) -> dict[str, str]:
-    assert response.content_type == "application/json"
-    body = await response.json()
-    assert set(body) == {"errors"}
-    (error,) = body["errors"]
-    assert set(error) == {"code", "message", "details"}
-    return dict(error)
-
-
-async def get_json(
-    client: Client, path: str, params: dict[str, str], status: int = 200
-) -> dict[str, Any]:
-    response = await client.get(path, params=params, headers=seller_token(client))
-    assert response.status == status
-    body: dict[str, Any] = await response.json()
-    return body
 
 
 def assert_no_pii(order: dict[str, Any]) -> None:
@@ -52,36 +40,6 @@ JOHN = "902-8745147-1934268"  # Shipped, BuyerInfo with BuyerTaxInfo
 PENDING = "902-3159896-1390916"  # no buyer details yet; regulated items
 TURKISH = "406-2947718-7043522"  # business order with BuyerTaxInformation
 GET_ORDER = "/orders/v0/orders/{orderId}"
-
-
-def seller(client: Client) -> dict[str, str]:
-    return {"x-amz-access-token": state_of(client).issue_token("lwa", selling_partner_id="A1")}
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"x-amz-access-token": token}
-
-
-def resource(method: str, path: str, *elements: str) -> dict[str, Any]:
-    listed: dict[str, Any] = {"method": method, "path": path}
-    return {**listed, "dataElements": list(elements)} if elements else listed
-
-
-async def mint(client: Client, *resources: dict[str, Any], **extra: Any) -> str:
-    body = {"restrictedResources": list(resources), **extra}
-    response = await client.post(TOKENS, json=body, headers=seller(client))
-    assert response.status == 200, await response.text()
-    answer = await response.json()
-    assert set(answer) == {"restrictedDataToken", "expiresIn"}
-    token: str = answer["restrictedDataToken"]
-    return token
-
-
-async def error_of(response: Any, status: int) -> dict[str, str]:
-    assert response.status == status, await response.text()
-    (error,) = (await response.json())["errors"]
-    assert set(error) == {"code", "message", "details"}
-    return dict(error)
 
 
 async def order_with(amazon: Client, order_id: str, *elements: str) -> dict[str, Any]:

@@ -20,40 +20,10 @@ from spproxy.emulator.fixtures import (
     REPORTS,
     SHIPPING_ORDERS_DOCUMENT,
 )
-from tests.emulator.conftest import Client, state_of
+from tests.emulator.conftest import Client, bearer, error_of, mint, resource, seller, state_of
 
 TOKENS = "/tokens/2021-03-01/restrictedDataToken"
 DOCUMENTS = "/reports/2021-06-30/documents"
-
-
-def seller(client: Client) -> dict[str, str]:
-    return {"x-amz-access-token": state_of(client).issue_token("lwa", selling_partner_id="A1")}
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"x-amz-access-token": token}
-
-
-def resource(method: str, path: str, *elements: str) -> dict[str, Any]:
-    listed: dict[str, Any] = {"method": method, "path": path}
-    return {**listed, "dataElements": list(elements)} if elements else listed
-
-
-async def mint(client: Client, *resources: dict[str, Any], **extra: Any) -> str:
-    body = {"restrictedResources": list(resources), **extra}
-    response = await client.post(TOKENS, json=body, headers=seller(client))
-    assert response.status == 200, await response.text()
-    answer = await response.json()
-    assert set(answer) == {"restrictedDataToken", "expiresIn"}
-    token: str = answer["restrictedDataToken"]
-    return token
-
-
-async def error_of(response: Any, status: int) -> dict[str, str]:
-    assert response.status == status, await response.text()
-    (error,) = (await response.json())["errors"]
-    assert set(error) == {"code", "message", "details"}
-    return dict(error)
 
 
 async def denied(aiohttp_client: AiohttpClient, **config: Any) -> Client:

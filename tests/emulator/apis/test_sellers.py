@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from tests.emulator.conftest import Client, state_of
+from tests.emulator.conftest import Client, seller_token
 
 US = "ATVPDKIKX0DER"
-
-
-def seller_token(client: Client) -> dict[str, str]:
-    return {"x-amz-access-token": state_of(client).issue_token("lwa", selling_partner_id="A1")}
 
 
 async def test_get_marketplace_participations(amazon: Client) -> None:
