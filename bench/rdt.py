@@ -139,7 +139,7 @@ async def _rdt_run(url: str, bundle_limit: int, calls: int, step_s: float) -> Me
     from spproxy.demo import demo_config
     from spproxy.proxy import Proxy
     from spproxy.target import parse_target
-    from spproxy.upstream import UpstreamRequest
+    from spproxy.wire import UpstreamRequest
 
     now = [FAKE_CLOCK_START]
     config = without_pacing(demo_config(url, port=0))

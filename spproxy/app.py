@@ -33,7 +33,7 @@ from spproxy.operations import UNKNOWN, Kind, QualifiedName
 from spproxy.proxy import PROXY, ConfigLoader, Proxy
 from spproxy.relay import relay
 from spproxy.target import parse_target
-from spproxy.upstream import UpstreamAnswer, UpstreamRequest
+from spproxy.wire import UpstreamAnswer, UpstreamRequest
 
 log = logging.getLogger("spproxy")
 

@@ -43,7 +43,7 @@ from spproxy.operations import Kind, Operation
 from spproxy.rdt import Resource, RestrictedDataTokens
 from spproxy.reports import ReportTypes
 from spproxy.target import Target
-from spproxy.upstream import UpstreamAnswer
+from spproxy.wire import UpstreamAnswer
 
 log = logging.getLogger("spproxy.credentials")
 

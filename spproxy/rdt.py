@@ -46,7 +46,7 @@ from spproxy.lwa import LwaTokens, lifetime_s
 from spproxy.operations import RDT_MINTING, Operation
 from spproxy.target import Target
 from spproxy.tokencache import TokenCache
-from spproxy.upstream import Upstream, UpstreamAnswer, UpstreamRequest
+from spproxy.wire import Sender, UpstreamAnswer, UpstreamRequest
 
 log = logging.getLogger("spproxy.rdt")
 
@@ -93,7 +93,7 @@ class TokensApi:
 
     def __init__(
         self,
-        upstream: Upstream,
+        upstream: Sender,  # upstream.Upstream: the call goes out like any seller operation
         lwa: LwaTokens,
         *,
         operation: Operation | None,  # createRestrictedDataToken: paced by its own usage plan

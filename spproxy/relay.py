@@ -17,7 +17,8 @@ from aiohttp import hdrs, web
 from multidict import CIMultiDict
 
 from spproxy.errors import UpstreamUnreachable
-from spproxy.upstream import HOP_BY_HOP, UpstreamAnswer
+from spproxy.upstream import HOP_BY_HOP
+from spproxy.wire import UpstreamAnswer
 
 log = logging.getLogger("spproxy.relay")
 

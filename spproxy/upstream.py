@@ -14,7 +14,6 @@ import io
 import logging
 import platform
 import random
-import re
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -32,9 +31,9 @@ from spproxy import __version__
 from spproxy.config import Account, UpstreamConfig
 from spproxy.errors import GatewayTimeout, UpstreamUnreachable
 from spproxy.headers import ACCESS_TOKEN_HEADER, RATE_LIMIT_HEADER, SPPROXY_PREFIX
-from spproxy.operations import UNKNOWN, Operation, usage_plan
+from spproxy.operations import UNKNOWN, usage_plan
 from spproxy.ratelimit import BucketKey, RateLimiter
-from spproxy.target import Target
+from spproxy.wire import UpstreamAnswer, UpstreamRequest
 
 log = logging.getLogger("spproxy.upstream")
 
@@ -72,11 +71,6 @@ NOT_FORWARDED = HOP_BY_HOP | {
 SKIP_AUTO_HEADERS = frozenset({hdrs.ACCEPT, hdrs.ACCEPT_ENCODING, hdrs.CONTENT_TYPE})
 PEEK_LIMIT = 64 * 1024
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-# How Amazon says a token is no longer good: "The access token you provided has expired.",
-# "... is revoked, malformed or invalid.", "The security token included in the request is expired".
-TOKEN_REJECTED = re.compile(
-    rb"(access|security) token[^.]{0,60}\b(expired|invalid|revoked|malformed)", re.IGNORECASE
-)
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE"})
 # Amazon throttles a call before acting on it (SP-API's 429 QuotaExceeded; RFC 6585 4): any
 # method may go again, a POST too.
@@ -117,33 +111,7 @@ def _amz_date_at(second: int) -> str:
     return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(second))
 
 
-@dataclass(frozen=True, slots=True)
-class UpstreamRequest:
-    """One call to the account's SP-API endpoint, as the client made it (headers unfiltered)."""
-
-    account: Account
-    operation: Operation | None
-    method: str
-    target: Target
-    headers: CIMultiDictProxy[str]
-    body: bytes = b""
-
-
 T = TypeVar("T")
-
-
-@dataclass
-class UpstreamAnswer:
-    response: aiohttp.ClientResponse
-    latency_s: float  # from sending to the answer's headers, the last attempt's
-    body: bytes | None = None  # read ahead: the short error body of a 401/403, for credentials
-
-    @property
-    def token_rejected(self) -> bool:
-        """Amazon says the access token (LWA or RDT) expired or was revoked."""
-        return self.response.status in (401, 403) and bool(
-            self.body and TOKEN_REJECTED.search(self.body)
-        )
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "spproxy"
 LAYERS = {
     "headers": set(),
     "tokencache": set(),
+    "wire": {"config", "operations", "target"},
     "errors": {"headers"},
     "pathindex": set(),
     "config": set(),
@@ -21,9 +22,9 @@ LAYERS = {
     "signing": {"config", "errors", "tokencache"},
     "ratelimit": {"errors", "operations"},
     "keeper": {"config", "errors", "lwa"},
-    "upstream": {"headers", "config", "errors", "operations", "ratelimit", "target"},
+    "upstream": {"wire", "headers", "config", "errors", "operations", "ratelimit", "target"},
     "reports": {"operations"},
-    "rdt": {"config", "errors", "lwa", "operations", "target", "tokencache", "upstream"},
+    "rdt": {"config", "errors", "lwa", "operations", "target", "tokencache", "wire"},
     "credentials": {
         "headers",
         "config",
@@ -33,7 +34,7 @@ LAYERS = {
         "rdt",
         "reports",
         "target",
-        "upstream",
+        "wire",
     },
     "clients": {"headers", "config", "credentials", "errors", "operations", "reports", "target"},
     "body": {"errors"},
@@ -58,6 +59,7 @@ LAYERS = {
     },
     "reserved": {"body", "clients", "config", "errors", "metrics", "proxy", "target"},
     "app": {
+        "wire",
         "relay",
         "headers",
         "body",
@@ -71,7 +73,7 @@ LAYERS = {
         "target",
         "upstream",
     },
-    "relay": {"errors", "upstream"},
+    "relay": {"errors", "upstream", "wire"},
     "server": {"config", "errors", "logs"},
 }
 
