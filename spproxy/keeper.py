@@ -83,11 +83,6 @@ class TokenKeeper:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    @property
-    def in_flight(self) -> int:
-        """Refreshes started and not finished (some may wait for a slot)."""
-        return len(self._running)
-
     async def idle(self) -> None:
         """Until the refreshes started so far have finished."""
         await asyncio.gather(*self._running, return_exceptions=True)

@@ -84,18 +84,15 @@ class LwaTokens:
         return self.outcomes["ok"]
 
     async def seller_token(self, account: Account) -> str:
-        return await self._token(("account", account.name), _seller_form(account), account.name)
+        return await self._token(("account", account.name), account)
 
     async def refresh(self, account: Account) -> None:
         """Exchange the account's refresh token now, or join the exchange in flight."""
         key = ("account", account.name)
-        await self._cache.fetch(
-            key, lambda: self._exchange(key, _seller_form(account), account.name)
-        )
+        await self._cache.fetch(key, lambda: self._exchange(key, account))
 
     async def grantless_token(self, scope: str) -> str:
-        form = {"grant_type": "client_credentials", "scope": scope}
-        return await self._token(("scope", scope), form, None)
+        return await self._token(("scope", scope), None)
 
     async def aclose(self) -> None:
         await self._cache.aclose()
@@ -124,15 +121,18 @@ class LwaTokens:
         self.failures.pop(account, None)
 
     def _invalidate(self, key: TokenKey, token: str) -> None:
-        self._cache.drop(lambda k, cached: k == key and cached.value == token)
+        cached = self._cache.store.get(key)
+        if cached is not None and cached.value == token:
+            del self._cache.store[key]
 
-    async def _token(self, key: TokenKey, form: dict[str, str], account: str | None) -> str:
+    async def _token(self, key: TokenKey, account: Account | None) -> str:
+        """The token for `key`: an account's (refresh_token grant) or a scope's (None)."""
         fresh = self._cache.fresh(key)
         if fresh is not None:
             return fresh.value
 
         def exchange() -> Coroutine[Any, Any, AccessToken]:
-            return self._exchange(key, form, account)
+            return self._exchange(key, account)
 
         token, _ = await self._cache.get(
             key,
@@ -141,20 +141,23 @@ class LwaTokens:
         )
         return token.value
 
-    async def _exchange(
-        self, key: TokenKey, form: dict[str, str], account: str | None
-    ) -> AccessToken:
-        what = f"account '{account}'" if account else f"scope {key[1]}"
+    async def _exchange(self, key: TokenKey, account: Account | None) -> AccessToken:
+        if account is not None:
+            what = f"account '{account.name}'"
+            form = {"grant_type": "refresh_token", "refresh_token": account.refresh_token.reveal()}
+        else:
+            what = f"scope {key[1]}"
+            form = {"grant_type": "client_credentials", "scope": key[1]}
         try:
             token = await self._post(form, what)
         except TokenExchangeError as exc:
             self.outcomes[outcome(exc)] += 1
             if account is not None:
-                self.failures[account] = exc.message
+                self.failures[account.name] = exc.message
             log.warning("LWA token exchange for %s failed: %s", what, exc.message)
             raise
         if account is not None:
-            self.failures.pop(account, None)
+            self.failures.pop(account.name, None)
         self.outcomes["ok"] += 1
         log.debug("LWA token for %s obtained, valid until %.0f", what, token.expires_at)
         return token
@@ -198,10 +201,6 @@ class LwaTokens:
                 "Amazon's login service answered something unexpected; retry later.",
             )
         return AccessToken(token, started + lifetime)
-
-
-def _seller_form(account: Account) -> dict[str, str]:
-    return {"grant_type": "refresh_token", "refresh_token": account.refresh_token.reveal()}
 
 
 def lifetime_s(value: object) -> float | None:
