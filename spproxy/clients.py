@@ -31,11 +31,13 @@ from __future__ import annotations
 
 import fnmatch
 import hmac
+import itertools
 import json
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 from cachetools import TTLCache
 from multidict import CIMultiDictProxy
@@ -215,10 +217,22 @@ class ClientAccess:
             return None
         return frozenset(client.data_elements) & frozenset(DATA_ELEMENTS)
 
-    def snapshot(self) -> dict[str, int]:
+    def snapshot(self, page: int) -> dict[str, Any]:
+        """For /_spproxy/status: counts, and the grants of the first `page` clients (no key)."""
         return {
             "issued_tokens": len(self._issued),
             "client_rdts_replaced": self.client_rdts_replaced,
+            "clients": {
+                client.name: {
+                    "accounts": list(client.accounts) if client.accounts is not None else "all",
+                    "operations": list(client.operations),
+                    "pii": client.pii,
+                    "data_elements": list(client.data_elements)
+                    if client.data_elements is not None
+                    else "the account's",
+                }
+                for client in itertools.islice(self.clients.values(), page)
+            },
         }
 
 

@@ -40,9 +40,10 @@ from spproxy.errors import BadRequest, RdtRefused
 from spproxy.headers import DATA_ELEMENTS_HEADER, DELEGATED_RDT_HEADER, REPORT_TYPE_HEADER
 from spproxy.lwa import LwaTokens
 from spproxy.operations import Kind, Operation
-from spproxy.rdt import Resource, RestrictedDataTokens
+from spproxy.rdt import RestrictedDataTokens
 from spproxy.reports import ReportTypes
 from spproxy.target import Target
+from spproxy.tokensapi import Resource
 from spproxy.wire import UpstreamAnswer
 
 log = logging.getLogger("spproxy.credentials")

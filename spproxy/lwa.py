@@ -16,7 +16,7 @@ import logging
 import math
 import time
 from collections import Counter
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,6 +96,16 @@ class LwaTokens:
 
     async def aclose(self) -> None:
         await self._cache.aclose()
+
+    def snapshot(self, accounts: Iterable[Account]) -> dict[str, dict[str, Any]]:
+        """For /_spproxy/status: each account's token expiry (clock time) and last failure."""
+        return {
+            account.name: {
+                "lwa_token_expires_at": self.expiry(account),
+                "last_token_failure": self.failures.get(account.name),
+            }
+            for account in accounts
+        }
 
     def expiry(self, account: Account) -> float | None:
         cached = self._cache.store.get(("account", account.name))

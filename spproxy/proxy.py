@@ -20,10 +20,9 @@ from aiohttp import web
 from aiohttp.client_middlewares import ClientMiddlewareType
 from prometheus_client.registry import CollectorRegistry
 
-from spproxy import __version__
 from spproxy.audit import AuditLog
 from spproxy.clients import ClientAccess
-from spproxy.config import Account, Config, ConfigError, redact_url
+from spproxy.config import Account, Config, ConfigError
 from spproxy.credentials import Credentials
 from spproxy.errors import BadRequest
 from spproxy.headers import ACCOUNT_HEADER
@@ -32,14 +31,15 @@ from spproxy.lwa import LwaTokens
 from spproxy.metrics import Metrics, Readings, exposition, make_registry
 from spproxy.operations import OperationTable, load_table
 from spproxy.ratelimit import RateLimiter
-from spproxy.rdt import TOKENS_API, RestrictedDataTokens, TokensApi
+from spproxy.rdt import RestrictedDataTokens
 from spproxy.reports import ReportTypes
+from spproxy.tokensapi import TOKENS_API, TokensApi
 from spproxy.upstream import Upstream, default_user_agent
 
 log = logging.getLogger("spproxy")
 
 ConfigLoader = Callable[[], Config]  # re-reads the config (and secret files) for a reload
-STATUS_PAGE = 100  # entries of each list /_spproxy/status shows at most
+FAILURES_SHOWN = 100  # accounts /_spproxy/ready names the failure of, at most
 
 
 @dataclass
@@ -76,20 +76,7 @@ class Proxy:
     ) -> Proxy:
         # `clock`: the wall clock LWA tokens and RDTs expire on, for every part that compares
         # with their expiry; a fake one lets the benchmark live hours of RDTs in seconds.
-        # No session-wide timeout: each caller (upstream, LWA, STS) passes its own, from the
-        # current config.
-        session = aiohttp.ClientSession(
-            auto_decompress=False,  # relay the bytes Amazon sent, Content-Encoding and all
-            connector=aiohttp.TCPConnector(limit=256, ttl_dns_cache=300),
-            # An HTTP(S)_PROXY in the environment must not reroute seller traffic unless the
-            # config says so; upstream.proxy carries LWA, Tokens, STS and SP-API calls alike.
-            trust_env=config.upstream.trust_env,
-            proxy=config.upstream.proxy,
-        )
-        # aiohttp silently sends an idempotent request again when a reused keep-alive connection
-        # turns out closed: unpaced, and on top of upstream.retries (3 retries made 8 attempts).
-        # Retries are Upstream's alone. No public switch; aiohttp's own TestClient does the same.
-        session._retry_connection = False
+        session = _session(config)
         table = load_table()
         limits = config.limits
         limiter = RateLimiter(queue_timeout_s=config.upstream.queue_timeout_s)
@@ -212,7 +199,7 @@ class Proxy:
             "accounts_total": len(accounts),
             "accounts_holding_a_token": holding,
             "accounts_failing": len(failures),
-            "accounts": dict(itertools.islice(failures.items(), STATUS_PAGE)),  # why they fail
+            "accounts": dict(itertools.islice(failures.items(), FAILURES_SHOWN)),  # why they fail
         }
         return ready, body
 
@@ -223,50 +210,6 @@ class Proxy:
         await self.rdts.aclose()
         await self.tokens.aclose()
         await self.session.close()
-
-    def status(self) -> dict[str, Any]:
-        """What spproxy holds, for operators: never a secret or a token.
-
-        Bounded whatever the traffic: counts, and at most STATUS_PAGE entries of each list.
-        """
-        rdts = self.rdts.snapshot(STATUS_PAGE)
-        rdts_by_account = self.rdts.counts()
-        for entry in rdts["page"]:
-            entry["expires_at"] = _iso(entry["expires_at"])
-        accounts = list(itertools.islice(self.config.accounts.values(), STATUS_PAGE))
-        return {
-            "version": __version__,
-            "config": self.config.source,
-            "config_loaded_at": _iso(self.loaded_at),
-            "reloads": self.reloads,
-            "signing": self.config.aws is not None,
-            "pacing": self.config.upstream.pacing,
-            "outbound_proxy": redact_url(self.config.upstream.proxy or "") or None,
-            "tls": self.config.listen.tls_cert_file is not None,
-            "accounts_total": len(self.config.accounts),
-            "accounts": {
-                account.name: self._account_status(account, rdts_by_account[account.name])
-                for account in accounts
-            },
-            "restricted_data_tokens": rdts,
-            **self.limiter.snapshot(STATUS_PAGE),
-            "report_documents_known": len(self.credentials.report_types),
-            **self.clients.snapshot(),
-            "clients": {
-                client.name: {
-                    "accounts": list(client.accounts) if client.accounts is not None else "all",
-                    "operations": list(client.operations),
-                    "pii": client.pii,
-                    "data_elements": list(client.data_elements)
-                    if client.data_elements is not None
-                    else "the account's",
-                }
-                for client in itertools.islice(self.config.clients.values(), STATUS_PAGE)
-            },
-            "audit_log": self.config.audit_log.path if self.config.audit_log else None,
-            "lwa_exchanges": self.tokens.exchanges,
-            "rdt_mints": self.rdts.mints,
-        }
 
     def metrics_text(self) -> bytes:
         return exposition(self.registry)
@@ -289,22 +232,24 @@ class Proxy:
             ready=self.readiness()[0],
         )
 
-    def _account_status(self, account: Account, rdts: int) -> dict[str, Any]:
-        return {
-            "region": account.region,
-            "endpoint": redact_url(account.endpoint),
-            "sandbox": account.sandbox,
-            "data_elements": list(account.data_elements),
-            "lwa_token_expires_at": _iso(self.tokens.expiry(account)),
-            "last_token_failure": self.tokens.failures.get(account.name),
-            "restricted_data_tokens": rdts,
-        }
 
-
-def _iso(timestamp: float | None) -> str | None:
-    if timestamp is None:
-        return None
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp))
+def _session(config: Config) -> aiohttp.ClientSession:
+    """The one session every outbound call shares (SP-API, LWA, Tokens, STS)."""
+    # No session-wide timeout: each caller (upstream, LWA, STS) passes its own, from the
+    # current config.
+    session = aiohttp.ClientSession(
+        auto_decompress=False,  # relay the bytes Amazon sent, Content-Encoding and all
+        connector=aiohttp.TCPConnector(limit=256, ttl_dns_cache=300),
+        # An HTTP(S)_PROXY in the environment must not reroute seller traffic unless the
+        # config says so; upstream.proxy carries LWA, Tokens, STS and SP-API calls alike.
+        trust_env=config.upstream.trust_env,
+        proxy=config.upstream.proxy,
+    )
+    # aiohttp silently sends an idempotent request again when a reused keep-alive connection
+    # turns out closed: unpaced, and on top of upstream.retries (3 retries made 8 attempts).
+    # Retries are Upstream's alone. No public switch; aiohttp's own TestClient does the same.
+    session._retry_connection = False
+    return session
 
 
 def _signers(

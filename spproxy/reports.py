@@ -35,6 +35,10 @@ class ReportTypes:
     def __len__(self) -> int:
         return len(self._restricted)
 
+    def snapshot(self) -> dict[str, int]:
+        """For /_spproxy/status: how many documents' types are known."""
+        return {"report_documents_known": len(self._restricted)}
+
     def restricted(self, document_id: str, hint: str | None) -> bool | None:
         """Whether the document needs an RDT; None when its type is not known."""
         if hint:

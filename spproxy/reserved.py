@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import hdrs, web
 
+from spproxy import status as status_document
 from spproxy.body import read_body
 from spproxy.clients import PLACEHOLDER_TTL_S
 from spproxy.config import is_loopback
@@ -38,7 +39,7 @@ async def ready(request: web.Request) -> web.Response:
 
 
 async def status(request: web.Request) -> web.Response:
-    return web.json_response(request.app[PROXY].status())
+    return web.json_response(status_document.status(request.app[PROXY]))
 
 
 async def metrics(request: web.Request) -> web.Response:

@@ -24,7 +24,8 @@ from spproxy.emulator.fixtures import LISTINGS_DOCUMENT, SHIPPING_ORDERS_DOCUMEN
 from spproxy.errors import TokensApiUnavailable
 from spproxy.lwa import LwaTokens
 from spproxy.ratelimit import RateLimiter
-from spproxy.rdt import Resource, RestrictedDataTokens, TokensApi
+from spproxy.rdt import RestrictedDataTokens
+from spproxy.tokensapi import Resource, TokensApi
 from spproxy.upstream import Upstream
 from tests.harness import Harness, StartHarness
 from tests.restricted_cases import CASES, IDS, JORDAN, Case, call, shown
