@@ -3,8 +3,9 @@
 Every operation of every model (method, path template, operationId, the model file) with the
 static sandbox examples its responses publish under `x-amzn-api-sandbox.static`, in the model's
 order: the status, the request parameters an example answers (by location: path, query, body)
-and the response body and headers. The emulator (`spproxy/emulator/sandbox.py`) serves them;
-operations without examples are listed too, so the emulator can route every operation.
+and the response body and headers. The emulator serves them (`spproxy/emulator/examples.py`
+reads and matches them, `sandbox.py` answers); operations without examples are listed too, so the
+emulator can route every operation.
 
 A parameter's location comes from the operation's `parameters` (path-level ones included,
 `$ref`s to `#/parameters/...` resolved). The models' own irregularities, read as the examples

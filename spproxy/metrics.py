@@ -129,105 +129,138 @@ class SpproxyCollector(Collector):
         }
 
     def collect(self) -> Iterator[Metric]:
-        metrics, readings = self._metrics, self._read()
+        readings = self._read()
         yield InfoMetricFamily("spproxy_build", "spproxy's version and its runtime's.", self._build)
-        yield GaugeMetricFamily(
-            "spproxy_requests_in_flight", "Requests being handled now.", metrics.in_flight
-        )
-        requests = CounterMetricFamily(
-            "spproxy_requests_total",
-            "Requests answered.",
-            labels=("account", *OPERATION, "status", "origin"),
-        )
-        for (account, operation, status, origin), n in sorted(metrics.requests.items()):
-            requests.add_metric((account, *operation, str(status), origin), n)
-        yield requests
-        latency = HistogramMetricFamily(
-            "spproxy_upstream_latency_seconds", "Amazon's answer time.", labels=OPERATION
-        )
-        for operation, histogram in sorted(metrics.latency.items()):
-            cumulative, counts = 0, []
-            for le, count in zip(LE, histogram.counts, strict=True):
-                cumulative += count
-                counts.append((le, float(cumulative)))
-            latency.add_metric(operation, counts, histogram.sum)
-        yield latency
-        credentials = CounterMetricFamily(
-            "spproxy_credentials_total", "Credentials used, by kind.", labels=("kind",)
-        )
-        for kind, n in sorted(metrics.credentials.items()):
-            credentials.add_metric((kind,), n)
-        yield credentials
-        yield _by_outcome(
-            "spproxy_lwa_exchanges_total",
-            "LWA token exchanges by outcome: ok; refused (LWA answered an error code: "
-            "invalid_grant, invalid_client, ...); unavailable (unreachable, 5xx, 429, or an "
-            "answer without a token).",
-            readings.lwa_exchanges,
-        )
-        yield _by_outcome(
-            "spproxy_rdt_mints_total",
-            "Restricted Data Token mints by outcome: ok; refused (the Tokens API said no, or LWA "
-            "refused the token for the call); unavailable (unreachable, 5xx, 429, or an answer "
-            "without a token).",
-            readings.rdt_mints,
-        )
-        yield CounterMetricFamily(
-            "spproxy_client_rdts_replaced_total",
-            "Requests that brought an RDT the client minted itself (a wasted Tokens API call "
-            "each); spproxy sent its own credential.",
-            readings.client_rdts_replaced,
-        )
-        yield _per_bucket(
-            CounterMetricFamily,
-            "spproxy_upstream_throttled_total",
-            "Amazon's 429s.",
-            readings.throttled,
-        )
-        retries = CounterMetricFamily(
-            "spproxy_upstream_retries_total", "Retries, by reason.", labels=("reason",)
-        )
-        for reason, n in sorted(readings.retries.items()):
-            retries.add_metric((reason,), n)
-        yield retries
-        buckets = readings.buckets
-        yield _per_bucket(
-            CounterMetricFamily,
-            "spproxy_rate_limit_waits_total",
-            "Requests that waited.",
-            {key: bucket.waits for key, bucket in buckets.items()},
-        )
-        yield _per_bucket(
-            CounterMetricFamily,
-            "spproxy_rate_limit_wait_seconds_total",
-            "Time waited.",
-            {key: bucket.waited_s for key, bucket in buckets.items()},
-        )
-        yield _per_bucket(
-            GaugeMetricFamily,
-            "spproxy_rate_limit_waiting",
-            "Waiting now.",
-            {key: bucket.waiting for key, bucket in buckets.items()},
-        )
-        expiry = GaugeMetricFamily(
-            "spproxy_lwa_token_expiry_timestamp_seconds",
-            "When each account's LWA token expires (Unix time); no sample while it has none.",
-            labels=("account",),
-        )
-        for account, expires_at in sorted(readings.token_expiry.items()):
-            expiry.add_metric((account,), expires_at)
-        yield expiry
-        failing = GaugeMetricFamily(
-            "spproxy_lwa_token_failing",
-            "1 for each account whose last LWA exchange failed (retried in the background).",
-            labels=("account",),
-        )
-        for account in sorted(readings.token_failing):
-            failing.add_metric((account,), 1)
-        yield failing
-        yield GaugeMetricFamily(
-            "spproxy_ready", "1 while /_spproxy/ready says 200.", value=int(readings.ready)
-        )
+        yield from _request_families(self._metrics)
+        yield from _token_source_families(readings)
+        yield from _upstream_families(readings)
+        yield from _health_families(readings)
+
+
+def _request_families(metrics: Metrics) -> Iterator[Metric]:
+    """What the hot path counts: requests in flight and answered, Amazon's latency, credentials."""
+    yield GaugeMetricFamily(
+        "spproxy_requests_in_flight", "Requests being handled now.", metrics.in_flight
+    )
+    requests = CounterMetricFamily(
+        "spproxy_requests_total",
+        "Requests answered.",
+        labels=("account", *OPERATION, "status", "origin"),
+    )
+    for (account, operation, status, origin), n in sorted(metrics.requests.items()):
+        requests.add_metric((account, *operation, str(status), origin), n)
+    yield requests
+    latency = HistogramMetricFamily(
+        "spproxy_upstream_latency_seconds", "Amazon's answer time.", labels=OPERATION
+    )
+    for operation, histogram in sorted(metrics.latency.items()):
+        cumulative, counts = 0, []
+        for le, count in zip(LE, histogram.counts, strict=True):
+            cumulative += count
+            counts.append((le, float(cumulative)))
+        latency.add_metric(operation, counts, histogram.sum)
+    yield latency
+    yield _by_label(
+        CounterMetricFamily,
+        "spproxy_credentials_total",
+        "Credentials used, by kind.",
+        "kind",
+        metrics.credentials,
+    )
+
+
+def _token_source_families(readings: Readings) -> Iterator[Metric]:
+    """LWA exchanges and RDT mints by outcome; the RDTs clients brought."""
+    yield _by_outcome(
+        "spproxy_lwa_exchanges_total",
+        "LWA token exchanges by outcome: ok; refused (LWA answered an error code: "
+        "invalid_grant, invalid_client, ...); unavailable (unreachable, 5xx, 429, or an "
+        "answer without a token).",
+        readings.lwa_exchanges,
+    )
+    yield _by_outcome(
+        "spproxy_rdt_mints_total",
+        "Restricted Data Token mints by outcome: ok; refused (the Tokens API said no, or LWA "
+        "refused the token for the call); unavailable (unreachable, 5xx, 429, or an answer "
+        "without a token).",
+        readings.rdt_mints,
+    )
+    yield CounterMetricFamily(
+        "spproxy_client_rdts_replaced_total",
+        "Requests that brought an RDT the client minted itself (a wasted Tokens API call "
+        "each); spproxy sent its own credential.",
+        readings.client_rdts_replaced,
+    )
+
+
+def _upstream_families(readings: Readings) -> Iterator[Metric]:
+    """Amazon's 429s, retries, and the rate limiter's waits."""
+    yield _per_bucket(
+        CounterMetricFamily,
+        "spproxy_upstream_throttled_total",
+        "Amazon's 429s.",
+        readings.throttled,
+    )
+    yield _by_label(
+        CounterMetricFamily,
+        "spproxy_upstream_retries_total",
+        "Retries, by reason.",
+        "reason",
+        readings.retries,
+    )
+    buckets = readings.buckets
+    yield _per_bucket(
+        CounterMetricFamily,
+        "spproxy_rate_limit_waits_total",
+        "Requests that waited.",
+        {key: bucket.waits for key, bucket in buckets.items()},
+    )
+    yield _per_bucket(
+        CounterMetricFamily,
+        "spproxy_rate_limit_wait_seconds_total",
+        "Time waited.",
+        {key: bucket.waited_s for key, bucket in buckets.items()},
+    )
+    yield _per_bucket(
+        GaugeMetricFamily,
+        "spproxy_rate_limit_waiting",
+        "Waiting now.",
+        {key: bucket.waiting for key, bucket in buckets.items()},
+    )
+
+
+def _health_families(readings: Readings) -> Iterator[Metric]:
+    """Each account's LWA token: when it expires, whether it fails; readiness."""
+    yield _by_label(
+        GaugeMetricFamily,
+        "spproxy_lwa_token_expiry_timestamp_seconds",
+        "When each account's LWA token expires (Unix time); no sample while it has none.",
+        "account",
+        readings.token_expiry,
+    )
+    yield _by_label(
+        GaugeMetricFamily,
+        "spproxy_lwa_token_failing",
+        "1 for each account whose last LWA exchange failed (retried in the background).",
+        "account",
+        dict.fromkeys(readings.token_failing, 1),
+    )
+    yield GaugeMetricFamily(
+        "spproxy_ready", "1 while /_spproxy/ready says 200.", value=int(readings.ready)
+    )
+
+
+def _by_label(
+    family: type[CounterMetricFamily] | type[GaugeMetricFamily],
+    name: str,
+    help_text: str,
+    label: str,
+    values: Mapping[str, float],
+) -> Metric:
+    metric = family(name, help_text, labels=(label,))
+    for key, value in sorted(values.items()):
+        metric.add_metric((key,), value)
+    return metric
 
 
 def _by_outcome(name: str, help_text: str, counts: Mapping[Outcome, int]) -> Metric:

@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestServer
 
 from spproxy.credentials import Credential
 from spproxy.emulator import DEMO_REFRESH_TOKEN, EmulatorConfig, make_emulator_app
-from spproxy.emulator.sandbox import published
+from spproxy.emulator.examples import published
 from spproxy.proxy import PROXY
 from tests.harness import Harness, StartHarness, serve, serve_yaml
 from tests.restricted_cases import JORDAN

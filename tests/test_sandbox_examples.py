@@ -30,7 +30,7 @@ from spproxy.app import make_app
 from spproxy.demo import demo_config, start_emulator
 from spproxy.emulator import STATE_KEY, EmulatorConfig, EmulatorState, make_emulator_app
 from spproxy.emulator.apis import OPERATIONS
-from spproxy.emulator.sandbox import published
+from spproxy.emulator.examples import published
 from tests.harness import proxy_config
 
 Client = TestClient[web.Request, web.Application]

@@ -2,7 +2,8 @@
 
 from spproxy.emulator.app import make_emulator_app
 from spproxy.emulator.credentials import IssuedToken, RestrictedResource
-from spproxy.emulator.faults import Fault, Faults, Hold
+from spproxy.emulator.faultkinds import Fault, Hold
+from spproxy.emulator.faults import Faults
 from spproxy.emulator.limits import UsagePlan
 from spproxy.emulator.state import (
     DEMO_AUTHORIZATION_CODE,

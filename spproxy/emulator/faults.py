@@ -33,20 +33,8 @@ and before the signature check, the token checks and the rate limiter: an inject
 consumes no quota, and a held call is checked (token expiry included) and charged to its bucket
 when it goes on, as if it arrived then.
 
-- `fail(status)` answers in SP-API's error shape, code by status: 429 QuotaExceeded (with
-  `x-amzn-RateLimit-Limit` when the operation has a usage plan), 500 InternalFailure, 502
-  BadGateway, 503 ServiceUnavailable, 504 GatewayTimeout; `Retry-After` if given. Hitting LWA's
-  path it answers in LWA's shape: `{"error": ..., "error_description": ...}` with error
-  "temporarily_unavailable" for 503, "invalid_request" 400, "invalid_client" 401, else
-  "server_error".
-- `drop()` closes the connection without a byte of answer: the client sees the server disconnect
-  (aiohttp: ServerDisconnectedError).
-- `hold()` returns a `Hold`: matching calls wait until `release()` (alias `set()`, as on an
-  asyncio.Event), then are answered normally. `release()` also ends the fault. `arrived(n)` waits
-  until n calls have been held. `delay(seconds)` is a hold that lets each call go on by itself
-  after `seconds` (real time), for client-timeout tests (`ReceivedRequest.fault` says "hold"
-  for both). Holds are released when the app shuts down, so a forgotten one never stalls a
-  test's teardown.
+What each kind does to the call it hits (an answer in SP-API's or LWA's error shape, a closed
+connection, a wait) is in faultkinds.py. The credential faults:
 - `expire_tokens(*kinds)` / `expire(token)`: the tokens have expired; SP-API answers them 403
   Unauthorized "The access token you provided has expired." (as for any expired token).
 - `rotate_client_secret(new)`: LWA accepts only `new` from now on (the old one gets 401
@@ -56,42 +44,17 @@ when it goes on, as if it arrived then.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import time
 from dataclasses import replace
-from http import HTTPStatus
-from typing import Literal, Protocol, TypeVar
-
-from aiohttp import web
+from typing import Protocol, TypeVar
 
 from spproxy.emulator.credentials import IssuedToken, TokenKind
-from spproxy.emulator.errors import SpapiError
-from spproxy.emulator.limits import QUOTA_EXCEEDED_MESSAGE, RATE_LIMIT_HEADER
+from spproxy.emulator.faultkinds import Drop, Failure, Fault, Hold
 
-FaultKind = Literal["fail", "drop", "hold"]
-F = TypeVar("F", bound="Fault")
+F = TypeVar("F", bound=Fault)
 
 LWA_PATH = "/auth/o2/token"
 TOKENS_API_PATH = "/tokens/2021-03-01/restrictedDataToken"
-
-_STATUSES = frozenset(status.value for status in HTTPStatus)
-
-# SP-API's error codes by status (Amazon's "Error responses" table).
-_SPAPI_ERRORS: dict[int, tuple[str, str]] = {
-    400: ("InvalidInput", "Request has missing or invalid parameters and cannot be parsed."),
-    403: ("Unauthorized", "Access to requested resource is denied."),
-    404: ("NotFound", "The resource specified does not exist."),
-    429: ("QuotaExceeded", QUOTA_EXCEEDED_MESSAGE),
-    500: ("InternalFailure", "We encountered an internal error. Please try again."),
-    502: ("BadGateway", "Bad gateway. Please try again."),
-    503: ("ServiceUnavailable", "Service temporarily unavailable. Please try again."),
-    504: ("GatewayTimeout", "The request timed out. Please try again."),
-}
-
-
-# LWA's (OAuth 2.0) error codes by status; any other status answers "server_error".
-_LWA_ERRORS = {400: "invalid_request", 401: "invalid_client", 503: "temporarily_unavailable"}
 
 
 class Issuer(Protocol):
@@ -101,128 +64,6 @@ class Issuer(Protocol):
     tokens: dict[str, IssuedToken]
     client_secret: str
     retired_client_secrets: list[str]
-
-
-class Fault:
-    """One injected fault; `Faults` makes them."""
-
-    kind: FaultKind
-
-    def __init__(self, times: int | None, path: str | None) -> None:
-        if times is not None and times < 1:
-            raise ValueError("times must be at least 1 (or None: until cleared)")
-        self.remaining = times  # None: every matching call until cleared
-        self.path = path
-        self.applied = 0  # calls hit so far
-
-    @property
-    def active(self) -> bool:
-        return self.remaining is None or self.remaining > 0
-
-    def clear(self) -> None:
-        self.remaining = 0
-
-    def matches(self, raw_path: str, *, spapi: bool) -> bool:
-        return spapi if self.path is None else raw_path.startswith(self.path)
-
-    async def act(
-        self, request: web.Request, *, lwa: bool, rate_limit_header: str | None
-    ) -> web.StreamResponse | None:
-        """Do what the fault does to the call: its answer, or None to answer it normally."""
-        raise NotImplementedError
-
-    def _hit(self) -> None:
-        self.applied += 1
-        if self.remaining is not None:
-            self.remaining -= 1
-
-    def __repr__(self) -> str:
-        return (
-            f"<{type(self).__name__} path={self.path!r} remaining={self.remaining} "
-            f"applied={self.applied}>"
-        )
-
-
-class Failure(Fault):
-    kind: FaultKind = "fail"
-
-    def __init__(
-        self, status: int, times: int | None, path: str | None, retry_after: str | None
-    ) -> None:
-        super().__init__(times, path)
-        if not 400 <= status <= 599 or status not in _STATUSES:
-            raise ValueError(f"an injected failure answers a 4xx or 5xx status, not {status}")
-        self.status = status
-        self.retry_after = retry_after
-
-    async def act(
-        self, request: web.Request, *, lwa: bool, rate_limit_header: str | None
-    ) -> web.StreamResponse:
-        headers = {} if self.retry_after is None else {"Retry-After": self.retry_after}
-        if lwa:
-            error = _LWA_ERRORS.get(self.status, "server_error")
-            body = {"error": error, "error_description": HTTPStatus(self.status).phrase}
-            return web.json_response(body, status=self.status, headers=headers)
-        if self.status == 429 and rate_limit_header is not None:
-            headers[RATE_LIMIT_HEADER] = rate_limit_header
-        code, message = _SPAPI_ERRORS.get(self.status) or _generic_error(self.status)
-        return SpapiError(self.status, code, message, headers=headers).response()
-
-
-class Drop(Fault):
-    kind: FaultKind = "drop"
-
-    async def act(
-        self, request: web.Request, *, lwa: bool, rate_limit_header: str | None
-    ) -> web.StreamResponse:
-        await request.read()  # unread bytes would turn the close into a reset
-        transport = request.transport
-        if transport is not None:
-            transport.close()
-        # Never delivered: writing it fails on the closed transport, and aiohttp lets it go.
-        return web.Response(status=499)
-
-
-class Hold(Fault):
-    kind: FaultKind = "hold"
-
-    def __init__(self, times: int | None, path: str | None, seconds: float | None) -> None:
-        super().__init__(times, path)
-        self.seconds = seconds  # None: until released; else each call goes on after this
-        self.held = 0  # calls that arrived at this hold
-        self.waiting = 0  # calls waiting now
-        self._released = asyncio.Event()
-        self._arrival = asyncio.Event()
-
-    @property
-    def released(self) -> bool:
-        return self._released.is_set()
-
-    def release(self) -> None:
-        """Let every held call go on, and hold no more."""
-        self.clear()
-        self._released.set()
-
-    set = release  # asyncio.Event's word for it
-
-    async def arrived(self, count: int = 1) -> None:
-        """Wait until `count` calls have been held (bound it with asyncio.timeout in tests)."""
-        while self.held < count:
-            self._arrival.clear()
-            await self._arrival.wait()
-
-    async def act(self, request: web.Request, *, lwa: bool, rate_limit_header: str | None) -> None:
-        self.held += 1
-        self.waiting += 1
-        self._arrival.set()
-        try:
-            if self.seconds is None:
-                await self._released.wait()
-            else:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._released.wait(), self.seconds)
-        finally:
-            self.waiting -= 1
 
 
 class Faults:
@@ -320,7 +161,7 @@ class Faults:
         self.pending = [fault for fault in self.pending if fault.active]
         for fault in self.pending:
             if fault.matches(raw_path, spapi=spapi):
-                fault._hit()
+                fault.hit()
                 return fault
         return None
 
@@ -329,8 +170,3 @@ class Faults:
         if isinstance(fault, Hold):
             self._holds.append(fault)
         return fault
-
-
-def _generic_error(status: int) -> tuple[str, str]:
-    phrase = HTTPStatus(status).phrase
-    return phrase.title().replace(" ", "").replace("-", ""), f"{phrase}."

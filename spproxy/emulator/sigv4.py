@@ -32,6 +32,7 @@ ALGORITHM = "AWS4-HMAC-SHA256"
 MAX_SKEW_S = 300  # AWS refuses requests signed more than 5 minutes away from its clock
 _AMZ_DATE = re.compile(r"\d{8}T\d{6}Z")
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+Scope = tuple[str, str, str, str]  # the credential scope: date, region, service, aws4_request
 
 
 @dataclass(frozen=True)
@@ -124,44 +125,21 @@ def _verify(
     normalize_path: bool,
 ) -> None:
     access_key_id, scope, signed_headers, signature = _parse_authorization(authorization)
-    scope_date, scope_region, scope_service, terminator = scope
     known = credentials_for(access_key_id)
     if known is None:
         raise _Invalid("the access key id is unknown or its credentials expired")
     secret, required_token = known
-
     for name in signed_headers:
         if name not in headers:
             raise _Invalid(f"signed header {name} is missing from the request")
     if "host" not in signed_headers:
         raise _Invalid("the host header must be signed")
-
     timestamp, amz_date = _request_time(headers, signed_headers)
     if abs(now - timestamp) > MAX_SKEW_S:
         raise _Invalid("the request time is more than 5 minutes away from the server's time")
-    if scope_date != amz_date[:8]:
-        raise _Invalid("the credential scope's date is not the request's date")
-    if scope_service != service:
-        raise _Invalid(f"the credential scope names service {scope_service}, not {service}")
-    if region is not None and scope_region != region:
-        raise _Invalid(f"the credential scope names region {scope_region}, not {region}")
-    if terminator != "aws4_request":
-        raise _Invalid("the credential scope does not end in aws4_request")
-
-    token = headers.get("x-amz-security-token")
-    if required_token is not None:
-        if token is None or "x-amz-security-token" not in signed_headers:
-            raise _Invalid("temporary credentials need a signed x-amz-security-token")
-        if not hmac.compare_digest(token.encode(), required_token.encode()):
-            raise _Invalid("the security token does not belong to the access key id")
-    elif token is not None:
-        raise _Invalid("a security token was sent with long-term credentials")
-
-    payload_hash = hashlib.sha256(body).hexdigest()
-    declared = headers.get("x-amz-content-sha256", payload_hash)
-    if "x-amz-content-sha256" in signed_headers and declared != payload_hash:
-        raise _Invalid("x-amz-content-sha256 is not the SHA-256 of the body")
-
+    _check_scope(scope, amz_date, service=service, region=region)
+    _check_security_token(headers, signed_headers, required_token)
+    payload_hash = _payload_hash(headers, signed_headers, body)
     canonical_request = "\n".join(
         [
             method.upper(),
@@ -172,21 +150,56 @@ def _verify(
             payload_hash,
         ]
     )
-    scope_text = "/".join(scope)
-    string_to_sign = "\n".join(
-        [ALGORITHM, amz_date, scope_text, hashlib.sha256(canonical_request.encode()).hexdigest()]
-    )
-    key = f"AWS4{secret}".encode()
-    for part in scope:
-        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
-    expected = hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
+    expected = _signature(secret, scope, amz_date, canonical_request)
     if not hmac.compare_digest(expected.encode(), signature.encode()):
         raise _Invalid("the signature does not match the request")
 
 
-def _parse_authorization(
-    authorization: str,
-) -> tuple[str, tuple[str, str, str, str], list[str], str]:
+def _check_scope(scope: Scope, amz_date: str, *, service: str, region: str | None) -> None:
+    scope_date, scope_region, scope_service, terminator = scope
+    if scope_date != amz_date[:8]:
+        raise _Invalid("the credential scope's date is not the request's date")
+    if scope_service != service:
+        raise _Invalid(f"the credential scope names service {scope_service}, not {service}")
+    if region is not None and scope_region != region:
+        raise _Invalid(f"the credential scope names region {scope_region}, not {region}")
+    if terminator != "aws4_request":
+        raise _Invalid("the credential scope does not end in aws4_request")
+
+
+def _check_security_token(
+    headers: CIMultiDict[str], signed_headers: list[str], required_token: str | None
+) -> None:
+    """`required_token`: the session token of temporary credentials, None for a long-term key."""
+    token = headers.get("x-amz-security-token")
+    if required_token is not None:
+        if token is None or "x-amz-security-token" not in signed_headers:
+            raise _Invalid("temporary credentials need a signed x-amz-security-token")
+        if not hmac.compare_digest(token.encode(), required_token.encode()):
+            raise _Invalid("the security token does not belong to the access key id")
+    elif token is not None:
+        raise _Invalid("a security token was sent with long-term credentials")
+
+
+def _payload_hash(headers: CIMultiDict[str], signed_headers: list[str], body: bytes) -> str:
+    payload_hash = hashlib.sha256(body).hexdigest()
+    declared = headers.get("x-amz-content-sha256", payload_hash)
+    if "x-amz-content-sha256" in signed_headers and declared != payload_hash:
+        raise _Invalid("x-amz-content-sha256 is not the SHA-256 of the body")
+    return payload_hash
+
+
+def _signature(secret: str, scope: Scope, amz_date: str, canonical_request: str) -> str:
+    """The signature the request should carry, made with the secret it claims to know."""
+    digest = hashlib.sha256(canonical_request.encode()).hexdigest()
+    string_to_sign = "\n".join([ALGORITHM, amz_date, "/".join(scope), digest])
+    key = f"AWS4{secret}".encode()
+    for part in scope:
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    return hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
+
+
+def _parse_authorization(authorization: str) -> tuple[str, Scope, list[str], str]:
     algorithm, _, rest = authorization.strip().partition(" ")
     if algorithm != ALGORITHM:
         raise _Invalid(f"the Authorization header is not {ALGORITHM}")

@@ -26,7 +26,8 @@ from spproxy.emulator.credentials import (
     TemporaryCredentials,
     TokenKind,
 )
-from spproxy.emulator.faults import FaultKind, Faults
+from spproxy.emulator.faultkinds import FaultKind
+from spproxy.emulator.faults import Faults
 from spproxy.emulator.fixtures import MFN_SHIPMENTS, JsonObject
 from spproxy.emulator.limits import RateLimiter
 

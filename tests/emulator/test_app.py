@@ -13,7 +13,7 @@ from spproxy.emulator import (
 )
 from spproxy.emulator.apis import OPERATIONS
 from spproxy.emulator.app import MAX_BODY_BYTES
-from spproxy.emulator.sandbox import published
+from spproxy.emulator.examples import published
 from tests.emulator.conftest import Client, seller_token, spapi_error
 
 

@@ -1,4 +1,4 @@
-"""Amazon's sandbox examples, matched as Amazon's sandbox matches them, and the static sandbox
+"""Amazon's sandbox examples and the emulator's handlers, which answers when; the static sandbox
 mode."""
 
 from __future__ import annotations
@@ -10,24 +10,10 @@ from aiohttp import ClientResponse
 from pytest_aiohttp import AiohttpClient
 
 from spproxy.emulator import STATE_KEY, EmulatorConfig, RestrictedResource, make_emulator_app
+from spproxy.emulator.examples import published
 from spproxy.emulator.fixtures import MFN_SHIPMENT_ID
-from spproxy.emulator.sandbox import NO_MATCH_MESSAGE, published
+from spproxy.emulator.sandbox import NO_MATCH_MESSAGE
 from tests.emulator.conftest import Client
-
-FEEDS = "/feeds/2021-06-30/feeds"
-FEED_QUERY = {
-    "feedTypes": "POST_PRODUCT_DATA",
-    "pageSize": "10",
-    "processingStatuses": "CANCELLED,DONE",
-}
-
-
-FEED = {
-    "feedType": "POST_PRODUCT_DATA",
-    "marketplaceIds": ["ATVPDKIKX0DER", "A1F83G8C2ARO7P"],
-    "inputFeedDocumentId": "3d4e42b5-1d6e-44e8-a89c-2abfca0625bb",
-}
-
 
 VDF_ORDERS_V1 = "/vendor/directFulfillment/orders/v1/purchaseOrders"
 NOTIFICATIONS = "sellingpartnerapi::notifications"
@@ -108,14 +94,6 @@ async def test_what_no_operation_serves_is_not_found(
     assert amazon.app[STATE_KEY].requests[-1].operation is None
 
 
-async def test_path_parameters_are_read_as_aiohttp_reads_them(amazon: Client) -> None:
-    # %4F is an unreserved "O": the same path as /inboundOrders/TestOrderId.
-    path = "/awd/2024-05-09/inboundOrders/Test%4FrderId"
-    response = await amazon.get(path, headers=seller(amazon))
-    assert response.status == 200
-    assert amazon.app[STATE_KEY].requests[-1].operation == "getInbound"
-
-
 async def test_an_operation_without_examples_or_handler_says_so(amazon: Client) -> None:
     response = await amazon.post(
         "/aplus/2020-11-01/contentAsinValidations", json={}, headers=seller(amazon)
@@ -126,89 +104,6 @@ async def test_an_operation_without_examples_or_handler_says_so(amazon: Client) 
     assert (
         "publishes no sandbox example for validateContentDocumentAsinRelations" in error["details"]
     )
-
-
-@pytest.mark.parametrize(
-    "query",
-    [
-        FEED_QUERY,
-        {**FEED_QUERY, "pageSize": "10.0"},  # numbers by value
-        {**FEED_QUERY, "marketplaceIds": "ATVPDKIKX0DER"},  # parameters it does not name
-        [  # an array as repeated parameters
-            ("feedTypes", "POST_PRODUCT_DATA"),
-            ("pageSize", "10"),
-            ("processingStatuses", "CANCELLED"),
-            ("processingStatuses", "DONE"),
-        ],
-    ],
-)
-async def test_query_parameters_match(amazon: Client, query: Any) -> None:
-    response = await amazon.get(FEEDS, params=query, headers=seller(amazon))
-    assert response.status == 200
-    assert await response.json() == example("GET", FEEDS, 200)
-    assert response.headers["x-amzn-RateLimit-Limit"] == "0.0222"
-
-
-@pytest.mark.parametrize(
-    "query",
-    [
-        {**FEED_QUERY, "pageSize": "11"},
-        {**FEED_QUERY, "processingStatuses": "DONE,CANCELLED"},  # element by element, in order
-        {**FEED_QUERY, "processingStatuses": "CANCELLED"},
-        {"feedTypes": "POST_PRODUCT_DATA", "pageSize": "10"},
-    ],
-)
-async def test_no_match_lists_what_the_examples_expect(amazon: Client, query: Any) -> None:
-    response = await amazon.get(FEEDS, params=query, headers=seller(amazon))
-    assert response.status == 400
-    error = await error_of(response)
-    assert (error["code"], error["message"]) == ("InvalidInput", NO_MATCH_MESSAGE)
-    assert error["details"] == (
-        "getFeeds answers the sandbox examples of Amazon's model "
-        "(feeds-api-model/feeds_2021-06-30.json): "
-        "feedTypes=POST_PRODUCT_DATA pageSize=10 processingStatuses=CANCELLED,DONE -> 200; "
-        "feedTypes=POST_PRODUCT_DATA processingStatuses=BAD_VALUE,DONE -> 400."
-    )
-
-
-async def test_an_error_example_answers_its_status(amazon: Client) -> None:
-    query = {"feedTypes": "POST_PRODUCT_DATA", "processingStatuses": "BAD_VALUE,DONE"}
-    response = await amazon.get(FEEDS, params=query, headers=seller(amazon))
-    assert response.status == 400
-    assert await response.json() == example("GET", FEEDS, 400)
-    assert "x-amzn-RateLimit-Limit" not in response.headers
-
-
-async def test_the_body_must_equal_the_examples(amazon: Client) -> None:
-    reordered = dict(reversed(FEED.items()))
-    response = await amazon.post(FEEDS, json=reordered, headers=seller(amazon))
-    assert response.status == 202
-    assert await response.json() == {"feedId": "3485934"}
-    for body in ({**FEED, "feedOptions": {}}, {**FEED, "marketplaceIds": ["ATVPDKIKX0DER"]}):
-        response = await amazon.post(FEEDS, json=body, headers=seller(amazon))
-        assert response.status == 400
-        assert (await error_of(response))["message"] == NO_MATCH_MESSAGE
-    response = await amazon.post(FEEDS, data=b"not json", headers=seller(amazon))
-    assert response.status == 400
-
-
-async def test_path_parameters_are_percent_decoded(amazon: Client) -> None:
-    response = await amazon.get("/awd/2024-05-09/inboundOrders/%20", headers=seller(amazon))
-    assert response.status == 400
-    assert await response.json() == example("GET", "/awd/2024-05-09/inboundOrders/{orderId}", 400)
-    response = await amazon.get("/awd/2024-05-09/inboundOrders/TestOrderId", headers=seller(amazon))
-    assert response.status == 200
-
-
-async def test_the_most_specific_example_wins(amazon: Client) -> None:
-    query = {"CreatedAfter": "TEST_CASE_200_NEXT_TOKEN", "MarketplaceIds": "ATVPDKIKX0DER"}
-    first = await amazon.get("/orders/v0/orders", params=query, headers=seller(amazon))
-    assert "NextToken" in (await first.json())["payload"]
-    token = {"NextToken": "2YgYW55IGNhcm5hbCBwbGVhc3VyZS4"}
-    second = await amazon.get(
-        "/orders/v0/orders", params={**query, **token}, headers=seller(amazon)
-    )
-    assert await second.json() == example("GET", "/orders/v0/orders", 200, **token)
 
 
 async def test_response_headers_and_bodiless_answers(amazon: Client) -> None:
