@@ -23,7 +23,8 @@ from aiohttp import web
 
 from spproxy import __version__
 from spproxy.app import make_app
-from spproxy.config import Config, ConfigError, is_loopback, load_config, redact_url
+from spproxy.config import Config, ConfigError, is_loopback, redact_url
+from spproxy.configload import load_config
 from spproxy.demo import demo_config, start_emulator
 from spproxy.emulator import (
     DEMO_CLIENT_ID,

@@ -20,7 +20,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from spproxy.config import is_loopback, load_config
+from spproxy.config import is_loopback
+from spproxy.configload import load_config
 from tests.harness import Harness, StartHarness, free_port, serve_yaml
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,0 +1,180 @@
+"""A parsed config document read along the declarations (`spproxy.config`) into a Config.
+
+Every problem is reported as one line naming the key (and the missing variable or file), all at
+once, so an operator fixes a config in one pass; then checks across keys (TLS files in pairs,
+clients' keys and grants) run on what could be read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, get_args, get_origin
+
+from spproxy.config import (
+    ACCOUNT_NAME,
+    REGIONS,
+    Account,
+    AuditLogConfig,
+    Config,
+    ConfigError,
+    Secret,
+)
+from spproxy.configkeys import (
+    hints,
+    is_required,
+    is_secret,
+    is_section,
+    section_keys,
+    strip_optional,
+)
+from spproxy.configvalues import UNSET, ValueReader
+
+
+def parse_config(
+    raw: object, env: Mapping[str, str], *, source: str = "<memory>", base_dir: Path = Path()
+) -> Config:
+    """Validate a parsed YAML document; raise ConfigError listing every problem."""
+    reader = _DocumentReader(env, base_dir)
+    values = reader.section(Config, raw if raw is not None else {}, "", partial=True)
+    if values is not None:
+        reader.check_config(values)
+    if reader.problems or values is None:
+        raise ConfigError(reader.problems or ["the configuration is empty"])
+    return Config(**values, source=source)
+
+
+class _DocumentReader(ValueReader):
+    """Walks the raw document along the dataclasses. A section with a problem reads as None, a
+    key as UNSET; the caller raises at the end, with every problem found."""
+
+    def section(
+        self, cls: type[Any], raw: object, key: str, *, partial: bool = False
+    ) -> dict[str, Any] | None:
+        """The constructor arguments of `cls` from a mapping; None after a problem, unless
+        `partial` (what could be read, for checks across keys)."""
+        if not isinstance(raw, dict):
+            self.problem(key or "config", "must be a mapping of keys to values")
+            return None
+        fields = section_keys(cls)
+        allowed = {f.name for f in fields}
+        files = {f"{f.name}_file" for f in fields if is_secret(f, cls)}
+        for name in raw:
+            if name not in allowed and name not in files:
+                where = f"{key}.{name}" if key else str(name)
+                self.problem(where, f"unknown key (expected one of {', '.join(sorted(allowed))})")
+        field_types = hints(cls)
+        values: dict[str, Any] = {}
+        complete = True
+        for spec in fields:
+            where = f"{key}.{spec.name}" if key else spec.name
+            value = self.value(spec, field_types[spec.name], raw, where, cls)
+            if value is UNSET:
+                complete = False
+            elif value is not dataclasses.MISSING:
+                values[spec.name] = value
+        return values if complete or partial else None
+
+    def value(
+        self, spec: dataclasses.Field[Any], hint: Any, raw: dict[str, Any], key: str, cls: type
+    ) -> Any:
+        """The field's value; MISSING to take the default; UNSET after a problem."""
+        name = spec.name
+        required = is_required(spec)
+        if is_secret(spec, cls):
+            secret = self.secret(raw, name, key, required)
+            if secret is UNSET or secret is None:
+                return UNSET if (secret is UNSET or required) else dataclasses.MISSING
+            return secret.reveal() if strip_optional(hint) is str else secret
+        if raw.get(name) is None:
+            if required:
+                choices = spec.metadata.get("choices")
+                hint_text = f" (one of {', '.join(choices)})" if choices else ""
+                kind = strip_optional(hint)
+                section = is_section(kind) or get_origin(kind) is Mapping
+                self.problem(
+                    key, "required section is missing" if section else f"required{hint_text}"
+                )
+                return UNSET
+            return dataclasses.MISSING
+        return self.typed(spec, strip_optional(hint), raw[name], key)
+
+    def typed(self, spec: dataclasses.Field[Any], kind: Any, raw: object, key: str) -> Any:
+        rules = spec.metadata
+        if is_section(kind):
+            if kind is AuditLogConfig and isinstance(raw, str):
+                raw = {"path": raw}  # `audit_log: PATH` alone
+            values = self.section(kind, raw, key)
+            if values is None:
+                return UNSET
+            return kind(**values)
+        if get_origin(kind) is Mapping:
+            return self.named(get_args(kind)[1], raw, key, rules.get("low"))
+        if get_origin(kind) is tuple:
+            return self.names(raw, key, rules.get("choices"))
+        expanded = self.expand(raw, key)
+        if expanded is UNSET:
+            return UNSET
+        if kind is bool:
+            return self.boolean(expanded, key)
+        if kind in (int, float):
+            return self.number(expanded, key, kind, rules.get("low"), rules.get("high"))
+        return self.text(expanded, key, rules)
+
+    def named(self, cls: type[Any], raw: object, key: str, fewest: float | None) -> Any:
+        """accounts: / clients: — a mapping of names to sections of `cls`."""
+        if not isinstance(raw, dict):
+            self.problem(key, "must be a mapping of keys to values")
+            return UNSET
+        if fewest is not None and len(raw) < fewest:
+            self.problem(key, f"must name at least {fewest:g}")
+            return UNSET
+        entries = {}
+        for name, body in raw.items():
+            where = f"{key}.{name}"
+            if not isinstance(name, str) or not ACCOUNT_NAME.match(name):
+                self.problem(where, "names may use letters, digits, '_', '.' and '-'")
+                continue
+            if body is None:
+                self.problem(where, "required section is missing")
+                continue
+            values = self.section(cls, body, where)
+            if values is None:
+                continue
+            if cls is Account:
+                values = self.account(values)
+            entries[name] = cls(name=name, **values)
+        # The entries read, even if some could not be: their problems are reported already,
+        # and checks across entries (clients' keys, grants) still see the good ones.
+        return MappingProxyType(entries)
+
+    def account(self, values: dict[str, Any]) -> dict[str, Any]:
+        """The endpoint and signing region that follow from the region (and sandbox)."""
+        region = REGIONS[values["region"]]
+        if not values.get("endpoint"):
+            sandbox = values.get("sandbox", False)
+            values["endpoint"] = region.sandbox_endpoint if sandbox else region.endpoint
+        values["aws_region"] = region.aws_region
+        return values
+
+    def check_config(self, values: dict[str, Any]) -> None:
+        """What no single key can say: TLS files in pairs, clients' keys and grants."""
+        listen = values.get("listen")
+        if listen is not None and (listen.tls_cert_file is None) != (listen.tls_key_file is None):
+            self.problem("listen", "set tls_cert_file and tls_key_file together")
+        if listen is not None and listen.tls_client_ca_file and not listen.tls_cert_file:
+            self.problem("listen.tls_client_ca_file", "needs tls_cert_file and tls_key_file")
+        accounts = values.get("accounts", {})
+        keys: list[Secret] = []
+        for client in values.get("clients", {}).values():
+            key = f"clients.{client.name}"
+            if len(client.key.reveal()) < 16:
+                self.problem(f"{key}.key", "must be at least 16 characters (use a random one)")
+            if client.key in keys:
+                self.problem(f"{key}.key", "is the same as another client's key")
+            keys.append(client.key)
+            for account in client.accounts or ():
+                if account not in accounts:
+                    self.problem(f"{key}.accounts", f"names no configured account: {account}")
