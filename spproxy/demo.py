@@ -1,5 +1,5 @@
-"""`spproxy demo`: the proxy wired to the built-in Amazon emulator, all on loopback; and the
-emulator alone, which `spproxy emulator` runs."""
+"""`spproxy demo`: the proxy wired to the built-in Amazon emulator, all on loopback, and the
+curl lines to try; and the emulator started alone, which `spproxy emulator` runs."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from spproxy.emulator import (
     EmulatorConfig,
     make_emulator_app,
 )
+from spproxy.serve import base_url, serve_proxy
 
 
 @dataclass(frozen=True)
@@ -62,4 +63,37 @@ def demo_config(emulator_url: str, *, port: int) -> Config:
         accounts=MappingProxyType({account.name: account}),
         listen=Listen("127.0.0.1", port),
         source="built-in demo",
+    )
+
+
+async def run_demo(port: int) -> int:
+    """The emulator on a free port, the proxy in front of it on `port`, until SIGINT/SIGTERM."""
+    emulator = await start_emulator()
+    try:
+        return await serve_proxy(demo_config(emulator.url, port=port), announce=announce_demo)
+    finally:
+        await emulator.runner.cleanup()
+
+
+def announce_demo(config: Config) -> None:
+    base = base_url(config)
+    marketplace = "ATVPDKIKX0DER"
+    catalog_query = (
+        f"marketplaceIds={marketplace}&keywords=samsung%20tv&includedData=summaries,images"
+    )
+    print(
+        f"""spproxy demo: the proxy on {base}, in front of the built-in Amazon emulator
+(fake LWA and SP-API on loopback: no account, no network). Try:
+
+  curl -i {base}/sellers/v1/marketplaceParticipations
+  curl -i '{base}/orders/v0/orders?MarketplaceIds={marketplace}&CreatedAfter=2024-01-01T00:00:00Z'
+  curl -i {base}/orders/v0/orders/902-1845936-5435065/address
+  curl -i -H 'x-spproxy-data-elements: none' {base}/orders/v0/orders/902-1845936-5435065
+  curl -i '{base}/catalog/2022-04-01/items?{catalog_query}'
+  curl -i {base}/notifications/v1/destinations
+  curl -i {base}/_spproxy/ready
+
+The x-spproxy-operation and x-spproxy-credential headers show what spproxy did. Ctrl-C stops.
+""",
+        flush=True,
     )

@@ -44,6 +44,10 @@ from spproxy.emulator import (
 AWS_KEY_ID = "AKIDSPPROXYTEST00001"
 AWS_SECRET = "spproxy-test-aws-secret-access-key-0001"
 MARKETPLACE = "ATVPDKIKX0DER"
+# pytest-aiohttp's aiohttp_server fixture
+ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
+# spproxy processes start without the caller's SPPROXY_* and SPAPI_* variables
+CLEAN_ENV = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path.cwd())}
 
 
 @dataclass
@@ -157,6 +161,29 @@ async def scrape(proxy: TestClient[web.Request, web.Application]) -> Samples:
     return parse_metrics(await response.text())
 
 
+async def start_spproxy(
+    *args: str, env: Mapping[str, str] | None = None, cwd: Path | None = None
+) -> asyncio.subprocess.Process:
+    """`python -m spproxy ARGS` in a clean environment plus `env`; stdout and stderr piped."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "spproxy",
+        *args,
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**CLEAN_ENV, **(env or {})},
+    )
+
+
+async def finish(process: asyncio.subprocess.Process) -> tuple[int, str, str]:
+    """Its exit status, stdout and stderr, once it has exited (bounded: 60 s)."""
+    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -246,7 +273,7 @@ async def serve(
             *args,
             stdout=log,
             stderr=log,
-            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path.cwd()), **(env or {})},
+            env={**CLEAN_ENV, **(env or {})},
         )
     served = Served(f"http://127.0.0.1:{port}", port, config, process)
     try:

@@ -85,6 +85,9 @@ LAYERS = {
     },
     "relay": {"errors", "upstream", "wire"},
     "server": {"config", "errors", "logs"},
+    "serve": {"app", "config", "proxy", "server"},
+    "check": {"config", "errors", "lwa"},
+    "emulator_command": {"demo", "emulator", "logs", "serve"},
 }
 COMMAND_LINE = {"cli", "demo", "probe"}  # the top: each may import any layer
 
