@@ -205,6 +205,26 @@ def test_a_cycle_is_found() -> None:
     assert _cycle({"a": {"b"}, "b": set()}) == []
 
 
+MODULE_LINES = 300  # a module longer than this does more than one thing
+FUNCTION_LINES = 60  # a function longer than this hides its steps
+
+
+def test_modules_and_functions_stay_small() -> None:
+    long_modules, long_functions = [], []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        source = path.read_text()
+        name = str(path.relative_to(PACKAGE))
+        if source.count("\n") > MODULE_LINES:
+            long_modules.append(name)
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                assert node.end_lineno is not None
+                if node.end_lineno - node.lineno + 1 > FUNCTION_LINES:
+                    long_functions.append(f"{name}:{node.name}")
+    assert long_modules == []
+    assert long_functions == []
+
+
 def test_every_module_has_its_place_in_the_layers() -> None:
     top_level = {p.stem for p in PACKAGE.glob("*.py") if not p.stem.startswith("__")}
     assert sorted(top_level - set(LAYERS) - COMMAND_LINE) == []
