@@ -18,6 +18,8 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
+from spproxy.regions import REGIONS
+
 DEFAULT_LWA_ENDPOINT = "https://api.amazon.com/auth/o2/token"
 DEFAULT_STS_ENDPOINT = "https://sts.amazonaws.com"
 DATA_ELEMENTS = ("buyerInfo", "shippingAddress", "buyerTaxInformation")
@@ -28,35 +30,6 @@ USER_AGENT_SHAPE = re.compile(r"[^/()]*[^\s/()]/[^\s/]+ \(Language=[^)]*\).*", r
 ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 ROLE_ARN = re.compile(r"arn:aws[\w-]*:iam::\d{12}:role/.+")
 REQUIRED: Any = dataclasses.MISSING
-
-
-@dataclass(frozen=True)
-class Region:
-    endpoint: str
-    sandbox_endpoint: str
-    aws_region: str  # SigV4 signing region
-
-
-# Source: SP-API docs, "SP-API endpoints".
-REGIONS: Mapping[str, Region] = MappingProxyType(
-    {
-        "na": Region(
-            "https://sellingpartnerapi-na.amazon.com",
-            "https://sandbox.sellingpartnerapi-na.amazon.com",
-            "us-east-1",
-        ),
-        "eu": Region(
-            "https://sellingpartnerapi-eu.amazon.com",
-            "https://sandbox.sellingpartnerapi-eu.amazon.com",
-            "eu-west-1",
-        ),
-        "fe": Region(
-            "https://sellingpartnerapi-fe.amazon.com",
-            "https://sandbox.sellingpartnerapi-fe.amazon.com",
-            "us-west-2",
-        ),
-    }
-)
 
 
 class Secret:

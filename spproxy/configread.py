@@ -15,7 +15,6 @@ from typing import Any, get_args, get_origin
 
 from spproxy.config import (
     ACCOUNT_NAME,
-    REGIONS,
     Account,
     AuditLogConfig,
     Config,
@@ -31,6 +30,7 @@ from spproxy.configkeys import (
     strip_optional,
 )
 from spproxy.configvalues import UNSET, ValueReader
+from spproxy.regions import REGIONS
 
 
 def parse_config(

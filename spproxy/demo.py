@@ -9,7 +9,7 @@ from types import MappingProxyType
 
 from aiohttp import web
 
-from spproxy.config import REGIONS, Account, Config, Listen, LwaConfig, Secret
+from spproxy.config import Account, Config, Listen, LwaConfig, Secret
 from spproxy.emulator import (
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
@@ -17,6 +17,7 @@ from spproxy.emulator import (
     EmulatorConfig,
     make_emulator_app,
 )
+from spproxy.regions import REGIONS
 from spproxy.serve import base_url, serve_proxy
 
 

@@ -21,7 +21,6 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from spproxy.app import make_app
 from spproxy.config import (
-    REGIONS,
     Account,
     AuditLogConfig,
     AwsConfig,
@@ -40,6 +39,7 @@ from spproxy.emulator import (
     EmulatorState,
     make_emulator_app,
 )
+from spproxy.regions import REGIONS
 
 AWS_KEY_ID = "AKIDSPPROXYTEST00001"
 AWS_SECRET = "spproxy-test-aws-secret-access-key-0001"

@@ -12,7 +12,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from spproxy.config import REGIONS, Account, LwaConfig, Secret
+from spproxy.config import Account, LwaConfig, Secret
 from spproxy.emulator import (
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
@@ -24,6 +24,7 @@ from spproxy.emulator import (
 from spproxy.emulator.faults import LWA_PATH
 from spproxy.keeper import TokenKeeper
 from spproxy.lwa import LwaTokens
+from spproxy.regions import REGIONS
 from tests.harness import serve, serve_yaml
 
 ServerFactory = Callable[[web.Application], Awaitable[TestServer]]

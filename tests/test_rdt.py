@@ -11,7 +11,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from spproxy.config import REGIONS, Account, LwaConfig, Secret, UpstreamConfig
+from spproxy.config import Account, LwaConfig, Secret, UpstreamConfig
 from spproxy.emulator import (
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
@@ -25,6 +25,7 @@ from spproxy.errors import TokensApiUnavailable
 from spproxy.lwa import LwaTokens
 from spproxy.ratelimit import RateLimiter
 from spproxy.rdt import RestrictedDataTokens
+from spproxy.regions import REGIONS
 from spproxy.tokensapi import Resource, TokensApi
 from spproxy.upstream import Upstream
 from tests.harness import Harness, StartHarness
