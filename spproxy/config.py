@@ -29,6 +29,9 @@ RESTRICTED_FALLBACKS = ("error", "lwa")
 USER_AGENT_SHAPE = re.compile(r"[^/()]*[^\s/()]/[^\s/]+ \(Language=[^)]*\).*", re.DOTALL)
 ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 ROLE_ARN = re.compile(r"arn:aws[\w-]*:iam::\d{12}:role/.+")
+# No password in the URL (state.password or password_file): URLs end up in messages and status.
+NAMESPACE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+REDIS_URL = re.compile(r"(rediss?://[^@/\s?#]+(/\d+)?|unix:///[^@\s?#]+)")
 REQUIRED: Any = dataclasses.MISSING
 
 
@@ -209,6 +212,36 @@ class Limits:
     issued_tokens: int = setting(100_000, "LWA placeholders and client-minted RDTs (1 h)", low=1)
 
 
+@dataclass(frozen=True)
+class StateConfig:
+    """Redis (or Valkey) shared by every replica of one app: tokens, buckets, what was learned."""
+
+    url: str = setting(
+        doc="Redis to share state through; rediss:// for TLS",
+        pattern=(REDIS_URL, "redis://host:6379/0, rediss://host:6380/0 or unix:///path"),
+    )
+    key: Secret = setting(
+        doc="seals tokens at rest: 32 random bytes, base64 (openssl rand -base64 32)"
+    )
+    username: str | None = setting(None, "Redis ACL user")
+    password: Secret | None = setting(None, "Redis's password")
+    tls_ca_file: str | None = setting(None, "PEM CA(s) to verify a rediss:// server", path=True)
+    sentinel_service: str | None = setting(None, "Sentinel: the service name; url names a sentinel")
+    namespace: str | None = setting(
+        None,
+        "every key's prefix (default: from lwa.client_id): one per app",
+        pattern=(NAMESPACE, "letters, digits, _ . -, 64 at most"),
+    )
+    local_share: float = setting(
+        0.5, "share of each usage plan a replica takes while Redis is down", low=0.01, high=1
+    )
+    timeout_s: float = setting(0.5, "each Redis call's limit; then local state", low=0.01)
+    retry_s: float = setting(5.0, "after Redis failed, how long until it is tried again", low=0.1)
+    lock_timeout_s: float = setting(
+        10.0, "a replica that dies fetching a token delays the others at most this long", low=1
+    )
+
+
 @dataclass(frozen=True, kw_only=True)
 class Config:
     listen: Listen = setting(Listen())
@@ -228,6 +261,7 @@ class Config:
     )
     audit_log: AuditLogConfig | None = setting(None, "optional: the audit log")
     limits: Limits = setting(Limits())
+    state: StateConfig | None = setting(None, "optional: state shared by replicas (Redis)")
     readiness: str = setting(
         "default",
         "when /_spproxy/ready says 200: the default account holds a token, or all, or any",

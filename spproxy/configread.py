@@ -31,6 +31,7 @@ from spproxy.configkeys import (
 )
 from spproxy.configvalues import UNSET, ValueReader
 from spproxy.regions import REGIONS
+from spproxy.sealing import parse_key
 
 
 def parse_config(
@@ -160,12 +161,19 @@ class _DocumentReader(ValueReader):
         return values
 
     def check_config(self, values: dict[str, Any]) -> None:
-        """What no single key can say: TLS files in pairs, clients' keys and grants."""
+        """What no single key can say: TLS files in pairs, the state's key, clients' keys
+        and grants."""
         listen = values.get("listen")
         if listen is not None and (listen.tls_cert_file is None) != (listen.tls_key_file is None):
             self.problem("listen", "set tls_cert_file and tls_key_file together")
         if listen is not None and listen.tls_client_ca_file and not listen.tls_cert_file:
             self.problem("listen.tls_client_ca_file", "needs tls_cert_file and tls_key_file")
+        state = values.get("state")
+        if state is not None:
+            try:
+                parse_key(state.key.reveal())
+            except ValueError as error:
+                self.problem("state.key", str(error))
         accounts = values.get("accounts", {})
         keys: list[Secret] = []
         for client in values.get("clients", {}).values():

@@ -13,15 +13,21 @@ app's keys share a slot, so a script may touch several of them). Tokens are seal
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import redis.asyncio
+import redis.asyncio.sentinel
 import redis.exceptions
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
-from spproxy.sealing import Sealer
+from spproxy.config import StateConfig
+from spproxy.sealing import Sealer, parse_key
 
 log = logging.getLogger("spproxy.state")
 
@@ -39,8 +45,10 @@ class SharedState:
         *,
         retry_s: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
+        sentinels: Sequence[redis.asyncio.Redis] = (),  # that found `client`: closed with it
     ) -> None:
         self.client = client
+        self._sentinels = sentinels
         self.namespace = namespace
         self.sealer = sealer
         self._prefix = f"spproxy:{{{namespace}}}:"
@@ -87,6 +95,8 @@ class SharedState:
 
     async def aclose(self) -> None:
         await self.client.aclose()
+        for sentinel in self._sentinels:
+            await sentinel.aclose()
 
     def _failed(self, error: Exception) -> None:
         self.failures += 1
@@ -99,3 +109,34 @@ class SharedState:
                 "each plan until it answers again",
                 type(error).__name__,
             )
+
+
+def connect(config: StateConfig, client_id: str) -> SharedState:
+    """The shared state `config` names; no connection is made until the first call."""
+    options: dict[str, Any] = {
+        "username": config.username,
+        "password": config.password.reveal() if config.password else None,
+        # Each call waits at most timeout_s, once: SharedState decides when to try again.
+        "socket_timeout": config.timeout_s,
+        "socket_connect_timeout": config.timeout_s,
+        "retry": Retry(NoBackoff(), 0),
+    }
+    client: redis.asyncio.Redis
+    sentinels: Sequence[redis.asyncio.Redis] = ()
+    if config.sentinel_service:
+        where = urlsplit(config.url)
+        sentinel = redis.asyncio.sentinel.Sentinel(  # type: ignore[no-untyped-call]  # redis-py
+            [(where.hostname or "localhost", where.port or 26379)],
+            sentinel_kwargs={k: options[k] for k in ("socket_timeout", "socket_connect_timeout")},
+            **options,
+        )
+        client = sentinel.master_for(config.sentinel_service)
+        sentinels = sentinel.sentinels
+    else:
+        if config.url.startswith("rediss://") and config.tls_ca_file:
+            options["ssl_ca_certs"] = config.tls_ca_file
+        client = redis.asyncio.Redis.from_url(config.url, **options)
+    # One namespace per app: replicas of the same app share it, other apps never meet it.
+    namespace = config.namespace or hashlib.sha256(client_id.encode()).hexdigest()[:16]
+    sealer = Sealer(parse_key(config.key.reveal()))
+    return SharedState(client, namespace, sealer, retry_s=config.retry_s, sentinels=sentinels)

@@ -221,3 +221,45 @@ def test_client_deadlines_and_limits() -> None:
         "report_documents)",
         "limits.document_rdts: must be at least 1",
     ]
+
+
+MINIMAL = """
+lwa: {client_id: id, client_secret: secret}
+accounts: {main: {refresh_token: Atzr|x, region: na}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("state", "problem"),
+    [
+        ("{url: 'redis://r:6379/0', key: c2hvcnQ=}", "state.key: must decode to 32 bytes, not 5"),
+        ("{url: 'redis://r:6379/0', key: '%%%'}", "state.key: is not base64"),
+        (
+            "{url: 'redis://:hunter2@r:6379/0', key: " + "A" * 43 + "=}",
+            "state.url: must look like redis://host:6379/0, rediss://host:6380/0 or unix:///path",
+        ),
+        ("{url: 'http://r:6379', key: " + "A" * 43 + "=}", "state.url: must look like"),
+        ("{url: 'redis://r:6379/0'}", "state.key: required (or key_file)"),
+        ("{url: 'redis://r', key: " + "A" * 43 + "=, local_share: 0}", "state.local_share"),
+    ],
+)
+def test_a_state_section_that_cannot_work_is_one_line_naming_the_key(
+    state: str, problem: str
+) -> None:
+    (found,) = problems(MINIMAL + f"state: {state}\n")
+    assert found.startswith(problem)
+    assert "hunter2" not in found  # a password in a URL is refused, and never repeated
+
+
+def test_a_state_section_reads_with_its_defaults() -> None:
+    config = parse_config(
+        yaml.safe_load(MINIMAL + "state: {url: 'redis://r:6379/0', key: " + "A" * 43 + "=}"), ENV
+    )
+    assert config.state is not None
+    assert (config.state.local_share, config.state.timeout_s, config.state.lock_timeout_s) == (
+        0.5,
+        0.5,
+        10.0,
+    )
+    assert config.state.namespace is None and config.state.password is None
+    assert parse_config(yaml.safe_load(MINIMAL), ENV).state is None  # memory: the default

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from pathlib import Path
 
@@ -35,6 +36,8 @@ def test_a_file_that_sets_every_declared_key_loads(tmp_path: Path) -> None:
         ("client_id", "amzn1.application-oa2-client.abc"),
         ("aws_secret", "aws-secret"),
         ("shipping_key", "shipping-key-0123456789"),
+        ("state_key", base64.b64encode(bytes(range(32))).decode()),
+        ("redis_password", "redis-password"),
     ]:
         (secrets / name).write_text(value + "\n")
     config = load_config(str(tmp_path / "every.yaml"), ENV)
@@ -43,6 +46,9 @@ def test_a_file_that_sets_every_declared_key_loads(tmp_path: Path) -> None:
     assert config.user_agent is not None and config.user_agent.startswith("My Selling Tool/2.0")
     assert config.limits.document_rdts == 500 and config.audit_log is not None
     assert config.audit_log.path == str(tmp_path / "audit/audit.jsonl")
+    assert config.state is not None and config.state.local_share == 0.34
+    assert config.state.key.reveal() == base64.b64encode(bytes(range(32))).decode()
+    assert config.state.tls_ca_file == str(tmp_path / "redis-ca.pem")
 
 
 def _keys_set(raw: object, prefix: str = "") -> list[str]:

@@ -3,15 +3,24 @@ log line, and Redis tried again after retry_s."""
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
+import shutil
+import subprocess
+from dataclasses import replace
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import redis.asyncio
+import trustme
 
+from spproxy.config import Secret, StateConfig
 from spproxy.sealing import Sealer
-from spproxy.sharedstate import SharedState
+from spproxy.sharedstate import SharedState, connect
 from tests.harness import free_port
+from tests.redis_server import wait_for_port
 
 
 class FakeClock:
@@ -66,3 +75,112 @@ async def test_an_unreachable_redis_is_skipped_until_retry_s_then_tried_again(
         assert down.up and "answers again after 12 s" in caplog.records[-1].getMessage()
     finally:
         await down.aclose()
+
+
+KEY = base64.b64encode(os.urandom(32)).decode()
+
+
+def _start(args: list[str], folder: Path, port: int) -> subprocess.Popen[bytes]:
+    """A redis-server (or sentinel) from PATH, listening on `port` (skipped without one)."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("no redis-server on PATH")
+    process = subprocess.Popen([binary, *args], cwd=folder, stdout=subprocess.DEVNULL)
+    wait_for_port(port, process)
+    return process
+
+
+async def test_connect_with_an_acl_user_and_password(redis_url: str) -> None:
+    admin = redis.asyncio.Redis.from_url(redis_url)
+    await admin.acl_setuser(
+        "spproxy-test", enabled=True, passwords=["+s3cret-pw"], keys=["*"], commands=["+@all"]
+    )
+    config = StateConfig(redis_url, Secret(KEY), "spproxy-test", Secret("s3cret-pw"))
+    state = connect(config, "app")
+    wrong = connect(replace(config, password=Secret("wrong")), "app")
+    try:
+        assert await state.call(lambda r: r.acl_whoami()) == "spproxy-test"
+        assert await wrong.call(lambda r: r.ping()) is None and not wrong.up  # refused: local
+    finally:
+        await state.aclose()
+        await wrong.aclose()
+        await admin.acl_deluser("spproxy-test")
+        await admin.aclose()
+
+
+def test_the_namespace_is_the_apps_unless_named() -> None:
+    config = StateConfig("redis://r:6379/0", Secret(KEY))
+    one = connect(config, "amzn1.application-oa2-client.one")
+    assert one.namespace == connect(config, "amzn1.application-oa2-client.one").namespace
+    assert one.namespace != connect(config, "amzn1.application-oa2-client.two").namespace
+    assert "amzn1" not in one.namespace and len(one.namespace) == 16
+    assert connect(replace(config, namespace="shop"), "x").key("a") == "spproxy:{shop}:a"
+
+
+async def test_connect_over_tls_verifies_the_server(tmp_path: Path) -> None:
+    authority = trustme.CA()
+    server = authority.issue_cert("127.0.0.1")
+    server.private_key_and_cert_chain_pem.write_to_path(str(tmp_path / "server.pem"))
+    authority.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    port = free_port()
+    process = _start(
+        [
+            "--port",
+            "0",
+            "--tls-port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--tls-cert-file",
+            "server.pem",
+            "--tls-key-file",
+            "server.pem",
+            "--tls-ca-cert-file",
+            "ca.pem",
+            "--tls-auth-clients",
+            "no",
+        ],
+        tmp_path,
+        port,
+    )
+    try:
+        config = StateConfig(
+            f"rediss://127.0.0.1:{port}/0", Secret(KEY), tls_ca_file=str(tmp_path / "ca.pem")
+        )
+        state = connect(config, "app")
+        assert await state.call(lambda r: r.ping()) is True
+        await state.aclose()
+        stranger = trustme.CA()  # a server certificate no configured CA signed: refused
+        stranger.cert_pem.write_to_path(str(tmp_path / "other-ca.pem"))
+        untrusting = connect(replace(config, tls_ca_file=str(tmp_path / "other-ca.pem")), "app")
+        assert await untrusting.call(lambda r: r.ping()) is None
+        await untrusting.aclose()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+async def test_connect_through_a_sentinel_finds_the_master(
+    redis_server: str, tmp_path: Path
+) -> None:
+    master_port = urlsplit(redis_server).port
+    port = free_port()
+    (tmp_path / "sentinel.conf").write_text(
+        f"port {port}\nbind 127.0.0.1\nsentinel monitor spproxy-master 127.0.0.1 {master_port} 1\n"
+    )
+    process = _start(["sentinel.conf", "--sentinel"], tmp_path, port)
+    try:
+        config = StateConfig(
+            f"redis://127.0.0.1:{port}", Secret(KEY), sentinel_service="spproxy-master"
+        )
+        state = connect(config, "app")
+        assert await state.call(lambda r: r.set(state.key("via-sentinel"), b"1")) is True
+        direct = redis.asyncio.Redis.from_url(redis_server)
+        assert await direct.get(state.key("via-sentinel")) == b"1"  # it reached the master
+        await direct.aclose()
+        await state.aclose()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
