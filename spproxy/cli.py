@@ -15,6 +15,7 @@ import dataclasses
 import os
 import sys
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from spproxy import __version__
@@ -24,7 +25,8 @@ from spproxy.configload import load_config
 from spproxy.demo import run_demo
 from spproxy.emulator_command import add_emulator_options, run_emulator
 from spproxy.logs import configure_logging
-from spproxy.serve import announce_serve, serve_proxy
+from spproxy.serve import announce_serve, cannot_listen, serve_proxy
+from spproxy.workers import check_workers, reserve_port, run_workers
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -53,7 +55,9 @@ FLAG_VARIABLES = {
     "port": "SPPROXY_PORT",
     "log_level": "SPPROXY_LOG_LEVEL",
     "log_format": "SPPROXY_LOG_FORMAT",
+    "workers": "SPPROXY_WORKERS",
 }
+MAX_WORKERS = 64
 EXIT_STATUS = """exit status:
   0  stopped by SIGINT or SIGTERM (requests in flight finish first)
   1  a runtime failure: the port cannot be listened on
@@ -64,6 +68,7 @@ SERVE_HELP = f"""environment (a flag wins over its variable, a variable over the
   SPPROXY_PORT         as --port
   SPPROXY_LOG_LEVEL    as --log-level
   SPPROXY_LOG_FORMAT   as --log-format
+  SPPROXY_WORKERS      as --workers
   without a config file, one account from SPAPI_CLIENT_ID, SPAPI_CLIENT_SECRET,
   SPAPI_REFRESH_TOKEN, SPAPI_REGION (each secret also as *_FILE: a file holding it),
   optionally SPAPI_SANDBOX, SPAPI_ENDPOINT, SPAPI_LWA_ENDPOINT, AWS_ACCESS_KEY_ID,
@@ -124,6 +129,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", help="listen address (default: the file's, else 127.0.0.1)")
     serve.add_argument("--port", help="listen port, 0 for a free one (default: the file's, 8000)")
+    serve.add_argument(
+        "--workers", help="processes serving the port, sharing state through state.url (default 1)"
+    )
     _logging_options(serve)
 
     demo = _command(
@@ -198,6 +206,16 @@ def _port(args: argparse.Namespace, default: int) -> int:
     return int(text)
 
 
+def _workers(args: argparse.Namespace) -> int:
+    given = _option(args, "workers")
+    if given is None:
+        return 1
+    where, text = given
+    if not text.isdigit() or not 1 <= int(text) <= MAX_WORKERS:
+        raise ConfigError([f"{where}: must be a number from 1 to {MAX_WORKERS}, got {text!r}"])
+    return int(text)
+
+
 def _choice(args: argparse.Namespace, name: str, choices: tuple[str, ...], default: str) -> str:
     given = _option(args, name)
     if given is None:
@@ -215,6 +233,9 @@ def _configure_logging(args: argparse.Namespace) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    workers = _workers(args)
+    chosen_port: int | None = None  # with workers: the one port they share, chosen once
+
     # SIGHUP loads again: flags and variables still win over the re-read file
     def load() -> Config:
         config = load_config(args.config, os.environ)
@@ -222,13 +243,31 @@ def _serve(args: argparse.Namespace) -> int:
         listen = dataclasses.replace(
             config.listen,
             host=host[1] if host else config.listen.host,
-            port=_port(args, config.listen.port),
+            port=chosen_port if chosen_port is not None else _port(args, config.listen.port),
         )
         return dataclasses.replace(config, listen=listen)
 
     config = load()
+    check_workers(workers, config)
     _configure_logging(args)
-    return asyncio.run(serve_proxy(config, announce=announce_serve, loader=load))
+    if workers == 1:
+        return asyncio.run(serve_proxy(config, announce=announce_serve, loader=load))
+    try:
+        held = reserve_port(config.listen.host, config.listen.port)
+    except OSError as exc:
+        cannot_listen(config.listen.host, config.listen.port, exc)
+        return 1
+    chosen_port = held.getsockname()[1]
+    config = load()
+
+    def serve_one(index: int) -> int:
+        announce = partial(announce_serve, worker=(index + 1, workers))
+        return asyncio.run(serve_proxy(config, announce=announce, loader=load, reuse_port=True))
+
+    try:
+        return run_workers(workers, serve_one)
+    finally:
+        held.close()
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -116,6 +116,7 @@ class Readings:
     token_expiry: Mapping[str, float]  # account name -> when its LWA token expires (time.time())
     token_failing: Collection[str]  # accounts whose last LWA exchange failed
     ready: bool  # what /_spproxy/ready says, by the configured rule
+    shared_state_up: bool | None  # whether Redis answers; None: no shared state configured
 
 
 class SpproxyCollector(Collector):
@@ -245,9 +246,13 @@ def _health_families(readings: Readings) -> Iterator[Metric]:
         "account",
         dict.fromkeys(readings.token_failing, 1),
     )
-    yield GaugeMetricFamily(
-        "spproxy_ready", "1 while /_spproxy/ready says 200.", value=int(readings.ready)
-    )
+    yield GaugeMetricFamily("spproxy_ready", "1 while /_spproxy/ready says 200.", readings.ready)
+    if readings.shared_state_up is not None:
+        yield GaugeMetricFamily(
+            "spproxy_shared_state_up",
+            "1 while the shared state (Redis) answers; 0: serving on local state.",
+            readings.shared_state_up,
+        )
 
 
 def _by_label(

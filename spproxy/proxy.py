@@ -33,6 +33,7 @@ from spproxy.operations import OperationTable, load_table
 from spproxy.ratelimit import RateLimiter
 from spproxy.rdt import RestrictedDataTokens
 from spproxy.reports import ReportTypes
+from spproxy.sharedstate import SharedState, connect
 from spproxy.tokensapi import TOKENS_API, TokensApi
 from spproxy.upstream import Upstream, default_user_agent
 
@@ -56,6 +57,7 @@ class Proxy:
     audit: AuditLog | None
     metrics: Metrics
     keeper: TokenKeeper
+    state: SharedState | None = None  # Redis shared with other replicas; None: memory only
     loader: ConfigLoader | None = None  # re-reads the config (and secret files): reload
     loaded_at: float = field(default_factory=time.time)  # when this config was (re)loaded
     reloads: int = 0
@@ -77,6 +79,7 @@ class Proxy:
         # `clock`: the wall clock LWA tokens and RDTs expire on, for every part that compares
         # with their expiry; a fake one lets the benchmark live hours of RDTs in seconds.
         session = _session(config)
+        state = connect(config.state, config.lwa.client_id) if config.state else None
         table = load_table()
         limits = config.limits
         limiter = RateLimiter(queue_timeout_s=config.upstream.queue_timeout_s)
@@ -112,6 +115,7 @@ class Proxy:
             audit,
             Metrics(),
             TokenKeeper(tokens, clock=clock),
+            state,
             loader,
             clock=clock,
         )
@@ -160,6 +164,7 @@ class Proxy:
                 c.listen, body_timeout_s=0
             ),
             "audit_log": lambda c: c.audit_log,
+            "state": lambda c: c.state,
             "limits": lambda c: c.limits,
             "upstream.proxy, upstream.trust_env": lambda c: (
                 c.upstream.proxy,
@@ -201,6 +206,11 @@ class Proxy:
             "accounts_failing": len(failures),
             "accounts": dict(itertools.islice(failures.items(), FAILURES_SHOWN)),  # why they fail
         }
+        if self.state is not None and self.config.state is not None:  # ready either way
+            share = self.config.state.local_share
+            body["shared_state"] = (
+                "up" if self.state.up else f"down: local state, {share:.0%} of each usage plan"
+            )
         return ready, body
 
     async def aclose(self) -> None:
@@ -210,6 +220,8 @@ class Proxy:
         await self.rdts.aclose()
         await self.tokens.aclose()
         await self.session.close()
+        if self.state is not None:
+            await self.state.aclose()
 
     def metrics_text(self) -> bytes:
         return exposition(self.registry)
@@ -230,6 +242,7 @@ class Proxy:
             },
             token_failing=list(self.tokens.failures),
             ready=self.readiness()[0],
+            shared_state_up=self.state.up if self.state is not None else None,
         )
 
 

@@ -23,7 +23,11 @@ log = logging.getLogger("spproxy")
 
 
 async def serve_proxy(
-    config: Config, announce: Callable[[Config], None], loader: ConfigLoader | None = None
+    config: Config,
+    announce: Callable[[Config], None],
+    loader: ConfigLoader | None = None,
+    *,
+    reuse_port: bool = False,  # one of several workers on the port (spproxy.workers)
 ) -> int:
     """Serve until SIGINT/SIGTERM; SIGHUP reloads. Stopping lets requests in flight finish,
     for up to upstream.timeout_s, after the listening socket has closed."""
@@ -31,7 +35,9 @@ async def serve_proxy(
     app = make_app(config, loader=loader)
     runner = serving(app, config)
     await runner.setup()
-    site = web.TCPSite(runner, config.listen.host, config.listen.port, ssl_context=tls)
+    site = web.TCPSite(
+        runner, config.listen.host, config.listen.port, ssl_context=tls, reuse_port=reuse_port
+    )
     try:
         await site.start()
     except OSError as exc:
@@ -72,7 +78,8 @@ def base_url(config: Config) -> str:
     return f"{scheme}://{shown}:{config.listen.port}"
 
 
-def announce_serve(config: Config) -> None:
+def announce_serve(config: Config, worker: tuple[int, int] | None = None) -> None:
+    """The start-up line; `worker`: (which, of how many) with --workers."""
     accounts = ", ".join(
         f"{a.name} ({a.region}, {redact_url(a.endpoint)})" for a in config.accounts.values()
     )
@@ -85,6 +92,8 @@ def announce_serve(config: Config) -> None:
         accounts,
         signing,
     )
+    if worker is not None:
+        log.info("worker %d of %d (pid %d), state shared through Redis", *worker, os.getpid())
     if not is_loopback(config.listen.host) and not config.clients:
         log.warning(
             "listening on %s WITHOUT client keys: every process that can reach this port can "

@@ -7,6 +7,7 @@ each list (accounts, clients, RDTs, buckets).
 from __future__ import annotations
 
 import itertools
+import os
 import time
 from typing import Any
 
@@ -31,7 +32,9 @@ def status(proxy: Proxy) -> dict[str, Any]:
         **proxy.limiter.snapshot(PAGE),
         **proxy.credentials.report_types.snapshot(),
         **proxy.clients.snapshot(PAGE),
+        "pid": os.getpid(),  # which worker answered (serve --workers)
         "audit_log": config.audit_log.path if config.audit_log else None,
+        "shared_state": proxy.state.snapshot() if proxy.state else {"backend": "memory"},
         "lwa_exchanges": proxy.tokens.exchanges,
         "rdt_mints": proxy.rdts.mints,
     }

@@ -51,6 +51,7 @@ LAYERS = {
     "audit": {"config", "logs"},
     "metrics": {"errors", "logs", "operations", "ratelimit"},
     "proxy": {
+        "sharedstate",
         "headers",
         "audit",
         "clients",
@@ -88,6 +89,7 @@ LAYERS = {
     "relay": {"errors", "upstream", "wire"},
     "server": {"config", "errors", "logs"},
     "serve": {"app", "config", "proxy", "server"},
+    "workers": {"config"},
     "check": {"config", "errors", "lwa"},
     "emulator_command": {"demo", "emulator", "logs", "serve"},
 }
