@@ -7,6 +7,8 @@ import base64
 import contextlib
 import os
 import signal
+from contextlib import AbstractAsyncContextManager as AsyncContextManager
+from functools import partial
 from pathlib import Path
 
 import aiohttp
@@ -14,7 +16,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from spproxy.emulator import make_emulator_app
-from tests.harness import ServerFactory, finish, serve, serve_yaml, start_spproxy
+from tests.harness import Served, ServerFactory, finish, serve, serve_yaml, start_spproxy
 
 STATE_KEY = base64.b64encode(os.urandom(32)).decode()
 PARTICIPATIONS = "/sellers/v1/marketplaceParticipations"
@@ -62,12 +64,19 @@ async def test_workers_that_cannot_share_are_refused_in_one_line(
     assert line.startswith(f"spproxy: config: {problem}")
 
 
+def two_workers(
+    tmp_path: Path, redis_url: str, emulator: TestServer
+) -> AsyncContextManager[Served]:
+    """`spproxy serve --workers 2` in front of the emulator, sharing state through the Redis."""
+    url = str(emulator.make_url("")).rstrip("/")
+    config = partial(serve_yaml, url, extra=with_state(redis_url))
+    return serve(tmp_path, config, "--workers", "2")
+
+
 async def test_workers_share_one_port_and_stop_together(
     tmp_path: Path, redis_url: str, emulator: TestServer
 ) -> None:
-    url = str(emulator.make_url("")).rstrip("/")
-    yaml = lambda port: serve_yaml(url, port, extra=with_state(redis_url))  # noqa: E731
-    async with serve(tmp_path, yaml, "--workers", "2") as proxy:
+    async with two_workers(tmp_path, redis_url, emulator) as proxy:
         pids = {await pid_answering(proxy.base) for _ in range(40)}  # the kernel spreads them
         assert len(pids) == 2 and proxy.process.pid not in pids
         async with (
@@ -81,9 +90,7 @@ async def test_workers_share_one_port_and_stop_together(
 async def test_a_worker_that_dies_is_started_again(
     tmp_path: Path, redis_url: str, emulator: TestServer
 ) -> None:
-    url = str(emulator.make_url("")).rstrip("/")
-    yaml = lambda port: serve_yaml(url, port, extra=with_state(redis_url))  # noqa: E731
-    async with serve(tmp_path, yaml, "--workers", "2") as proxy:
+    async with two_workers(tmp_path, redis_url, emulator) as proxy:
         pids = {await pid_answering(proxy.base) for _ in range(40)}
         victim = pids.pop()
         os.kill(victim, signal.SIGKILL)
