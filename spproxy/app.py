@@ -47,7 +47,7 @@ async def forward(request: web.Request) -> web.StreamResponse:
     proxy = request.app[PROXY]
     access = request[ACCESS]
     target = parse_target(request.method, request.raw_path)
-    client = proxy.clients.identify(request.headers)
+    client = await proxy.clients.identify(request.headers)
     account = proxy.account(request.headers.get(ACCOUNT_HEADER))
     operation = proxy.table.classify(request.method, target.path)
     access.client, access.account = client.name if client else "-", account.name

@@ -5,10 +5,12 @@ seller. Amazon's Data Protection Policy asks for need-to-know access to PII. Wit
 section, every SP-API request must say who it is, and stays within that client's grants:
 
     x-spproxy-key: KEY         -> the client with that key (compared in constant time)
-    x-amz-access-token: TOKEN  -> the client spproxy handed that token to: an LWA placeholder
-                                  from /auth/o2/token (an SDK's exchange, the key as its refresh
-                                  token) or an RDT it minted through spproxy; only while the
-                                  client keeps the key it had then (a rotated key revokes them)
+    x-amz-access-token: TOKEN  -> the client spproxy handed that token to (`issued`): an LWA
+                                  placeholder from /auth/o2/token (an SDK's exchange, the key as
+                                  its refresh token; signed, so any replica verifies it) or an
+                                  RDT it minted through spproxy (remembered, and shared through
+                                  Redis with `state:`); only while the client keeps the key it
+                                  had then (a rotated key revokes them)
     neither, or a wrong one    -> 401
 
     accounts: [...]            -> other accounts: 403
@@ -22,6 +24,9 @@ section, every SP-API request must say who it is, and stays within that client's
 
 Without `clients:` spproxy is open to whoever reaches the port (bind it to loopback).
 
+Only a token that would identify the caller (no x-spproxy-key) and that this process does not
+know can cost a Redis round trip; a key or a placeholder never does.
+
 SDKs that mint an RDT themselves and send it back in x-amz-access-token waste a Tokens API call:
 spproxy replaces every client-sent token with its own credential. Such requests are counted
 (`client_rdts_replaced`), with or without `clients:`.
@@ -33,16 +38,13 @@ import fnmatch
 import hmac
 import itertools
 import json
-import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from cachetools import TTLCache
 from multidict import CIMultiDictProxy
 
-from spproxy.config import DATA_ELEMENTS, Account, Client, Secret
+from spproxy.config import DATA_ELEMENTS, Account, Client
 from spproxy.errors import BadRequest, Forbidden, Unauthenticated
 from spproxy.headers import (
     ACCESS_TOKEN_HEADER,
@@ -50,22 +52,11 @@ from spproxy.headers import (
     KEY_HEADER,
     REPORT_TYPE_HEADER,
 )
+from spproxy.issued import Issued, IssuedTokens
 from spproxy.operations import Operation, OperationTable
 from spproxy.reports import Observer, ReportTypes
+from spproxy.sharedstate import SharedState
 from spproxy.target import Target, normalise_path
-
-PLACEHOLDER_PREFIX = "spproxy-placeholder."
-PLACEHOLDER_TTL_S = 3600
-ISSUED_TTL_S = PLACEHOLDER_TTL_S + 300  # an RDT lives an hour too (expiresIn)
-
-
-@dataclass(frozen=True, slots=True)
-class _Issued:
-    """A token spproxy handed to a client: it stands for the client while its key stays."""
-
-    client: str | None  # None: issued while no clients were configured
-    key: Secret | None
-    rdt: bool  # minted through spproxy's Tokens API, rather than an LWA placeholder
 
 
 class ClientAccess:
@@ -76,33 +67,28 @@ class ClientAccess:
         report_types: ReportTypes,
         *,
         issued_limit: int = 100_000,
+        state: SharedState | None = None,
     ) -> None:
         self.clients = clients
         self._table = table
         self._report_types = report_types
-        self._issued: TTLCache[str, _Issued] = TTLCache(maxsize=issued_limit, ttl=ISSUED_TTL_S)
+        self.issued = IssuedTokens(state, rdt_limit=issued_limit)
         self.client_rdts_replaced = 0  # requests that brought an RDT of their own: wasted mints
 
     def reconfigure(self, clients: Mapping[str, Client]) -> None:
         self.clients = clients
 
-    def identify(self, headers: CIMultiDictProxy[str]) -> Client | None:
+    async def identify(self, headers: CIMultiDictProxy[str]) -> Client | None:
         """The calling client; None when no clients are configured. 401 if it cannot say."""
         token = headers.get(ACCESS_TOKEN_HEADER)
-        issued = self._issued.get(token) if token else None
+        key = headers.get(KEY_HEADER)
+        # Redis only for a token that would identify the caller; the key says who anyway.
+        issued = await self.issued.recall(token, shared=key is None) if token else None
         if issued is not None and issued.rdt:
             self.client_rdts_replaced += 1
         if not self.clients:
             return None
-        key = headers.get(KEY_HEADER)
-        if key is not None:
-            client = self.by_key(key)
-        elif issued is not None and issued.client is not None:
-            client = self.clients.get(issued.client)
-            if client is not None and client.key != issued.key:
-                client = None  # the key it was issued under was rotated or removed
-        else:
-            client = None
+        client = self.by_key(key) if key is not None else self._holder(issued)
         if client is None:
             raise Unauthenticated(
                 f"A valid {KEY_HEADER} header is required."
@@ -112,6 +98,17 @@ class ClientAccess:
                 "x-amz-access-token counts only if spproxy issued it to a client whose key "
                 "is unchanged.",
             )
+        return client
+
+    def _holder(self, issued: Issued | None) -> Client | None:
+        """The client a token was issued to, if its key is still the one it had then."""
+        if issued is None or issued.client is None:
+            return None
+        client = self.clients.get(issued.client)
+        if client is None or not hmac.compare_digest(
+            self.issued.fingerprint(client.key), issued.fingerprint
+        ):
+            return None  # the key it was issued under was rotated or removed
         return client
 
     def by_key(self, key: str) -> Client | None:
@@ -124,30 +121,19 @@ class ClientAccess:
                 found = client
         return found
 
-    def placeholder(self, client: Client | None) -> str:
-        """An access token for an SDK that insists on its own LWA exchange: never forwarded."""
-        token = PLACEHOLDER_PREFIX + secrets.token_urlsafe(32)
-        self._remember(token, client, rdt=False)
-        return token
-
     def observer(self, operation: Operation | None, client: Client | None) -> Observer | None:
         """For the Tokens API: remember the RDT the client minted, so it identifies the client."""
         if operation is None or not operation.mints_rdt:
             return None
         return partial(self._minted, client)
 
-    def _minted(self, client: Client | None, body: bytes) -> None:
+    async def _minted(self, client: Client | None, body: bytes) -> None:
         try:
             token = json.loads(body).get("restrictedDataToken")
         except (ValueError, AttributeError):
             return
         if isinstance(token, str):
-            self._remember(token, client, rdt=True)
-
-    def _remember(self, token: str, client: Client | None, *, rdt: bool) -> None:
-        self._issued[token] = _Issued(
-            client.name if client else None, client.key if client else None, rdt
-        )
+            await self.issued.remember(token, client)
 
     def authorize(
         self,
@@ -220,7 +206,7 @@ class ClientAccess:
     def snapshot(self, page: int) -> dict[str, Any]:
         """For /_spproxy/status: counts, and the grants of the first `page` clients (no key)."""
         return {
-            "issued_tokens": len(self._issued),
+            "issued_tokens": len(self.issued),
             "client_rdts_replaced": self.client_rdts_replaced,
             "clients": {
                 client.name: {

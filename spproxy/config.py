@@ -209,7 +209,7 @@ class Limits:
 
     document_rdts: int = setting(1_000, "RDTs minted for one report document each", low=1)
     report_documents: int = setting(100_000, "report document types learned (24 h)", low=1)
-    issued_tokens: int = setting(100_000, "LWA placeholders and client-minted RDTs (1 h)", low=1)
+    issued_tokens: int = setting(100_000, "client-minted RDTs remembered (1 h)", low=1)
 
 
 @dataclass(frozen=True)

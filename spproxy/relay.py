@@ -3,14 +3,15 @@
 A small answer (most of SP-API's JSON) is read whole and sent in one write; a large one, or one of
 unknown length, is streamed, so large report documents never sit in memory. Hop-by-hop headers
 stay behind (RFC 9110 7.6.1), spproxy's debugging headers are added. `observe`, where given, is
-handed the whole body of a successful answer (up to OBSERVE_LIMIT): how report document types
-are learned from getReport(s), and RDTs a client minted from the Tokens API's.
+handed the whole body of a successful answer (up to OBSERVE_LIMIT), and awaited before a small
+answer goes out: how report document types are learned from getReport(s), and RDTs a client
+minted from the Tokens API's (shared with the other replicas before the client can use them).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
 import aiohttp
 from aiohttp import hdrs, web
@@ -30,7 +31,7 @@ async def relay(
     request: web.Request,
     answer: UpstreamAnswer,
     extra_headers: Mapping[str, str],
-    observe: Callable[[bytes], None] | None = None,
+    observe: Callable[[bytes], Awaitable[None]] | None = None,
 ) -> web.StreamResponse:
     """Relay the upstream answer to the client unchanged, plus spproxy's debugging headers.
 
@@ -54,7 +55,7 @@ async def relay(
             upstream.release()
         del headers[hdrs.CONTENT_LENGTH]  # web.Response counts the body itself
         if observe is not None and upstream.status == 200:
-            observe(body)
+            await observe(body)
         return web.Response(
             status=upstream.status, reason=upstream.reason, headers=headers, body=body
         )
@@ -76,7 +77,7 @@ async def _stream(
     request: web.Request,
     answer: UpstreamAnswer,
     headers: CIMultiDict[str],
-    observe: Callable[[bytes], None] | None,
+    observe: Callable[[bytes], Awaitable[None]] | None,
 ) -> web.StreamResponse:
     upstream = answer.response
     relayed = web.StreamResponse(status=upstream.status, reason=upstream.reason, headers=headers)
@@ -107,7 +108,7 @@ async def _stream(
         upstream.release()
     await relayed.write_eof()
     if observe is not None and kept is not None:
-        observe(b"".join(kept))
+        await observe(b"".join(kept))
     return relayed
 
 

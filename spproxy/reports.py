@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from cachetools import TTLCache
 
 from spproxy.operations import REPORT_LISTINGS, RESTRICTED_REPORT_TYPES, Operation
 
-Observer = Callable[[bytes], None]
+Observer = Callable[[bytes], Awaitable[None]]  # awaited before the answer goes out
 
 
 class ReportTypes:
@@ -55,7 +55,7 @@ class ReportTypes:
             return None
         return self.learn
 
-    def learn(self, body: bytes) -> None:
+    async def learn(self, body: bytes) -> None:
         """Remember the document types a getReport or getReports answer names."""
         try:
             payload = json.loads(body)

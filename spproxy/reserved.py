@@ -15,9 +15,9 @@ from aiohttp import hdrs, web
 
 from spproxy import status as status_document
 from spproxy.body import read_body
-from spproxy.clients import PLACEHOLDER_TTL_S
 from spproxy.config import is_loopback
 from spproxy.errors import BadRequest, Forbidden, NotFound
+from spproxy.issued import PLACEHOLDER_TTL_S
 from spproxy.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from spproxy.proxy import PROXY
 from spproxy.target import RESERVED_PREFIX, reserved_not_found
@@ -71,7 +71,7 @@ async def lwa_placeholder(request: web.Request) -> web.Response:
             )
         return _lwa_error(401, "invalid_client", "The client secret must be an spproxy client key.")
     answer = {
-        "access_token": access.placeholder(client),
+        "access_token": access.issued.placeholder(client),
         "token_type": "bearer",
         "expires_in": PLACEHOLDER_TTL_S,
     }

@@ -181,14 +181,20 @@ async def test_restricted_report_documents_are_refused_before_amazon_is_asked(
     assert [r.operation for r in amazon.requests] == ["getReport"]
 
 
-async def test_a_key_that_is_not_utf8_is_a_401(teams: Teams) -> None:
-    raw = await raw_request(
-        teams.proxy.port,
-        b"GET /sellers/v1/marketplaceParticipations HTTP/1.1\r\nHost: x\r\n"
-        b"x-spproxy-key: \xff\xfe\xc3(\r\nConnection: close\r\n\r\n",
-    )
-    assert raw.startswith(b"HTTP/1.1 401 ")
-    assert b'"code": "Unauthorized"' in raw
+async def test_a_key_or_token_that_is_not_utf8_is_a_401(teams: Teams) -> None:
+    for header in (
+        b"x-spproxy-key: \xff\xfe\xc3(",
+        b"x-amz-access-token: spproxy-placeholder.\xff\xfe\xc3(",
+        b"x-amz-access-token: Atz.sprdt|\xed\xa0\x80",  # an encoded surrogate
+    ):
+        raw = await raw_request(
+            teams.proxy.port,
+            b"GET /sellers/v1/marketplaceParticipations HTTP/1.1\r\nHost: x\r\n"
+            + header
+            + b"\r\nConnection: close\r\n\r\n",
+        )
+        assert raw.startswith(b"HTTP/1.1 401 "), header
+        assert b'"code": "Unauthorized"' in raw
 
 
 async def test_rotating_or_removing_a_key_revokes_what_was_issued_under_it(teams: Teams) -> None:

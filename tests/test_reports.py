@@ -8,10 +8,10 @@ from spproxy.reports import ReportTypes
 TABLE = load_table()
 
 
-def test_types_are_learned_from_get_report_and_get_reports_answers() -> None:
+async def test_types_are_learned_from_get_report_and_get_reports_answers() -> None:
     types = ReportTypes()
     assert types.restricted("doc-1", None) is None
-    types.learn(
+    await types.learn(
         json.dumps(
             {
                 "reportId": "1",
@@ -20,7 +20,7 @@ def test_types_are_learned_from_get_report_and_get_reports_answers() -> None:
             }
         ).encode()
     )
-    types.learn(
+    await types.learn(
         json.dumps(
             {
                 "reports": [
@@ -35,8 +35,8 @@ def test_types_are_learned_from_get_report_and_get_reports_answers() -> None:
     assert types.restricted("doc-1", None) is True
     assert types.restricted("doc-2", None) is False
     assert types.restricted("doc-3", None) is True
-    types.learn(b"not json")  # ignored
-    types.learn(b"[1, 2]")
+    await types.learn(b"not json")  # ignored
+    await types.learn(b"[1, 2]")
 
 
 def test_a_hint_wins_and_a_403_teaches() -> None:
@@ -47,11 +47,11 @@ def test_a_hint_wins_and_a_403_teaches() -> None:
     assert types.restricted("doc", None) is True
 
 
-def test_memory_is_bounded_and_expires() -> None:
+async def test_memory_is_bounded_and_expires() -> None:
     now = [0.0]
     types = ReportTypes(maxsize=2, ttl_s=10, clock=lambda: now[0])
     for n in range(3):
-        types.learn(
+        await types.learn(
             json.dumps({"reportType": "SC_VAT_TAX_REPORT", "reportDocumentId": f"d{n}"}).encode()
         )
     assert types.restricted("d0", None) is None  # pushed out by the bound

@@ -1,4 +1,5 @@
-"""spproxy's own endpoints: status and reload (health and ready: test_app, test_lwa)."""
+"""spproxy's own endpoints: status, reload and the LWA stand-in (health and ready: test_app,
+test_lwa)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from spproxy.app import make_app
-from spproxy.config import Config, ConfigError, UpstreamConfig, is_loopback
+from spproxy.config import Client, Config, ConfigError, Secret, UpstreamConfig, is_loopback
 from spproxy.emulator import DEMO_REFRESH_TOKEN, EmulatorConfig, make_emulator_app
 from tests.harness import proxy_config
 
@@ -62,6 +63,27 @@ async def test_reload_applies_a_new_config_and_refuses_a_broken_one(
     assert "the running one stays" in error["message"]
     assert error["details"] == "lwa.client_secret: environment variable X is not set"
     assert (await proxy.get(PARTICIPATIONS, headers=two)).status == 200  # still the good config
+
+
+async def test_a_placeholder_stands_for_its_client_in_the_process_that_signed_it(
+    aiohttp_client: ClientFactory, emulator_url: str
+) -> None:
+    key = "analytics-team-key-0123456789"
+    config = proxy_config(emulator_url, clients={"analytics": Client("analytics", Secret(key))})
+    signer, restarted = (
+        await aiohttp_client(make_app(config)),
+        await aiohttp_client(make_app(config)),
+    )
+    exchanged = await signer.post(
+        "/auth/o2/token", data={"grant_type": "refresh_token", "refresh_token": key}
+    )
+    answer = await exchanged.json()
+    assert (answer["token_type"], answer["expires_in"]) == ("bearer", 3600)
+    placeholder = {"x-amz-access-token": answer["access_token"]}
+    assert (await signer.get(PARTICIPATIONS, headers=placeholder)).status == 200
+    # Without shared state each process signs with a key of its own: a restart (or another
+    # replica) refuses it, and the SDK exchanges again.
+    assert (await restarted.get(PARTICIPATIONS, headers=placeholder)).status == 401
 
 
 async def test_reload_without_a_config_source_is_refused(
