@@ -100,7 +100,7 @@ class Proxy:
         credentials = Credentials(tokens, rdts, report_types)
         audit = AuditLog(config.audit_log) if config.audit_log else None
         clients = ClientAccess(
-            config.clients, table, report_types, issued_limit=limits.issued_tokens
+            config.clients, table, report_types, issued_limit=limits.issued_tokens, state=state
         )
         return cls(
             config,
