@@ -20,6 +20,7 @@ from aiohttp import web
 from aiohttp.client_middlewares import ClientMiddlewareType
 from prometheus_client.registry import CollectorRegistry
 
+from spproxy import signing
 from spproxy.audit import AuditLog
 from spproxy.clients import ClientAccess
 from spproxy.config import Account, Config, ConfigError
@@ -82,7 +83,11 @@ class Proxy:
         state = connect(config.state, config.lwa.client_id) if config.state else None
         table = load_table()
         limits = config.limits
-        limiter = RateLimiter(queue_timeout_s=config.upstream.queue_timeout_s)
+        limiter = RateLimiter(
+            queue_timeout_s=config.upstream.queue_timeout_s,
+            shared=state,
+            local_share=config.state.local_share if config.state else 1.0,
+        )
         tokens = LwaTokens(session, config.lwa, timeout_s=config.upstream.timeout_s, clock=clock)
         upstream = Upstream(
             session,
@@ -268,30 +273,7 @@ def _session(config: Config) -> aiohttp.ClientSession:
 def _signers(
     session: aiohttp.ClientSession, config: Config
 ) -> dict[str, tuple[ClientMiddlewareType, ...]]:
-    """A SigV4 signing middleware per account (its endpoint's region), sharing one credential."""
-    aws = config.aws
-    if aws is None:
-        return {}
-    from spproxy import signing  # imported only here: botocore loads only when signing is on
-
-    keys = signing.AwsCredentials(
-        aws.access_key_id.reveal(),
-        aws.secret_access_key.reveal(),
-        aws.session_token.reveal() if aws.session_token else None,
-    )
-    credentials: signing.CredentialsProvider = signing.StaticCredentials(keys)
-    if aws.role_arn:
-        credentials = signing.AssumeRoleCredentials(
-            session,
-            credentials,
-            role_arn=aws.role_arn,
-            sts_endpoint=aws.sts_endpoint,
-            sts_region=aws.sts_region,
-        )
-    return {
-        name: (signing.SigV4Signer(credentials, region=account.aws_region),)
-        for name, account in config.accounts.items()
-    }
+    return signing.signers(session, config.aws, config.accounts) if config.aws else {}
 
 
 PROXY = web.AppKey("proxy", Proxy)

@@ -22,10 +22,11 @@ from xml.etree import ElementTree
 
 import aiohttp
 from aiohttp import ClientHandlerType, ClientRequest, ClientResponse
+from aiohttp.client_middlewares import ClientMiddlewareType
 from aiohttp.payload import Payload
 from multidict import CIMultiDict
 
-from spproxy.config import redact_url
+from spproxy.config import Account, AwsConfig, redact_url
 from spproxy.errors import SigningError
 from spproxy.tokencache import TokenCache
 
@@ -254,3 +255,27 @@ def _sts_error(text: str) -> tuple[str, str]:
     code = root.findtext("sts:Error/sts:Code", namespaces=_STS_NS) or "an unknown error"
     message = root.findtext("sts:Error/sts:Message", namespaces=_STS_NS) or ""
     return code.strip(), message.strip()
+
+
+def signers(
+    session: aiohttp.ClientSession, aws: AwsConfig, accounts: Mapping[str, Account]
+) -> dict[str, tuple[ClientMiddlewareType, ...]]:
+    """A SigV4 signing middleware per account (its endpoint's region), sharing one credential."""
+    keys = AwsCredentials(
+        aws.access_key_id.reveal(),
+        aws.secret_access_key.reveal(),
+        aws.session_token.reveal() if aws.session_token else None,
+    )
+    credentials: CredentialsProvider = StaticCredentials(keys)
+    if aws.role_arn:
+        credentials = AssumeRoleCredentials(
+            session,
+            credentials,
+            role_arn=aws.role_arn,
+            sts_endpoint=aws.sts_endpoint,
+            sts_region=aws.sts_region,
+        )
+    return {
+        name: (SigV4Signer(credentials, region=account.aws_region),)
+        for name, account in accounts.items()
+    }

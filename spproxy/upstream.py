@@ -250,7 +250,7 @@ class Upstream:
                     response.release()
                     await asyncio.sleep(delay)
                     continue
-            self._limiter.learn(bucket, response.headers.get(RATE_LIMIT_HEADER))
+            await self._limiter.learn(bucket, response.headers.get(RATE_LIMIT_HEADER))
             if response.status in (401, 403) and (response.content_length or 0) <= PEEK_LIMIT:
                 answer.body = await response.read()
             return answer

@@ -1,20 +1,43 @@
-"""The token buckets, on a fake clock: waits are computed, not slept."""
+"""The token buckets, on a fake clock: waits are computed, not slept; shared by replicas
+through a real Redis; and in front of an emulated Amazon that enforces its plans."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
+from time import monotonic
 from types import MappingProxyType
+from typing import Any
 
+import aiohttp
 import pytest
+import redis.asyncio
+from multidict import CIMultiDict, CIMultiDictProxy
 
-from spproxy.config import UpstreamConfig
-from spproxy.emulator import DEMO_REFRESH_TOKEN, EmulatorConfig
+from spproxy.config import Account, LwaConfig, Secret, UpstreamConfig
+from spproxy.emulator import (
+    DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET,
+    DEMO_REFRESH_TOKEN,
+    STATE_KEY,
+    EmulatorConfig,
+    EmulatorState,
+    make_emulator_app,
+)
 from spproxy.errors import RateLimited
-from spproxy.operations import SANDBOX_PLAN, UNKNOWN, QualifiedName
+from spproxy.lwa import LwaTokens
+from spproxy.operations import SANDBOX_PLAN, UNKNOWN, QualifiedName, load_table
 from spproxy.proxy import PROXY
 from spproxy.ratelimit import DEFAULT_PLAN, RateLimiter
-from tests.harness import StartHarness
+from spproxy.regions import REGIONS
+from spproxy.sealing import Sealer
+from spproxy.sharedstate import SharedState
+from spproxy.target import parse_target
+from spproxy.upstream import Upstream
+from spproxy.wire import UpstreamRequest
+from tests.harness import ServerFactory, StartHarness, free_port
 
 KEY = ("main", QualifiedName("getInventorySummaries", "FBA Inventory", "v1"))
 GET_ORDER = QualifiedName("getOrder", "Orders", "v0")
@@ -34,9 +57,15 @@ class FakeTime:
         self.slept.append(seconds)
 
 
-def limiter(time: FakeTime, queue_timeout_s: float = 30, margin: float = 0) -> RateLimiter:
+def limiter(
+    time: FakeTime, queue_timeout_s: float = 30, margin: float = 0, **options: Any
+) -> RateLimiter:
     return RateLimiter(
-        queue_timeout_s=queue_timeout_s, slot_margin_s=margin, clock=time.clock, sleep=time.sleep
+        queue_timeout_s=queue_timeout_s,
+        slot_margin_s=margin,
+        clock=time.clock,
+        sleep=time.sleep,
+        **options,
     )
 
 
@@ -105,13 +134,13 @@ async def test_amazons_header_sets_the_rate_and_unknown_plans_are_cautious() -> 
     await limits.acquire(("main", UNKNOWN), None, None)
     bucket = limits.buckets[("main", UNKNOWN)]
     assert (bucket.rate, bucket.burst) == DEFAULT_PLAN
-    limits.learn(("main", UNKNOWN), "5.0")
+    await limits.learn(("main", UNKNOWN), "5.0")
     assert bucket.rate == 5.0
     assert await limits.acquire(("main", UNKNOWN), None, None) == pytest.approx(0.2)
-    for garbage in ("", "fast", "-1", None):
-        limits.learn(("main", UNKNOWN), garbage)
+    for garbage in ("", "fast", "-1", "inf", "nan", None):
+        await limits.learn(("main", UNKNOWN), garbage)
     assert bucket.rate == 5.0
-    limits.learn(("other", KEY[1]), "9")  # no bucket yet: nothing to adjust
+    await limits.learn(("other", KEY[1]), "9")  # no bucket yet: nothing to adjust
     assert ("other", KEY[1]) not in limits.buckets
 
 
@@ -188,7 +217,7 @@ async def test_a_learned_rate_plans_the_reserved_slots_again() -> None:
     await asyncio.sleep(0)  # each has reserved its slot: 2 at once, 4 at the model's 2/s
     bucket = limits.buckets[KEY]
     assert [waiter.wait for waiter in bucket.queue] == [0.5, 1.0, 1.5, 2.0]
-    limits.learn(KEY, "100")  # Amazon's first answer
+    await limits.learn(KEY, "100")  # Amazon's first answer
     assert [waiter.wait for waiter in bucket.queue] == pytest.approx([0.01, 0.02, 0.03, 0.04])
     later = asyncio.create_task(limits.acquire(KEY, 2.0, 2))
     await asyncio.sleep(0)
@@ -206,8 +235,8 @@ async def test_a_lower_learned_rate_refuses_the_waiters_it_pushes_past_the_queue
     limits = limiter(time, queue_timeout_s=3)
     calls = [asyncio.create_task(limits.acquire(KEY, 2.0, 1)) for _ in range(4)]
     await asyncio.sleep(0)  # 1 at once, 3 waiting 0.5, 1.0 and 1.5 s
-    limits.learn(KEY, "0.5")  # Amazon grants this seller less than the model says
-    limits.learn(KEY, "0.4")  # and less again, before the refused ones have left the queue
+    await limits.learn(KEY, "0.5")  # Amazon grants this seller less than the model says
+    await limits.learn(KEY, "0.4")  # and less again, before the refused ones have left the queue
     bucket = limits.buckets[KEY]
     time.release()
     outcomes = await asyncio.gather(*calls, return_exceptions=True)
@@ -256,3 +285,183 @@ async def test_a_call_with_no_slot_within_the_queue_timeout_is_a_proxy_made_429(
     assert response.headers["x-spproxy-origin"] == "proxy"
     assert response.headers["Retry-After"] == "1"
     assert len(harness.amazon.requests) == 2  # Amazon never saw the third
+
+
+# Replicas: each RateLimiter with its own SharedState (its own Redis client), one namespace.
+# Slots are computed on Redis's clock, which runs on while a test does: at a call per 1,000 s,
+# the milliseconds a test takes are negligible, so waits are asserted to within a second.
+SLOW = 0.001
+OpenState = Callable[..., SharedState]
+
+
+@pytest.fixture
+async def states(redis_url: str) -> AsyncIterator[OpenState]:
+    """open_state(url=the test's Redis, clock=...): a SharedState, closed after the test."""
+    opened: list[SharedState] = []
+
+    def open_state(url: str = redis_url, clock: Callable[[], float] = monotonic) -> SharedState:
+        client = redis.asyncio.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        opened.append(SharedState(client, "test-app", Sealer(os.urandom(32)), clock=clock))
+        return opened[-1]
+
+    yield open_state
+    for state in opened:
+        await state.aclose()
+
+
+def unreachable() -> str:
+    return f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+
+
+async def test_replicas_sharing_redis_get_distinct_slots_in_order_within_one_plan(
+    states: OpenState,
+) -> None:
+    time = FakeTime()
+    replicas = [limiter(time, 1e4, margin=0.1, shared=states()) for _ in range(3)]
+    rounds = [
+        sorted(await asyncio.gather(*(replica.acquire(KEY, SLOW, 3) for replica in replicas)))
+        for _ in range(3)
+    ]
+    # The burst of 3 at once, then one call per 1,000 s (plus the margin), each round after the
+    # one before: together, the plan of one process.
+    assert rounds[0] == [0, 0, 0]
+    slots = [pytest.approx(n * 1000 + 0.1, abs=1) for n in range(1, 7)]
+    assert rounds[1:] == [slots[:3], slots[3:]]
+    assert sorted(time.slept) == rounds[1] + rounds[2]  # slept, not only computed
+    assert [replica.buckets[KEY].waiting for replica in replicas] == [0, 0, 0]
+    assert sum(replica.buckets[KEY].waits for replica in replicas) == 6
+
+
+async def test_a_rate_one_replica_learns_paces_every_replica(states: OpenState) -> None:
+    time = FakeTime()
+    first, second = (limiter(time, 1e4, shared=states()) for _ in range(2))
+    assert await first.acquire(KEY, SLOW, 1) == 0
+    await first.learn(KEY, "0.002")  # Amazon says this seller may call twice as often
+    assert await second.acquire(KEY, SLOW, 1) == pytest.approx(500, abs=1)  # not 1,000
+    assert second.buckets[KEY].rate == 0.002  # shown in its /status too
+
+
+async def test_beyond_the_queue_timeout_a_replica_refuses_and_reserves_nothing(
+    states: OpenState,
+) -> None:
+    time = FakeTime()
+    patient, hasty = limiter(time, 1e4, shared=states()), limiter(time, 1500, shared=states())
+    assert await patient.acquire(KEY, SLOW, 1) == 0
+    assert await hasty.acquire(KEY, SLOW, 1) == pytest.approx(1000, abs=1)
+    with pytest.raises(RateLimited) as refused:
+        await hasty.acquire(KEY, SLOW, 1)
+    assert refused.value.retry_after_s == pytest.approx(2000, abs=1)
+    assert await patient.acquire(KEY, SLOW, 1) == pytest.approx(2000, abs=1)  # the same slot
+    assert hasty.buckets[KEY].waiting == 0
+    # No wait at all allowed: the burst still goes, the margin no reason to refuse it.
+    impatient = limiter(time, 0, margin=0.1, shared=states())
+    assert await impatient.acquire(("main", GET_ORDER), SLOW, 1) == 0
+    with pytest.raises(RateLimited):
+        await impatient.acquire(("main", GET_ORDER), SLOW, 1)
+
+
+async def test_a_shared_slot_is_kept_when_its_waiter_leaves_or_the_rate_changes(
+    states: OpenState,
+) -> None:
+    """Unlike the local bucket's: see the module's docstring."""
+    time = FakeTime()
+    released = asyncio.Event()
+    asleep: asyncio.Queue[float] = asyncio.Queue()
+
+    async def held(seconds: float) -> None:
+        asleep.put_nowait(seconds)
+        await released.wait()
+
+    limits = RateLimiter(
+        queue_timeout_s=1e4, slot_margin_s=0, clock=time.clock, sleep=held, shared=states()
+    )
+    await limits.acquire(KEY, SLOW, 1)
+    waiters = [asyncio.create_task(limits.acquire(KEY, SLOW, 1)) for _ in range(2)]
+    for _ in waiters:  # each has reserved its slot (a round trip to Redis) and sleeps
+        await asyncio.wait_for(asleep.get(), timeout=5)
+    await limits.learn(KEY, "0.002")
+    assert sorted(waiter.wait for waiter in limits.buckets[KEY].queue) == [
+        pytest.approx(1000, abs=1),
+        pytest.approx(2000, abs=1),
+    ]
+    for waiter in waiters:
+        waiter.cancel()
+    await asyncio.gather(*waiters, return_exceptions=True)
+    released.set()
+    assert await limits.acquire(KEY, SLOW, 1) == pytest.approx(2500, abs=1)  # after both
+
+
+async def test_while_redis_is_unavailable_a_replica_paces_alone_at_its_share(
+    states: OpenState,
+) -> None:
+    time = FakeTime()
+    limits = limiter(time, shared=states(unreachable()), local_share=0.5)
+    assert [await limits.acquire(KEY, 2.0, 4) for _ in range(4)] == [0, 0, 1.0, 2.0]  # 1/s, 2
+    assert [await limits.acquire(("main", GET_ORDER), 0.5, 1) for _ in range(2)] == [0, 4.0]
+    assert limits.buckets[KEY].rate == 2.0  # the plan, as /status shows it
+
+
+async def test_a_replica_goes_back_to_the_shared_bucket_when_redis_answers(
+    redis_url: str, states: OpenState
+) -> None:
+    time = FakeTime()
+    state = states(unreachable(), clock=time.clock)
+    limits = limiter(time, 1e4, shared=state, local_share=0.5)
+    assert [await limits.acquire(KEY, SLOW, 2) for _ in range(2)] == [0, 2000]  # local: half
+    unanswered, state.client = state.client, redis.asyncio.Redis.from_url(redis_url)
+    await unanswered.aclose()
+    time.now += 6  # past the shared state's retry_s
+    assert await limits.acquire(KEY, SLOW, 2) == 0  # shared: the whole plan's burst
+    assert state.up and await limits.acquire(KEY, SLOW, 2) == 0
+    assert await limits.acquire(KEY, SLOW, 2) == pytest.approx(1000, abs=1)
+
+
+SANDBOX_ORDER = parse_target("GET", ORDER)
+
+
+async def paced_calls(
+    aiohttp_server: ServerFactory, limiters: list[RateLimiter], calls: int
+) -> EmulatorState:
+    """`calls` concurrent getOrder calls through each limiter's Upstream to one emulated Amazon
+    that enforces the sandbox's plan (5/s, burst 15); what that Amazon saw."""
+    server = await aiohttp_server(
+        make_emulator_app(EmulatorConfig(static_sandbox=True, rate_limits=True))
+    )
+    url = str(server.make_url("")).rstrip("/")
+    account = Account(
+        "main", Secret(DEMO_REFRESH_TOKEN), "na", url, REGIONS["na"].aws_region, sandbox=True
+    )
+    operation = load_table().classify("GET", SANDBOX_ORDER.path)
+    async with aiohttp.ClientSession() as session:
+        lwa = LwaConfig(DEMO_CLIENT_ID, Secret(DEMO_CLIENT_SECRET), f"{url}/auth/o2/token")
+        token = await LwaTokens(session, lwa, timeout_s=5).seller_token(account)
+        config = UpstreamConfig(pacing=True, retries=0)  # Amazon's 429s relayed, not retried
+        replicas = [
+            Upstream(session, config=config, user_agent="t/1", middlewares={}, limiter=limiter)
+            for limiter in limiters
+        ]
+        request = UpstreamRequest(
+            account, operation, "GET", SANDBOX_ORDER, CIMultiDictProxy(CIMultiDict())
+        )
+        answers = await asyncio.gather(
+            *(replica.send(request, token) for replica in replicas for _ in range(calls))
+        )
+        for answer in answers:
+            answer.response.release()
+    state: EmulatorState = server.app[STATE_KEY]
+    return state
+
+
+async def test_replicas_sharing_redis_draw_no_429_where_alone_they_do(
+    aiohttp_server: ServerFactory, states: OpenState
+) -> None:
+    """Three replicas, 7 calls each, 21 in all against a burst of 15: each alone thinks its 7
+    are within the plan, and Amazon refuses 6; sharing one Redis, 15 go at once, 6 wait their
+    turn at 5/s, and Amazon refuses none."""
+    alone = [RateLimiter(queue_timeout_s=30) for _ in range(3)]
+    unshared = await paced_calls(aiohttp_server, alone, 7)
+    assert 0 < unshared.quota_refusals <= 6  # 6 when all 21 arrive within Amazon's 0.2 s refill
+    shared = [RateLimiter(queue_timeout_s=30, shared=states()) for _ in range(3)]
+    sharing = await paced_calls(aiohttp_server, shared, 7)
+    assert sharing.quota_refusals == 0
+    assert [request.status for request in sharing.requests].count(200) == 21
