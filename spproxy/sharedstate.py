@@ -33,6 +33,7 @@ log = logging.getLogger("spproxy.state")
 
 T = TypeVar("T")
 # What an unreachable or failing-over Redis raises; anything else is a bug, and raised.
+MAX_CONNECTIONS = 64  # to Redis, per process
 UNAVAILABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
 
 
@@ -135,7 +136,12 @@ def connect(config: StateConfig, client_id: str) -> SharedState:
     else:
         if config.url.startswith("rediss://") and config.tls_ca_file:
             options["ssl_ca_certs"] = config.tls_ca_file
-        client = redis.asyncio.Redis.from_url(config.url, **options)
+        # Bounded: a burst of requests waits (timeout_s) for one of MAX_CONNECTIONS, rather
+        # than opening a connection each.
+        pool = redis.asyncio.BlockingConnectionPool.from_url(
+            config.url, max_connections=MAX_CONNECTIONS, timeout=config.timeout_s, **options
+        )
+        client = redis.asyncio.Redis.from_pool(pool)
     # One namespace per app: replicas of the same app share it, other apps never meet it.
     namespace = config.namespace or hashlib.sha256(client_id.encode()).hexdigest()[:16]
     sealer = Sealer(parse_key(config.key.reveal()))

@@ -3,6 +3,7 @@ log line, and Redis tried again after retry_s."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 import os
@@ -18,7 +19,7 @@ import trustme
 
 from spproxy.config import Secret, StateConfig
 from spproxy.sealing import Sealer
-from spproxy.sharedstate import SharedState, connect
+from spproxy.sharedstate import MAX_CONNECTIONS, SharedState, connect
 from tests.harness import free_port
 from tests.redis_server import wait_for_port
 
@@ -184,3 +185,16 @@ async def test_connect_through_a_sentinel_finds_the_master(
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+async def test_a_burst_of_calls_shares_a_bounded_pool(redis_url: str) -> None:
+    state = connect(StateConfig(redis_url, Secret(KEY)), "app")
+    admin = redis.asyncio.Redis.from_url(redis_url)
+    try:
+        results = await asyncio.gather(*(state.call(lambda r: r.ping()) for _ in range(300)))
+        assert results == [True] * 300 and state.up
+        clients = await admin.client_list()
+        assert len(clients) - 1 <= MAX_CONNECTIONS  # the admin's own connection aside
+    finally:
+        await state.aclose()
+        await admin.aclose()
