@@ -32,9 +32,18 @@ from spproxy.sealing import Sealer, parse_key
 log = logging.getLogger("spproxy.state")
 
 T = TypeVar("T")
-# What an unreachable or failing-over Redis raises; anything else is a bug, and raised.
 MAX_CONNECTIONS = 64  # to Redis, per process
-UNAVAILABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
+# What a Redis that cannot serve us raises: unreachable, failing over (a read-only replica),
+# full (maxmemory with noeviction), or refusing this user (ACL). Each means "go local", not
+# "fail the request"; any other error is a bug in spproxy, and raised.
+UNAVAILABLE = (
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    redis.exceptions.ReadOnlyError,
+    redis.exceptions.OutOfMemoryError,
+    redis.exceptions.NoPermissionError,
+    OSError,
+)
 
 
 class SharedState:

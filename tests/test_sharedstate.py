@@ -198,3 +198,22 @@ async def test_a_burst_of_calls_shares_a_bounded_pool(redis_url: str) -> None:
     finally:
         await state.aclose()
         await admin.aclose()
+
+
+async def test_a_full_or_forbidding_redis_means_local_not_a_failed_request(redis_url: str) -> None:
+    admin = redis.asyncio.Redis.from_url(redis_url)
+    await admin.acl_setuser(
+        "spproxy-narrow",
+        enabled=True,
+        passwords=["+pw-narrow"],
+        keys=["other:*"],
+        commands=["+@all"],
+    )
+    state = connect(StateConfig(redis_url, Secret(KEY), "spproxy-narrow", Secret("pw-narrow")), "a")
+    try:
+        assert await state.call(lambda r: r.set(state.key("k"), b"1")) is None  # NOPERM
+        assert not state.up and state.failures == 1
+    finally:
+        await state.aclose()
+        await admin.acl_deluser("spproxy-narrow")
+        await admin.aclose()
