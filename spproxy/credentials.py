@@ -95,7 +95,8 @@ class Credentials:
             return await self._seller(account)
         if operation.restriction is not None and not operation.restriction.generic_path:
             document_id = target.path.rsplit("/", 1)[-1]
-            restricted = self.report_types.restricted(document_id, headers.get(REPORT_TYPE_HEADER))
+            hint = headers.get(REPORT_TYPE_HEADER)
+            restricted = await self.report_types.recall(document_id, hint)
             if restricted is None and not account.sandbox:  # not known yet: Amazon's 403 will tell
                 return replace(await self._seller(account), retry_with_rdt=resource)
             if not restricted:
@@ -125,7 +126,7 @@ class Credentials:
         """Another credential worth one more try after Amazon's answer, or None."""
         if answer.response.status == 403 and credential.retry_with_rdt is not None:
             document_id = credential.retry_with_rdt.path.rsplit("/", 1)[-1]
-            self.report_types.mark_restricted(document_id)
+            await self.report_types.mark_restricted(document_id)
             return await self.restricted(account, credential.retry_with_rdt)
         if not answer.token_rejected:
             return None
@@ -135,17 +136,17 @@ class Credentials:
             credential.token_kind,
         )
         if credential.resource is not None:
-            self._rdts.invalidate(account, credential.token)
+            await self._rdts.invalidate(account, credential.token)
             return await self.restricted(account, credential.resource)
         if credential.scope is not None:
-            self._lwa.invalidate_grantless_token(credential.scope, credential.token)
+            await self._lwa.invalidate_grantless_token(credential.scope, credential.token)
             return Credential(
                 await self._lwa.grantless_token(credential.scope),
                 "grantless",
                 scope=credential.scope,
             )
         if credential.kind in ("lwa", SANDBOX_LWA):
-            self._lwa.invalidate_seller_token(account, credential.token)
+            await self._lwa.invalidate_seller_token(account, credential.token)
             return await self._seller(account, credential.kind)
         return None  # a delegated RDT: only its delegator can renew it
 

@@ -8,6 +8,10 @@ a token, only one exchange per key is in flight: the others await the same task.
 `refresh_ahead_s` of a token's life the next request triggers an exchange in the background and
 is served the current token, so in steady state no request waits for LWA; and while LWA is down,
 a token that has not yet expired keeps serving.
+
+With `shared`, replicas share their tokens through Redis: whichever fetches first (a request, a
+renewal ahead of expiry, the keeper) exchanges and stores the token, and the others take it from
+Redis instead of exchanging again (`sharedtokens`).
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ import aiohttp
 
 from spproxy.config import Account, LwaConfig, redact_url
 from spproxy.errors import Outcome, TokenExchangeError, outcome
+from spproxy.sharedstate import SharedState
+from spproxy.sharedtokens import SharedTokens, fingerprint
 from spproxy.tokencache import TokenCache
 
 log = logging.getLogger("spproxy.lwa")
@@ -63,6 +69,7 @@ class LwaTokens:
         margin_s: float = 120.0,
         refresh_ahead_s: float = 600.0,
         clock: Callable[[], float] = time.time,
+        shared: SharedState | None = None,  # Redis shared with other replicas
     ) -> None:
         self._session = session
         self._config = config
@@ -75,21 +82,23 @@ class LwaTokens:
             stale_on=(TokenExchangeError,),
             what="LWA",
         )
+        self._shared = None if shared is None else SharedTokens(shared, clock=clock)
         self.failures: dict[str, str] = {}  # account name -> why its last exchange failed
-        self.outcomes: Counter[Outcome] = Counter()  # exchanges: ok, refused, unavailable
+        self.outcomes: Counter[Outcome] = Counter()  # this process's exchanges: ok, refused, ...
 
     @property
     def exchanges(self) -> int:
-        """Successful exchanges."""
+        """Successful exchanges (this process's own, not those of other replicas)."""
         return self.outcomes["ok"]
 
     async def seller_token(self, account: Account) -> str:
         return await self._token(("account", account.name), account)
 
     async def refresh(self, account: Account) -> None:
-        """Exchange the account's refresh token now, or join the exchange in flight."""
+        """Exchange the account's refresh token now (or take the newer token another replica
+        shared), or join the exchange in flight."""
         key = ("account", account.name)
-        await self._cache.fetch(key, lambda: self._exchange(key, account))
+        await self._cache.fetch(key, lambda: self._obtained(key, account))
 
     async def grantless_token(self, scope: str) -> str:
         return await self._token(("scope", scope), None)
@@ -111,12 +120,12 @@ class LwaTokens:
         cached = self._cache.store.get(("account", account.name))
         return cached.expires_at if cached else None
 
-    def invalidate_seller_token(self, account: Account, token: str) -> None:
+    async def invalidate_seller_token(self, account: Account, token: str) -> None:
         """Amazon says this token is no longer valid: the next request exchanges again."""
-        self._invalidate(("account", account.name), token)
+        await self._invalidate(("account", account.name), account, token)
 
-    def invalidate_grantless_token(self, scope: str, token: str) -> None:
-        self._invalidate(("scope", scope), token)
+    async def invalidate_grantless_token(self, scope: str, token: str) -> None:
+        await self._invalidate(("scope", scope), None, token)
 
     def reconfigure(self, config: LwaConfig, timeout_s: float) -> None:
         """A reloaded config: its client credentials serve the next exchange."""
@@ -130,7 +139,9 @@ class LwaTokens:
         self._cache.store.pop(("account", account), None)
         self.failures.pop(account, None)
 
-    def _invalidate(self, key: TokenKey, token: str) -> None:
+    async def _invalidate(self, key: TokenKey, account: Account | None, token: str) -> None:
+        if self._shared is not None:  # first: a request meanwhile must not take it from Redis
+            await self._shared.discard([self._shared_key(self._shared, key, account)], token)
         cached = self._cache.store.get(key)
         if cached is not None and cached.value == token:
             del self._cache.store[key]
@@ -142,7 +153,7 @@ class LwaTokens:
             return fresh.value
 
         def exchange() -> Coroutine[Any, Any, AccessToken]:
-            return self._exchange(key, account)
+            return self._obtained(key, account)
 
         token, _ = await self._cache.get(
             key,
@@ -150,6 +161,27 @@ class LwaTokens:
             renew=lambda: self._cache.start([key], exchange),
         )
         return token.value
+
+    async def _obtained(self, key: TokenKey, account: Account | None) -> AccessToken:
+        """A token newer than the one held, from the replicas' shared state or exchanged."""
+        if self._shared is None:
+            token = await self._exchange(key, account)
+        else:
+            token = await self._shared.obtain(
+                self._shared_key(self._shared, key, account),
+                lambda: self._exchange(key, account),
+                build=AccessToken,
+                usable=lambda token: self._cache.renews(key, token),
+            )
+        if account is not None:
+            self.failures.pop(account.name, None)  # whichever replica exchanged
+        return token
+
+    def _shared_key(self, shared: SharedTokens, key: TokenKey, account: Account | None) -> str:
+        """The key's Redis key: an account's token only for its refresh token, any token only
+        for this app's client id."""
+        secret = account.refresh_token.reveal() if account is not None else ""
+        return shared.state.key("lwa", *key, fingerprint(self._config.client_id, secret))
 
     async def _exchange(self, key: TokenKey, account: Account | None) -> AccessToken:
         if account is not None:
@@ -166,8 +198,6 @@ class LwaTokens:
                 self.failures[account.name] = exc.message
             log.warning("LWA token exchange for %s failed: %s", what, exc.message)
             raise
-        if account is not None:
-            self.failures.pop(account.name, None)
         self.outcomes["ok"] += 1
         log.debug("LWA token for %s obtained, valid until %.0f", what, token.expires_at)
         return token

@@ -14,6 +14,10 @@ A bundle that Amazon refuses (the app lacks the role for one of its resources) i
 only the resource the waiting request needs; a resource refused on its own is remembered for a
 few minutes and left out of bundles, so one missing role never blocks the account's other
 operations, and the 1-per-second Tokens API is not hammered with mints that will fail.
+
+With `shared`, replicas share RDTs and refusals through Redis (`sharedtokens`): a bundle's RDT is
+stored under each resource it serves, and one replica mints for a resource while the others
+take its RDT from Redis; an RDT taken from Redis serves only the resource it was asked for.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any
 
-from cachetools import TLRUCache, TTLCache
+from cachetools import TLRUCache
 
 from spproxy.config import Account
 from spproxy.errors import (
@@ -39,6 +43,9 @@ from spproxy.errors import (
     UpstreamUnreachable,
     outcome,
 )
+from spproxy.sharedfacts import LearnedFacts
+from spproxy.sharedstate import SharedState
+from spproxy.sharedtokens import SharedTokens, fingerprint
 from spproxy.tokencache import TokenCache
 from spproxy.tokensapi import Mint, Rdt, Resource
 
@@ -51,6 +58,17 @@ RdtKey = tuple[str, Resource]  # (account name, resource)
 
 def _expiry(_key: RdtKey, rdt: Rdt, _now: float) -> float:
     return rdt.expires_at
+
+
+def _resource_name(resource: Resource) -> str:
+    """A resource in Redis keys: hashed, as report document paths are the clients' to choose."""
+    return fingerprint(resource.method, resource.path, *resource.data_elements, hex_digits=32)
+
+
+def _shared_key(shared: SharedTokens, account: Account, resource: Resource) -> str:
+    """An RDT's Redis key: found only by the refresh token and endpoint it was minted with."""
+    minted_with = fingerprint(account.refresh_token.reveal(), account.endpoint)
+    return shared.state.key("rdt", account.name, minted_with, _resource_name(resource))
 
 
 class RestrictedDataTokens:
@@ -67,6 +85,7 @@ class RestrictedDataTokens:
         recent_s: float = 3600.0,
         refusal_memory_s: float = 300.0,
         clock: Callable[[], float] = time.time,
+        shared: SharedState | None = None,  # Redis shared with other replicas
     ) -> None:
         self._mint = mint
         self._bundle_limit = bundle_limit
@@ -80,17 +99,26 @@ class RestrictedDataTokens:
             stale_on=TRANSIENT,
             what="the Tokens API",
             store=self._store,
+            serves=lambda key, rdt: key[1] in rdt.resources,
         )
         self._recent: dict[str, dict[Resource, float]] = {}  # per account: resource -> last use
-        self._refused: TTLCache[RdtKey, RdtRefused] = TTLCache(
-            maxsize=4096, ttl=refusal_memory_s, timer=clock
+        self._refused: LearnedFacts[RdtKey, RdtRefused] = LearnedFacts(
+            maxsize=4096,
+            ttl_s=refusal_memory_s,
+            kind="rdt-refused",
+            name=lambda key: f"{key[0]}:{_resource_name(key[1])}",
+            encode=lambda refusal: f"{refusal.message}\0{refusal.details}".encode(),
+            decode=lambda said: RdtRefused(*said.decode(errors="replace").split("\0", 1)),
+            shared=shared,
+            clock=clock,
         )
+        self._shared = None if shared is None else SharedTokens(shared, clock=clock)
         # Mints: ok, refused (by the Tokens API, or by LWA for the call to it), unavailable
         self.outcomes: Counter[Outcome] = Counter()
 
     @property
     def mints(self) -> int:
-        """Successful mints."""
+        """Successful mints (this process's own, not those of other replicas)."""
         return self.outcomes["ok"]
 
     async def token(self, account: Account, resource: Resource) -> tuple[str, bool]:
@@ -107,9 +135,17 @@ class RestrictedDataTokens:
         )
         return rdt.value, minted
 
-    def invalidate(self, account: Account, token: str) -> None:
+    async def invalidate(self, account: Account, token: str) -> None:
         """Amazon says this RDT is no longer valid: forget it for every resource it served."""
-        self._cache.drop(lambda key, rdt: key[0] == account.name and rdt.value == token)
+
+        def refused(key: RdtKey, rdt: Rdt) -> bool:
+            return key[0] == account.name and rdt.value == token
+
+        if self._shared is not None:  # first: a request meanwhile must not take it from Redis
+            held = [key[1] for key, rdt in self._store.items() if refused(key, rdt)]
+            keys = [_shared_key(self._shared, account, resource) for resource in held]
+            await self._shared.discard(keys, token)
+        self._cache.drop(refused)
 
     def forget(self, account: str) -> None:
         """The account's refresh token changed or the account is gone."""
@@ -118,20 +154,20 @@ class RestrictedDataTokens:
 
     async def _minted_or_refused(self, account: Account, resource: Resource) -> Rdt:
         key = (account.name, resource)
-        refused = self._refused.get(key)
+        refused = await self._refused.recall(key)  # here, or by another replica
         if refused is not None:
             raise refused
         try:
             return await self._minted(account, resource, bundle=True)
         except RdtRefused as refusal:
             if not refusal.bundled:  # refused for this resource itself
-                self._refused[key] = refusal
+                await self._refused.learn([(key, refusal)])
                 raise
         # A bundle was refused for someone's resource: a mint of this one alone tells whose.
         try:
             return await self._minted(account, resource, bundle=False)
         except RdtRefused as refusal:
-            self._refused[key] = refusal
+            await self._refused.learn([(key, refusal)])
             raise
 
     def counts(self) -> Counter[str]:
@@ -162,11 +198,29 @@ class RestrictedDataTokens:
             companions = self._companions(account, resource) if bundle else []
             task = self._start(account, (resource, *companions))
         # shield: a waiter that gives up must not cancel the mint the others await
-        return await asyncio.shield(task)
+        rdt = await asyncio.shield(task)
+        if resource in rdt.resources:
+            return rdt
+        # The RDT of another resource's fetch, taken from Redis: it serves only that resource.
+        return await self._minted(account, resource, bundle=False)
 
     def _start(self, account: Account, resources: tuple[Resource, ...]) -> asyncio.Task[Rdt]:
         keys = [(account.name, resource) for resource in resources]
-        return self._cache.start(keys, lambda: self._mint_logged(account, resources))
+        return self._cache.start(keys, lambda: self._obtained(account, resources))
+
+    async def _obtained(self, account: Account, resources: tuple[Resource, ...]) -> Rdt:
+        """An RDT for `resources[0]` newer than the one held: another replica's from Redis (for
+        that resource alone), or minted for them all and shared under each."""
+        if self._shared is None:
+            return await self._mint_logged(account, resources)
+        wanted, shared = resources[0], self._shared
+        return await shared.obtain(
+            _shared_key(shared, account, wanted),
+            lambda: self._mint_logged(account, resources),
+            build=lambda value, expires_at: Rdt(value, expires_at, (wanted,)),
+            usable=lambda rdt: self._cache.renews((account.name, wanted), rdt),
+            served=lambda rdt: [_shared_key(shared, account, r) for r in rdt.resources],
+        )
 
     async def _mint_logged(self, account: Account, resources: tuple[Resource, ...]) -> Rdt:
         try:

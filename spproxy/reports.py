@@ -5,7 +5,8 @@ of the restricted types (Tokens API use-case guide). The document id alone does 
 type, but the getReport and getReports answers that led the client to it do. So we remember
 document id -> report type from them, bounded and expiring; a client may also say the type in
 `x-spproxy-report-type`; and when neither is known, the caller tries the LWA token first and
-mints an RDT only if Amazon answers 403.
+mints an RDT only if Amazon answers 403. With shared state, what one replica learns serves the
+others (`sharedfacts`): a client may fetch the report from one and its document from another.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ import json
 import time
 from collections.abc import Awaitable, Callable
 
-from cachetools import TTLCache
-
 from spproxy.operations import REPORT_LISTINGS, RESTRICTED_REPORT_TYPES, Operation
+from spproxy.sharedfacts import LearnedFacts
+from spproxy.sharedstate import SharedState
+from spproxy.sharedtokens import fingerprint
 
 Observer = Callable[[bytes], Awaitable[None]]  # awaited before the answer goes out
 
@@ -28,9 +30,19 @@ class ReportTypes:
         maxsize: int = 100_000,
         ttl_s: float = 86_400.0,
         clock: Callable[[], float] = time.monotonic,
+        shared: SharedState | None = None,
     ) -> None:
         # document id -> whether its report type is restricted
-        self._restricted: TTLCache[str, bool] = TTLCache(maxsize=maxsize, ttl=ttl_s, timer=clock)
+        self._restricted: LearnedFacts[str, bool] = LearnedFacts(
+            maxsize=maxsize,
+            ttl_s=ttl_s,
+            kind="report-restricted",
+            name=lambda document_id: fingerprint(document_id, hex_digits=32),  # clients choose ids
+            encode=lambda restricted: b"1" if restricted else b"0",
+            decode={b"1": True, b"0": False}.get,
+            shared=shared,
+            clock=clock,
+        )
 
     def __len__(self) -> int:
         return len(self._restricted)
@@ -40,14 +52,19 @@ class ReportTypes:
         return {"report_documents_known": len(self._restricted)}
 
     def restricted(self, document_id: str, hint: str | None) -> bool | None:
-        """Whether the document needs an RDT; None when its type is not known."""
+        """Whether the document needs an RDT, as this process knows; None when not known."""
         if hint:
             return hint in RESTRICTED_REPORT_TYPES
         return self._restricted.get(document_id)
 
-    def mark_restricted(self, document_id: str) -> None:
+    async def recall(self, document_id: str, hint: str | None) -> bool | None:
+        """`restricted`, or else what another replica learned."""
+        known = self.restricted(document_id, hint)
+        return known if known is not None else await self._restricted.recall(document_id)
+
+    async def mark_restricted(self, document_id: str) -> None:
         """Amazon refused the document to the LWA token and served it with an RDT."""
-        self._restricted[document_id] = True
+        await self._restricted.learn([(document_id, True)])
 
     def observer(self, operation: Operation | None) -> Observer | None:
         """What reads the answer of `operation`, if it names report documents' types."""
@@ -64,9 +81,11 @@ class ReportTypes:
         if not isinstance(payload, dict):
             return
         reports = payload.get("reports", [payload])
+        learned: list[tuple[str, bool]] = []
         for report in reports if isinstance(reports, list) else []:
             if not isinstance(report, dict):
                 continue
             document, report_type = report.get("reportDocumentId"), report.get("reportType")
             if isinstance(document, str) and isinstance(report_type, str):
-                self._restricted[document] = report_type in RESTRICTED_REPORT_TYPES
+                learned.append((document, report_type in RESTRICTED_REPORT_TYPES))
+        await self._restricted.learn(learned)

@@ -8,7 +8,8 @@
                 expired yet: the stored value (Amazon is down; what we hold still works)
 
 A fetch may serve several keys at once (an RDT minted for a bundle of resources): it is in
-flight, and its result is stored, under each of them. Tasks are kept referenced until done, and
+flight under each of them, and its result is stored under each it `serves` (an RDT another
+replica minted serves the one resource it was asked for). Tasks are kept referenced until done, and
 waiters are shielded from each other: one that gives up does not cancel the fetch the others
 await. The store is any mapping: a dict, or a bounded cache that drops what expired.
 """
@@ -49,6 +50,7 @@ class TokenCache(Generic[K, V]):
         stale_on: tuple[type[Exception], ...] = (),
         what: str = "token",
         store: MutableMapping[K, V] | None = None,
+        serves: Callable[[K, V], bool] = lambda _key, _value: True,
     ) -> None:
         self._margin_s = margin_s
         self._refresh_ahead_s = refresh_ahead_s
@@ -56,14 +58,23 @@ class TokenCache(Generic[K, V]):
         self._stale_on = stale_on
         self._what = what
         self.store: MutableMapping[K, V] = store if store is not None else {}
+        self._serves = serves
         self._fetching: dict[K, _Fetch[V]] = {}
 
     def fresh(self, key: K) -> V | None:
         """The stored value while no renewal is due: the hot path, without closures or awaits."""
         stored = self.store.get(key)
-        if stored is not None and stored.expires_at - self._refresh_ahead_s > self._clock():
-            return stored
-        return None
+        return stored if stored is not None and self.is_fresh(stored) else None
+
+    def is_fresh(self, value: V) -> bool:
+        """Whether `value` needs no renewal yet."""
+        return value.expires_at - self._refresh_ahead_s > self._clock()
+
+    def renews(self, key: K, value: V) -> bool:
+        """Whether `value` (another replica's, say) may replace what is stored under `key`:
+        fresh, and newer (the keeper renews before requests would)."""
+        held = self.store.get(key)
+        return self.is_fresh(value) and (held is None or value.expires_at > held.expires_at)
 
     async def get(
         self, key: K, *, wait: Callable[[], Awaitable[V]], renew: Callable[[], object]
@@ -130,4 +141,5 @@ class TokenCache(Generic[K, V]):
                 del self._fetching[key]
         if not task.cancelled() and task.exception() is None:  # retrieved: no stray warning
             for key in keys:
-                self.store[key] = task.result()
+                if self._serves(key, task.result()):
+                    self.store[key] = task.result()

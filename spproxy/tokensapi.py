@@ -103,7 +103,7 @@ class TokensApi:
         async def renew(refused: str, answer: UpstreamAnswer) -> str | None:
             if not answer.token_rejected:
                 return None
-            self._lwa.invalidate_seller_token(account, refused)
+            await self._lwa.invalidate_seller_token(account, refused)
             return await self._lwa.seller_token(account)
 
         request = UpstreamRequest(account, self._operation, "POST", TOKENS_API, JSON_HEADERS, body)

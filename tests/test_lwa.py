@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
@@ -25,8 +26,10 @@ from spproxy.emulator import (
 from spproxy.errors import TokenExchangeError
 from spproxy.lwa import LwaTokens
 from tests.harness import StartHarness
+from tests.replicas import redis_snapshot, shared_state, shared_states, unreachable_url
 
 PARTICIPATIONS = "/sellers/v1/marketplaceParticipations"
+NOTIFICATIONS = "sellingpartnerapi::notifications"
 
 
 async def test_refused_refresh_token_is_a_502_naming_invalid_grant(start: StartHarness) -> None:
@@ -196,3 +199,127 @@ async def test_lwa_down_keeps_serving_the_still_valid_token(aiohttp_server: Serv
         amazon.faults.clear()
         assert await tokens.seller_token(_account()) != first
         assert tokens.failures == {}
+
+
+@asynccontextmanager
+async def lwa_replicas(
+    session: aiohttp.ClientSession, emulator: TestServer, redis_url: str, count: int, **options: Any
+) -> AsyncIterator[list[LwaTokens]]:
+    """`count` replicas' LwaTokens, each with its own shared state on one Redis namespace."""
+    async with shared_states(redis_url, count) as states:
+        yield [_tokens(session, emulator, shared=state, **options) for state in states]
+
+
+async def test_replicas_exchange_once_per_account_and_per_scope(
+    aiohttp_server: ServerFactory, redis_url: str
+) -> None:
+    server = await aiohttp_server(make_emulator_app())
+    amazon = server.app[STATE_KEY]
+    async with (
+        aiohttp.ClientSession() as session,
+        lwa_replicas(session, server, redis_url, 3) as replicas,
+    ):
+        sellers = [tokens.seller_token(_account()) for tokens in replicas]
+        scopes = [tokens.grantless_token(NOTIFICATIONS) for tokens in replicas]
+        *seller_tokens, grantless_1, grantless_2, grantless_3 = await asyncio.gather(
+            *sellers, *scopes
+        )
+        assert len(set(seller_tokens)) == 1 and grantless_1 == grantless_2 == grantless_3
+        assert amazon.lwa_exchanges == {"refresh_token": 1, "client_credentials": 1}
+        assert sum(tokens.exchanges for tokens in replicas) == 2  # each counts its own
+        snapshot = await redis_snapshot(redis_url)
+    assert len(snapshot) == 2  # one token each; the locks are released
+    for secret in [*amazon.tokens, DEMO_REFRESH_TOKEN, DEMO_CLIENT_SECRET]:
+        assert all(secret.encode() not in key + value for key, value in snapshot.items())
+
+
+async def test_whichever_replica_renews_first_serves_the_others(
+    aiohttp_server: ServerFactory, redis_url: str
+) -> None:
+    server = await aiohttp_server(make_emulator_app())
+    amazon = server.app[STATE_KEY]
+    now = [1_000_000.0]
+    async with (
+        aiohttp.ClientSession() as session,
+        lwa_replicas(session, server, redis_url, 3, refresh_ahead_s=600, clock=lambda: now[0]) as (
+            keeping,
+            renewing,
+            requesting,
+        ),
+    ):
+        first = await keeping.seller_token(_account())
+        assert await renewing.seller_token(_account()) == first
+        assert await requesting.seller_token(_account()) == first
+        assert amazon.lwa_exchanges["refresh_token"] == 1
+        now[0] += 3600 - 900  # the keeper's time: a new token, though the old one is fresh
+        await keeping.refresh(_account())
+        second = await keeping.seller_token(_account())
+        assert second != first and amazon.lwa_exchanges["refresh_token"] == 2
+        await renewing.refresh(_account())  # another replica's keeper: the newer token, shared
+        assert await renewing.seller_token(_account()) == second
+        now[0] += 400  # a request in the refresh-ahead window: the current token, and a renewal
+        assert await requesting.seller_token(_account()) == first
+        for _ in range(100):  # bounded: the renewal in the background takes the shared token
+            if requesting.expiry(_account()) != keeping.expiry(_account()):
+                await asyncio.sleep(0.01)
+        assert await requesting.seller_token(_account()) == second
+        assert amazon.lwa_exchanges["refresh_token"] == 2
+        assert [tokens.exchanges for tokens in (keeping, renewing, requesting)] == [2, 0, 0]
+
+
+async def test_a_changed_refresh_token_never_takes_the_old_token(
+    aiohttp_server: ServerFactory, redis_url: str
+) -> None:
+    sellers = {DEMO_REFRESH_TOKEN: "A1SELLER", "Atzr|reauthorised": "A2SELLER"}
+    server = await aiohttp_server(make_emulator_app(EmulatorConfig(refresh_tokens=sellers)))
+    amazon = server.app[STATE_KEY]
+    async with (
+        aiohttp.ClientSession() as session,
+        lwa_replicas(session, server, redis_url, 2) as (old, new),
+    ):
+        before = await old.seller_token(_account())
+        after = await new.seller_token(_account("Atzr|reauthorised"))
+        assert after != before and amazon.lwa_exchanges["refresh_token"] == 2
+        assert amazon.tokens[after].selling_partner_id == "A2SELLER"
+        new.forget("main")  # as a reload does when the account's refresh token changed
+        with pytest.raises(TokenExchangeError, match="invalid_grant"):
+            await new.seller_token(_account("Atzr|revoked"))  # exchanged, and refused
+
+
+async def test_a_token_amazon_refused_is_dropped_for_every_replica(
+    aiohttp_server: ServerFactory, redis_url: str
+) -> None:
+    server = await aiohttp_server(make_emulator_app())
+    amazon = server.app[STATE_KEY]
+    async with (
+        aiohttp.ClientSession() as session,
+        lwa_replicas(session, server, redis_url, 2) as (first, late),
+    ):
+        refused = await first.seller_token(_account())
+        assert await late.seller_token(_account()) == refused
+        await first.invalidate_seller_token(_account(), refused)
+        renewed = await first.seller_token(_account())  # not the refused one, from Redis
+        assert renewed != refused and amazon.lwa_exchanges["refresh_token"] == 2
+        assert await late.seller_token(_account()) == refused  # what it holds, until refused
+        await late.invalidate_seller_token(_account(), refused)  # leaves the renewed one
+        assert await late.seller_token(_account()) == renewed
+        assert amazon.lwa_exchanges["refresh_token"] == 2
+
+
+async def test_redis_down_leaves_each_replica_exchanging_alone(
+    aiohttp_server: ServerFactory,
+) -> None:
+    server = await aiohttp_server(make_emulator_app())
+    amazon = server.app[STATE_KEY]
+    state = shared_state(unreachable_url())
+    try:
+        async with aiohttp.ClientSession() as session:
+            tokens = _tokens(session, server, shared=state)
+            token = await tokens.seller_token(_account())
+            assert await tokens.seller_token(_account()) == token  # cached here
+            await tokens.invalidate_seller_token(_account(), token)
+            assert await tokens.seller_token(_account()) != token
+        assert amazon.lwa_exchanges["refresh_token"] == tokens.exchanges == 2
+        assert not state.up
+    finally:
+        await state.aclose()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -18,17 +20,20 @@ from spproxy.emulator import (
     DEMO_REFRESH_TOKEN,
     STATE_KEY,
     EmulatorConfig,
+    EmulatorState,
     make_emulator_app,
 )
 from spproxy.emulator.fixtures import LISTINGS_DOCUMENT, SHIPPING_ORDERS_DOCUMENT
-from spproxy.errors import TokensApiUnavailable
+from spproxy.errors import RdtRefused, TokensApiUnavailable
 from spproxy.lwa import LwaTokens
 from spproxy.ratelimit import RateLimiter
 from spproxy.rdt import RestrictedDataTokens
 from spproxy.regions import REGIONS
+from spproxy.sharedstate import SharedState
 from spproxy.tokensapi import Resource, TokensApi
 from spproxy.upstream import Upstream
 from tests.harness import Harness, StartHarness
+from tests.replicas import redis_snapshot, shared_state, shared_states, unreachable_url
 from tests.restricted_cases import CASES, IDS, JORDAN, Case, call, shown
 
 ORDER = f"/orders/v0/orders/{JORDAN}"
@@ -262,13 +267,20 @@ class FakeClock:
 
 
 def _rdts(
-    session: aiohttp.ClientSession, url: str, clock: FakeClock, **options: Any
+    session: aiohttp.ClientSession,
+    url: str,
+    clock: FakeClock,
+    shared: SharedState | None = None,
+    **options: Any,
 ) -> RestrictedDataTokens:
-    """The real RDT machinery against the emulator at `url`, on a fake clock."""
+    """The real RDT machinery against the emulator at `url`, on a fake clock; with `shared`,
+    LWA tokens and RDTs shared with other replicas."""
     lwa = LwaTokens(
         session,
         LwaConfig(DEMO_CLIENT_ID, Secret(DEMO_CLIENT_SECRET), f"{url}/auth/o2/token"),
         timeout_s=5,
+        clock=clock,
+        shared=shared,
     )
     upstream = Upstream(
         session,
@@ -278,7 +290,7 @@ def _rdts(
         limiter=RateLimiter(queue_timeout_s=1),
     )
     mint = TokensApi(upstream, lwa, operation=None, clock=clock).mint
-    return RestrictedDataTokens(mint, clock=clock, **options)
+    return RestrictedDataTokens(mint, clock=clock, shared=shared, **options)
 
 
 async def _minted_per_hour(aiohttp_server: ServerFactory, bundle_limit: int) -> int:
@@ -355,3 +367,135 @@ async def test_the_cache_is_bounded_least_recently_used_first_and_drops_expired_
         assert rdts.snapshot(page=2)["cached"] == 0
         await rdts.token(account, documents[0])
         assert rdts.mints == 6
+
+
+ORDER_RESOURCE = Resource("GET", "/orders/v0/orders/{orderId}", ("buyerInfo",))
+ADDRESS = Resource("GET", "/orders/v0/orders/{orderId}/address")
+
+
+@dataclass
+class Replicas:
+    """RDT replicas against one emulator, each with its own shared state on one Redis."""
+
+    rdts: list[RestrictedDataTokens]
+    amazon: EmulatorState
+    account: Account
+
+    def covered(self, rdt: str) -> set[str]:
+        """The paths the RDT was minted for."""
+        return {r.path for r in self.amazon.tokens[rdt].restricted_resources}
+
+
+@asynccontextmanager
+async def rdt_replicas(
+    aiohttp_server: ServerFactory, redis_url: str, count: int, config: EmulatorConfig | None = None
+) -> AsyncIterator[Replicas]:
+    server = await aiohttp_server(make_emulator_app(config or EmulatorConfig()))
+    url = str(server.make_url("")).rstrip("/")
+    clock = FakeClock()
+    account = Account("main", Secret(DEMO_REFRESH_TOKEN), "na", url, REGIONS["na"].aws_region)
+    async with aiohttp.ClientSession() as session, shared_states(redis_url, count) as states:
+        rdts = [_rdts(session, url, clock, state) for state in states]
+        yield Replicas(rdts, server.app[STATE_KEY], account)
+
+
+async def test_replicas_mint_once_per_resource(
+    aiohttp_server: ServerFactory, redis_url: str
+) -> None:
+    async with rdt_replicas(aiohttp_server, redis_url, 3) as replicas:
+        asked = [rdts.token(replicas.account, ADDRESS) for rdts in replicas.rdts]
+        assert len({rdt for rdt, _ in await asyncio.gather(*asked)}) == 1
+        amazon = replicas.amazon
+        assert (len(amazon.rdt_mints), amazon.lwa_exchanges["refresh_token"]) == (1, 1)
+        assert sum(rdts.mints for rdts in replicas.rdts) == 1
+        snapshot = await redis_snapshot(redis_url)
+    assert len(snapshot) == 2  # the RDT and the LWA token for the mint
+    for secret in [*amazon.tokens, DEMO_REFRESH_TOKEN]:
+        assert all(secret.encode() not in key + value for key, value in snapshot.items())
+
+
+async def test_a_bundle_one_replica_minted_serves_each_of_its_resources_everywhere(
+    aiohttp_server: ServerFactory, redis_url: str
+) -> None:
+    async with rdt_replicas(aiohttp_server, redis_url, 2) as replicas:
+        minting, other = replicas.rdts
+        await minting.token(replicas.account, ORDER_RESOURCE)
+        bundle, _ = await minting.token(replicas.account, ADDRESS)  # ADDRESS + ORDER_RESOURCE
+        assert replicas.covered(bundle) == {ORDER_RESOURCE.path, ADDRESS.path}
+        assert await other.token(replicas.account, ORDER_RESOURCE) == (bundle, True)
+        assert await other.token(replicas.account, ADDRESS) == (bundle, True)
+        assert len(replicas.amazon.rdt_mints) == 2 and other.mints == 0
+
+
+async def test_an_rdt_from_redis_serves_only_the_resource_it_was_asked_for(
+    aiohttp_server: ServerFactory, redis_url: str
+) -> None:
+    async with rdt_replicas(aiohttp_server, redis_url, 2) as replicas:
+        minting, other = replicas.rdts
+        order_only, _ = await minting.token(replicas.account, ORDER_RESOURCE)
+        replicas.amazon.faults.tokens_api_down()
+        with pytest.raises(TokensApiUnavailable):  # ADDRESS: recently used, so bundled next
+            await other.token(replicas.account, ADDRESS)
+        replicas.amazon.faults.clear()
+        # A fetch for ORDER_RESOURCE with ADDRESS, answered from Redis: ORDER_RESOURCE only.
+        assert await other.token(replicas.account, ORDER_RESOURCE) == (order_only, True)
+        address, minted = await other.token(replicas.account, ADDRESS)
+        assert minted and ADDRESS.path in replicas.covered(address)
+        assert len(replicas.amazon.rdt_mints) == 2
+
+
+async def test_a_waiter_joining_a_fetch_that_redis_answered_gets_its_own_rdt(
+    aiohttp_server: ServerFactory, redis_url: str
+) -> None:
+    async with rdt_replicas(aiohttp_server, redis_url, 2) as replicas:
+        minting, other = replicas.rdts
+        await minting.token(replicas.account, ORDER_RESOURCE)
+        asked = [other.token(replicas.account, r) for r in (ORDER_RESOURCE, ADDRESS)]
+        for (rdt, _), resource in zip(
+            await asyncio.gather(*asked), (ORDER_RESOURCE, ADDRESS), strict=True
+        ):
+            assert resource.path in replicas.covered(rdt)
+        assert len(replicas.amazon.rdt_mints) == 2
+
+
+async def test_a_refusal_one_replica_met_spares_the_others_the_mint(
+    aiohttp_server: ServerFactory, redis_url: str
+) -> None:
+    shipment = Resource("GET", MFN_SHIPMENT)
+    denied = EmulatorConfig(denied_paths=frozenset({MFN_SHIPMENT}))
+    async with rdt_replicas(aiohttp_server, redis_url, 2, denied) as replicas:
+        for rdts in replicas.rdts:
+            with pytest.raises(RdtRefused, match="does not have the role"):
+                await rdts.token(replicas.account, shipment)
+        assert len(replicas.amazon.refused_mints) == 1
+
+
+async def test_an_rdt_amazon_refused_is_dropped_for_every_replica(
+    aiohttp_server: ServerFactory, redis_url: str
+) -> None:
+    async with rdt_replicas(aiohttp_server, redis_url, 2) as replicas:
+        first, late = replicas.rdts
+        refused, _ = await first.token(replicas.account, ADDRESS)
+        assert (await late.token(replicas.account, ADDRESS))[0] == refused
+        await first.invalidate(replicas.account, refused)
+        renewed, minted = await first.token(replicas.account, ADDRESS)
+        assert minted and renewed != refused
+        await late.invalidate(replicas.account, refused)  # leaves the renewed one
+        assert (await late.token(replicas.account, ADDRESS))[0] == renewed
+        assert len(replicas.amazon.rdt_mints) == 2
+
+
+async def test_redis_down_leaves_each_replica_minting_alone(aiohttp_server: ServerFactory) -> None:
+    server = await aiohttp_server(make_emulator_app())
+    url = str(server.make_url("")).rstrip("/")
+    clock = FakeClock()
+    account = Account("main", Secret(DEMO_REFRESH_TOKEN), "na", url, REGIONS["na"].aws_region)
+    state = shared_state(unreachable_url())
+    try:
+        async with aiohttp.ClientSession() as session:
+            rdts = _rdts(session, url, clock, state)
+            rdt, minted = await rdts.token(account, ADDRESS)
+            assert minted and await rdts.token(account, ADDRESS) == (rdt, False)
+        assert len(server.app[STATE_KEY].rdt_mints) == rdts.mints == 1
+    finally:
+        await state.aclose()

@@ -114,3 +114,20 @@ async def test_a_fetch_for_several_keys_is_stored_under_each_and_drop_forgets() 
     tokens.drop(lambda key, _: key == "a")
     assert list(tokens.store) == ["b"]
     await tokens.aclose()
+
+
+async def test_a_fetch_is_stored_only_under_the_keys_it_serves() -> None:
+    source = Source()
+    tokens = cache(source, serves=lambda key, _: key != "b")
+    await tokens.start(["a", "b"], source.fetch)
+    assert list(tokens.store) == ["a"]  # "b" is fetched again when asked for
+
+
+def test_another_replicas_token_renews_only_when_fresh_and_newer() -> None:
+    source = Source()
+    tokens = cache(source)
+    assert tokens.renews("k", Token("shared", 1000 + 301))  # nothing held, fresh
+    assert not tokens.renews("k", Token("shared", 1000 + 300))  # due for renewal itself
+    tokens.store["k"] = Token("held", 1000 + 900)  # fresh, but the keeper renews it
+    assert not tokens.renews("k", Token("same", 1000 + 900))
+    assert tokens.renews("k", Token("newer", 1000 + 901))
