@@ -57,7 +57,7 @@ async def forward(request: web.Request) -> web.StreamResponse:
     access.restricted = operation is not None and operation.kind is Kind.RESTRICTED
     config = proxy.config
     body = await read_body(request, config.upstream.max_body_bytes, config.listen.body_timeout_s)
-    proxy.clients.authorize(client, account, operation, target, request.headers, body)
+    await proxy.clients.authorize(client, account, operation, target, request.headers, body)
     credentials = proxy.credentials
     allowed = proxy.clients.data_elements(client)
     credential = await credentials.choose(account, operation, target, request.headers, allowed)

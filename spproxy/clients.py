@@ -135,7 +135,7 @@ class ClientAccess:
         if isinstance(token, str):
             await self.issued.remember(token, client)
 
-    def authorize(
+    async def authorize(
         self,
         client: Client | None,
         account: Account,
@@ -170,7 +170,7 @@ class ClientAccess:
         if not restriction.generic_path:  # a report document: its type decides
             document_id = target.path.rsplit("/", 1)[-1]
             hint = headers.get(REPORT_TYPE_HEADER)
-            if self._report_types.restricted(document_id, hint):
+            if await self._report_types.recall(document_id, hint):  # or another replica's
                 raise Forbidden(
                     f"Client '{client.name}' may not receive PII (report document "
                     f"{document_id} is of a restricted report type)."

@@ -88,20 +88,20 @@ class Proxy:
             shared=state,
             local_share=config.state.local_share if config.state else 1.0,
         )
-        tokens = LwaTokens(session, config.lwa, timeout_s=config.upstream.timeout_s, clock=clock)
-        upstream = Upstream(
-            session,
-            config=config.upstream,
-            user_agent=config.user_agent or default_user_agent(),
-            middlewares=_signers(session, config),
-            limiter=limiter,
+        tokens = LwaTokens(
+            session, config.lwa, timeout_s=config.upstream.timeout_s, clock=clock, shared=state
         )
+        upstream = _upstream(session, config, limiter)
         tokens_operation = table.classify("POST", TOKENS_API.path)
         mint = TokensApi(upstream, tokens, operation=tokens_operation, clock=clock).mint
         rdts = RestrictedDataTokens(
-            mint, bundle_limit=rdt_bundle_limit, document_limit=limits.document_rdts, clock=clock
+            mint,
+            bundle_limit=rdt_bundle_limit,
+            document_limit=limits.document_rdts,
+            clock=clock,
+            shared=state,
         )
-        report_types = ReportTypes(maxsize=limits.report_documents)
+        report_types = ReportTypes(maxsize=limits.report_documents, shared=state)
         credentials = Credentials(tokens, rdts, report_types)
         audit = AuditLog(config.audit_log) if config.audit_log else None
         clients = ClientAccess(
@@ -268,6 +268,16 @@ def _session(config: Config) -> aiohttp.ClientSession:
     # Retries are Upstream's alone. No public switch; aiohttp's own TestClient does the same.
     session._retry_connection = False
     return session
+
+
+def _upstream(session: aiohttp.ClientSession, config: Config, limiter: RateLimiter) -> Upstream:
+    return Upstream(
+        session,
+        config=config.upstream,
+        user_agent=config.user_agent or default_user_agent(),
+        middlewares=_signers(session, config),
+        limiter=limiter,
+    )
 
 
 def _signers(

@@ -54,6 +54,7 @@ class SharedState:
         sealer: Sealer,
         *,
         retry_s: float = 5.0,
+        lock_timeout_s: float = 10.0,  # how long a token fetch may hold its key's lock
         clock: Callable[[], float] = time.monotonic,
         sentinels: Sequence[redis.asyncio.Redis] = (),  # that found `client`: closed with it
     ) -> None:
@@ -63,6 +64,7 @@ class SharedState:
         self.sealer = sealer
         self._prefix = f"spproxy:{{{namespace}}}:"
         self._retry_s = retry_s
+        self.lock_timeout_s = lock_timeout_s
         self._clock = clock
         self.down_since: float | None = None  # the clock's time Redis stopped answering
         self._retry_at = 0.0
@@ -154,4 +156,11 @@ def connect(config: StateConfig, client_id: str) -> SharedState:
     # One namespace per app: replicas of the same app share it, other apps never meet it.
     namespace = config.namespace or hashlib.sha256(client_id.encode()).hexdigest()[:16]
     sealer = Sealer(parse_key(config.key.reveal()))
-    return SharedState(client, namespace, sealer, retry_s=config.retry_s, sentinels=sentinels)
+    return SharedState(
+        client,
+        namespace,
+        sealer,
+        retry_s=config.retry_s,
+        lock_timeout_s=config.lock_timeout_s,
+        sentinels=sentinels,
+    )

@@ -85,7 +85,7 @@ class SharedTokens:
         self,
         state: SharedState,
         *,
-        lock_timeout_s: float = 15.0,
+        lock_timeout_s: float | None = None,  # default: the state's (state.lock_timeout_s)
         first_poll_s: float = 0.02,
         max_poll_s: float = 0.2,
         clock: Callable[[], float] = time.time,  # the clock the tokens' expiry is on
@@ -95,7 +95,7 @@ class SharedTokens:
         # Longer than a fetch takes (an LWA exchange, a mint with its retries): a holder that
         # outlives its lock costs one more fetch, never a wrong token; one that dies delays the
         # others this long at most.
-        self._lock_timeout_s = lock_timeout_s
+        self._lock_timeout_s = lock_timeout_s or state.lock_timeout_s
         self._first_poll_s = first_poll_s
         self._max_poll_s = max_poll_s
         self._clock = clock
