@@ -136,6 +136,7 @@ CROSS_CUTTING = {
     "test_networks.py",  # TLS and forward proxies between the parts
     "test_operations_generator.py",  # scripts/gen_operations.py
     "test_packaging.py",  # the sdist and wheel
+    "test_replicas.py",  # several spproxy processes sharing one Redis
     "test_sandbox_examples.py",  # every published example through the proxy
     "test_sandbox_generator.py",  # scripts/gen_sandbox.py
     "test_sdk.py",  # SDKs, unmodified, through the proxy
