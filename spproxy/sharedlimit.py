@@ -45,6 +45,7 @@ local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
 local state = redis.call('HMGET', KEYS[1], 'tat', 'rate', 'learned')
 local tat = math.max(tonumber(state[1]) or now, now)
 local current = tonumber(state[2]) or rate
+if current ~= current or current <= 0 or current == math.huge then current = rate end  -- garbage
 local learned = state[3] == '1'
 if mode == 'learn' then
   -- The calls still owed, spread at the new rate; when it is faster, after the slots given out.

@@ -33,17 +33,10 @@ log = logging.getLogger("spproxy.state")
 
 T = TypeVar("T")
 MAX_CONNECTIONS = 64  # to Redis, per process
-# What a Redis that cannot serve us raises: unreachable, failing over (a read-only replica),
-# full (maxmemory with noeviction), or refusing this user (ACL). Each means "go local", not
-# "fail the request"; any other error is a bug in spproxy, and raised.
-UNAVAILABLE = (
-    redis.exceptions.ConnectionError,
-    redis.exceptions.TimeoutError,
-    redis.exceptions.ReadOnlyError,
-    redis.exceptions.OutOfMemoryError,
-    redis.exceptions.NoPermissionError,
-    OSError,
-)
+# Whatever Redis answers instead of a result: unreachable, failing over (a read-only replica),
+# full, refusing this user (ACL), a key of the wrong type someone else wrote. Each means "go
+# local", never "fail the request"; the error's type is logged and shown, so a bug stays visible.
+UNAVAILABLE = (redis.exceptions.RedisError, OSError)
 
 
 class SharedState:
@@ -69,6 +62,7 @@ class SharedState:
         self.down_since: float | None = None  # the clock's time Redis stopped answering
         self._retry_at = 0.0
         self.failures = 0  # calls that found Redis unavailable
+        self.last_error: str | None = None  # the type of what the last of them raised
 
     @property
     def up(self) -> bool:
@@ -103,6 +97,7 @@ class SharedState:
             "up": self.up,
             "down_for_s": None if self.down_since is None else self._clock() - self.down_since,
             "unavailable_calls": self.failures,
+            "last_error": self.last_error,
         }
 
     async def aclose(self) -> None:
@@ -112,6 +107,7 @@ class SharedState:
 
     def _failed(self, error: Exception) -> None:
         self.failures += 1
+        self.last_error = type(error).__name__
         now = self._clock()
         self._retry_at = now + self._retry_s
         if self.down_since is None:

@@ -122,3 +122,23 @@ async def test_an_unavailable_redis_answers_none() -> None:
         assert not state.up
     finally:
         await state.aclose()
+
+
+@pytest.mark.parametrize("stored_rate", ["0", "-5", "inf", "nan", "garbage"])
+async def test_a_rate_someone_else_wrote_is_ignored_for_the_plans(
+    state: SharedState, stored_rate: str
+) -> None:
+    buckets = SharedBuckets(state)
+    await state.client.hset(buckets.key("main", OPERATION), mapping={"rate": stored_rate})
+    slots = [await buckets.reserve("main", OPERATION, SLOW, 1, 1e6) for _ in range(2)]
+    assert waits(slots) == [0, pytest.approx(1000, abs=1)]  # the plan's rate, not the stored
+    assert slots[1] is not None and slots[1].rate == SLOW
+
+
+async def test_a_key_of_the_wrong_type_is_redis_unusable_not_a_failed_call(
+    state: SharedState,
+) -> None:
+    buckets = SharedBuckets(state)
+    await state.client.set(buckets.key("main", OPERATION), b"not a hash")
+    assert await buckets.reserve("main", OPERATION, SLOW, 1, 1e6) is None  # WRONGTYPE: local
+    assert state.snapshot()["last_error"] == "ResponseError" and not state.up
