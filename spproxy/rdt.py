@@ -193,6 +193,9 @@ class RestrictedDataTokens:
 
     async def _minted(self, account: Account, resource: Resource, *, bundle: bool) -> Rdt:
         """Join the mint in flight for the resource (alone only, unless `bundle`), or start one."""
+        # A mint that ended while this request awaited (the refusals in Redis) already serves it.
+        if (fresh := self._cache.fresh((account.name, resource))) is not None:
+            return fresh
         task = self._cache.fetching((account.name, resource), alone=not bundle)
         if task is None:
             companions = self._companions(account, resource) if bundle else []

@@ -499,3 +499,27 @@ async def test_redis_down_leaves_each_replica_minting_alone(aiohttp_server: Serv
         assert len(server.app[STATE_KEY].rdt_mints) == rdts.mints == 1
     finally:
         await state.aclose()
+
+
+async def test_a_request_whose_redis_read_outlasts_a_mint_takes_that_mint(
+    aiohttp_server: ServerFactory, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with rdt_replicas(aiohttp_server, redis_url, 1) as replicas:
+        (rdts,) = replicas.rdts
+        first_served = asyncio.Event()
+        recall = rdts._refused.recall
+        readers = 0
+
+        async def slow_second_read(key: Any) -> Any:
+            nonlocal readers
+            readers += 1
+            if readers == 2:  # this request's read of the refusals ends after the first mint
+                await first_served.wait()
+            return await recall(key)
+
+        monkeypatch.setattr(rdts._refused, "recall", slow_second_read)
+        second = asyncio.create_task(rdts.token(replicas.account, ADDRESS))
+        first = await rdts.token(replicas.account, ADDRESS)
+        first_served.set()
+        assert (await second)[0] == first[0]
+        assert len(replicas.amazon.rdt_mints) == 1

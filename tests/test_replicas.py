@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+import shutil
+import subprocess
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -16,7 +18,8 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from spproxy.emulator import STATE_KEY, EmulatorConfig, EmulatorState, make_emulator_app
-from tests.harness import Served, ServerFactory, serve, serve_yaml
+from tests.harness import Served, ServerFactory, free_port, serve, serve_yaml
+from tests.redis_server import wait_for_port
 
 STATE_SECRET = base64.b64encode(os.urandom(32)).decode()
 CLIENT_KEY = "replicated-client-key-0123456789"
@@ -25,9 +28,11 @@ ADDRESS = "/orders/v0/orders/902-1845936-5435065/address"  # restricted: an RDT
 REPLICAS = 3
 
 
-def replica_yaml(emulator: str, redis_url: str | None, port: int) -> str:
+def replica_yaml(emulator: str, redis_url: str | None, port: int, state_options: str = "") -> str:
     """Pacing on as shipped, a short queue: a call beyond the plan is spproxy's 429 at once."""
-    state = f"state:\n  url: {redis_url}\n  key: {STATE_SECRET}\n" if redis_url else ""
+    state = (
+        f"state:\n  url: {redis_url}\n  key: {STATE_SECRET}\n{state_options}" if redis_url else ""
+    )
     clients = f"clients:\n  app:\n    key: {CLIENT_KEY}\n    pii: true\n"
     return serve_yaml(
         emulator, port, pacing=True, upstream="  queue_timeout_s: 1", extra=state + clients
@@ -120,3 +125,53 @@ async def test_three_replicas_exchange_once_mint_once_and_honour_each_others_pla
         ):
             assert answer.status == 200  # signed by replica 0, verified by replica 2
     assert state_of(amazon).lwa_exchanges["refresh_token"] == 1
+
+
+async def test_no_request_fails_while_redis_is_down_and_shared_state_comes_back_by_itself(
+    tmp_path: Path, amazon: TestServer
+) -> None:
+    url = str(amazon.make_url("")).rstrip("/")
+    redis_port = free_port()  # nothing listens there yet: Redis is down at start
+    state = f"redis://127.0.0.1:{redis_port}/0"
+
+    def config(port: int) -> str:
+        return replica_yaml(url, state, port, "  retry_s: 0.1\n  local_share: 0.2\n")
+
+    async with serve(tmp_path, config) as proxy:
+        statuses = [(await get(proxy.base, ADDRESS))[0] for _ in range(3)]
+        assert statuses == [200, 200, 200]  # served on local state
+        body = await ready_body(proxy.base)
+        assert body["shared_state"] == "down: local state, 20% of each usage plan"
+        redis_server = start_redis(tmp_path, redis_port)
+        try:
+            for _ in range(100):  # bounded: ~10 s for a call to find Redis back
+                await get(proxy.base, PARTICIPATIONS)
+                if (await ready_body(proxy.base))["shared_state"] == "up":
+                    break
+                await asyncio.sleep(0.1)
+            assert (await ready_body(proxy.base))["shared_state"] == "up"
+        finally:
+            redis_server.terminate()
+            redis_server.wait(timeout=10)
+    assert proxy.log.count("Redis unavailable") == 1  # logged once, however many calls
+    assert "Redis answers again" in proxy.log
+
+
+async def ready_body(base: str) -> dict[str, object]:
+    async with aiohttp.ClientSession() as session, session.get(f"{base}/_spproxy/ready") as r:
+        body: dict[str, object] = await r.json()
+        assert r.status == 200  # ready with Redis down too: tokens are what readiness needs
+        return body
+
+
+def start_redis(folder: Path, port: int) -> subprocess.Popen[bytes]:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("no redis-server on PATH")
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", ""],
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+    )
+    wait_for_port(port, process)
+    return process
