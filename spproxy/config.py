@@ -220,13 +220,12 @@ class StateConfig:
         doc="Redis to share state through; rediss:// for TLS",
         pattern=(REDIS_URL, "redis://host:6379/0, rediss://host:6380/0 or unix:///path"),
     )
-    key: Secret = setting(
-        doc="seals tokens at rest: 32 random bytes, base64 (openssl rand -base64 32)"
-    )
+    key: Secret = setting(doc="seals tokens at rest: 32 random bytes, base64")
     username: str | None = setting(None, "Redis ACL user")
     password: Secret | None = setting(None, "Redis's password")
     tls_ca_file: str | None = setting(None, "PEM CA(s) to verify a rediss:// server", path=True)
     sentinel_service: str | None = setting(None, "Sentinel: the service name; url names a sentinel")
+    cluster: bool = setting(False, "Redis Cluster: url names one of its nodes")
     namespace: str | None = setting(
         None,
         "every key's prefix (default: from lwa.client_id): one per app",

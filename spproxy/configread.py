@@ -169,6 +169,8 @@ class _DocumentReader(ValueReader):
         if listen is not None and listen.tls_client_ca_file and not listen.tls_cert_file:
             self.problem("listen.tls_client_ca_file", "needs tls_cert_file and tls_key_file")
         state = values.get("state")
+        if state is not None and state.cluster and state.sentinel_service:
+            self.problem("state", "set cluster or sentinel_service, not both")
         if state is not None:
             try:
                 parse_key(state.key.reveal())

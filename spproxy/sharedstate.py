@@ -17,7 +17,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 import redis.asyncio
@@ -129,20 +129,19 @@ def connect(config: StateConfig, client_id: str) -> SharedState:
         "socket_connect_timeout": config.timeout_s,
         "retry": Retry(NoBackoff(), 0),
     }
-    client: redis.asyncio.Redis
+    if config.url.startswith("rediss://") and config.tls_ca_file:
+        options["ssl_ca_certs"] = config.tls_ca_file
     sentinels: Sequence[redis.asyncio.Redis] = ()
     if config.sentinel_service:
-        where = urlsplit(config.url)
-        sentinel = redis.asyncio.sentinel.Sentinel(  # type: ignore[no-untyped-call]  # redis-py
-            [(where.hostname or "localhost", where.port or 26379)],
-            sentinel_kwargs={k: options[k] for k in ("socket_timeout", "socket_connect_timeout")},
-            **options,
+        client, sentinels = _through_sentinel(config.url, config.sentinel_service, options)
+    elif config.cluster:
+        # Every key of the namespace hashes to one slot (the {braces}), so the scripts run on
+        # one node; RedisCluster answers every command spproxy sends as Redis does.
+        cluster = redis.asyncio.RedisCluster.from_url(
+            config.url, max_connections=MAX_CONNECTIONS, **options
         )
-        client = sentinel.master_for(config.sentinel_service)
-        sentinels = sentinel.sentinels
+        client = cast(redis.asyncio.Redis, cluster)
     else:
-        if config.url.startswith("rediss://") and config.tls_ca_file:
-            options["ssl_ca_certs"] = config.tls_ca_file
         # Bounded: a burst of requests waits (timeout_s) for one of MAX_CONNECTIONS, rather
         # than opening a connection each.
         pool = redis.asyncio.BlockingConnectionPool.from_url(
@@ -160,3 +159,16 @@ def connect(config: StateConfig, client_id: str) -> SharedState:
         lock_timeout_s=config.lock_timeout_s,
         sentinels=sentinels,
     )
+
+
+def _through_sentinel(
+    url: str, service: str, options: dict[str, Any]
+) -> tuple[redis.asyncio.Redis, Sequence[redis.asyncio.Redis]]:
+    """The master a Sentinel at `url` names for `service`, and the Sentinel's connections."""
+    where = urlsplit(url)
+    sentinel = redis.asyncio.sentinel.Sentinel(  # type: ignore[no-untyped-call]  # redis-py
+        [(where.hostname or "localhost", where.port or 26379)],
+        sentinel_kwargs={k: options[k] for k in ("socket_timeout", "socket_connect_timeout")},
+        **options,
+    )
+    return sentinel.master_for(service), sentinel.sentinels

@@ -240,6 +240,10 @@ accounts: {main: {refresh_token: Atzr|x, region: na}}
         ),
         ("{url: 'http://r:6379', key: " + "A" * 43 + "=}", "state.url: must look like"),
         ("{url: 'redis://r:6379/0'}", "state.key: required (or key_file)"),
+        (
+            "{url: 'redis://r', key: " + "A" * 43 + "=, cluster: true, sentinel_service: m}",
+            "state: set cluster or sentinel_service, not both",
+        ),
         ("{url: 'redis://r', key: " + "A" * 43 + "=, local_share: 0}", "state.local_share"),
     ],
 )

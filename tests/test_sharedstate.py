@@ -217,3 +217,43 @@ async def test_a_full_or_forbidding_redis_means_local_not_a_failed_request(redis
         await state.aclose()
         await admin.acl_deluser("spproxy-narrow")
         await admin.aclose()
+
+
+async def test_connect_to_a_cluster_runs_the_scripts_on_the_namespaces_slot(tmp_path: Path) -> None:
+    port = free_port()
+    process = _start(
+        [
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            "nodes.conf",
+        ],
+        tmp_path,
+        port,
+    )
+    admin = redis.asyncio.Redis(port=port)
+    try:
+        await admin.execute_command("CLUSTER", "ADDSLOTSRANGE", 0, 16383)  # type: ignore[no-untyped-call]
+        for _ in range(100):  # bounded: ~10 s for the one-node cluster to say ok
+            if b"cluster_state:ok" in await admin.execute_command("CLUSTER", "INFO"):  # type: ignore[no-untyped-call]
+                break
+            await asyncio.sleep(0.1)
+        config = StateConfig(f"redis://127.0.0.1:{port}/0", Secret(KEY), cluster=True)
+        state = connect(config, "app")
+        script = state.client.register_script("return redis.call('GET', KEYS[1])")
+        keys = [state.key("lwa", "main"), state.key("lwa", "main", "lock")]
+        assert await state.call(lambda r: r.set(keys[0], b"sealed")) is True
+        assert await state.call(lambda r: r.mget(keys)) == [b"sealed", None]  # one slot
+        assert await state.call(lambda r: script(keys=keys, client=r)) == b"sealed"
+        assert state.up
+        await state.aclose()
+    finally:
+        await admin.aclose()
+        process.terminate()
+        process.wait(timeout=10)
