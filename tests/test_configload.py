@@ -182,3 +182,24 @@ def test_every_spproxy_config_in_the_readme_loads(tmp_path: Path) -> None:
             (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
             (tmp_path / relative).write_text("from-a-file")
         assert load_config(str(path), env).accounts
+
+
+def test_the_readmes_state_block_loads_as_written(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    (block,) = [
+        b for b in re.findall(r"```yaml\n(.*?)```", readme, re.DOTALL) if b.startswith("state:")
+    ]
+    files = {"/run/secrets/spproxy-state-key": "A" * 43 + "=", "/run/secrets/redis-password": "pw"}
+    for mounted, content in files.items():
+        assert mounted in block
+        local = tmp_path / Path(mounted).name
+        local.write_text(content + "\n")
+        block = block.replace(mounted, str(local))
+    path = tmp_path / "spproxy.yaml"
+    path.write_text(
+        "lwa: {client_id: id, client_secret: s}\n"
+        "accounts: {main: {refresh_token: Atzr|x, region: na}}\n" + block
+    )
+    state = load_config(str(path), ENV).state
+    assert state is not None and state.url == "redis://redis:6379/0"
+    assert state.password is not None and state.password.reveal() == "pw"
