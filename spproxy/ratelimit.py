@@ -129,7 +129,8 @@ class RateLimiter:
     async def acquire(self, key: BucketKey, rate: float | None, burst: int | None) -> float:
         """Wait for a slot in the key's bucket; the seconds waited. RateLimited past the timeout."""
         bucket = self._bucket(key, rate, burst)
-        wait = await self._reserve_shared(key, bucket)
+        # No coroutine for the shared bucket unless there is one: this runs on every request.
+        wait = await self._reserve_shared(key, bucket) if self._shared is not None else None
         shared = wait is not None
         now = self._clock()
         if wait is None:
