@@ -130,7 +130,8 @@ class RateLimiter:
         """Wait for a slot in the key's bucket; the seconds waited. RateLimited past the timeout."""
         bucket = self._bucket(key, rate, burst)
         # No coroutine for the shared bucket unless there is one: this runs on every request.
-        wait = await self._reserve_shared(key, bucket) if self._shared is not None else None
+        buckets = self._shared
+        wait = await self._reserve_shared(buckets, key, bucket) if buckets is not None else None
         shared = wait is not None
         now = self._clock()
         if wait is None:
@@ -197,13 +198,13 @@ class RateLimiter:
             if self._shared is not None:
                 await self._shared.learn(*key, rate, bucket.burst)
 
-    async def _reserve_shared(self, key: BucketKey, bucket: Bucket) -> float | None:
-        """The wait for a slot in the bucket replicas share; None: none is, or Redis is
-        unavailable. RateLimited past the timeout."""
-        if self._shared is None:
-            return None
+    async def _reserve_shared(
+        self, shared: SharedBuckets, key: BucketKey, bucket: Bucket
+    ) -> float | None:
+        """The wait for a slot in the bucket replicas share; None: Redis is unavailable.
+        RateLimited past the timeout."""
         longest = max(0.0, self.queue_timeout_s - self._slot_margin_s)  # a wait gets the margin
-        slot = await self._shared.reserve(*key, bucket.rate, bucket.burst, longest)
+        slot = await shared.reserve(*key, bucket.rate, bucket.burst, longest)
         if slot is None:
             return None
         self._adopt(key, bucket, slot.rate)  # a rate another replica learned
