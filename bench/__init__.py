@@ -4,21 +4,25 @@
                     [--only PHASES | --skip PHASES] [--soak]
     python -m bench --only soak [--soak-seconds S] [--soak-documents N]
     python -m bench --only accounts [--accounts 1000,10000]
+    python -m bench --only replicas [--quota-calls N] [--latency-requests N] [--round S]
 
 Run from the repository's root (or with it on PYTHONPATH); the options are listed in
 `bench/__main__.py` and by `python -m bench --help`. Everything runs on 127.0.0.1 with ports
 chosen by the kernel, is bounded in time and stops by itself (about 70-90 s with the defaults;
-PHASES is a comma-separated subset of startup,load,quota,rdt,soak,accounts, e.g.
+PHASES is a comma-separated subset of startup,load,quota,rdt,soak,accounts,replicas, e.g.
 `--only quota,rdt`, about 25 s). The soak and accounts phases take minutes (about 3 and 4 with
-their defaults), so they are not in the default run: each runs when `--only` names it, the soak
-also with `--soak` (added to the phases otherwise chosen).
+their defaults), the replicas phase about one (and needs a `redis-server` on PATH, else it says
+"skipped: no redis-server"), so they are not in the default run: each runs when `--only` names
+it, the soak also with `--soak` (added to the phases otherwise chosen).
 
 Each server runs in its own process, started with multiprocessing's "spawn" method (a fresh
 interpreter), so no two share an event loop; the load generators too:
 
-    servers     the emulator, spproxy as `spproxy serve` serves it, and a bare pass-through
+    servers     the emulator, spproxy as `spproxy serve` serves it (optionally on a Redis), and
+                a bare pass-through
     loadgen     the load generator processes: every kind of traffic the phases send
-    processes   starting, talking to and stopping them; /proc readings; loopback HTTP
+    processes   starting, talking to and stopping them (and commands: redis-server,
+                `spproxy serve --workers N`); /proc readings; loopback HTTP
     common      what they all share: host, fake AWS keys, requests, BenchError
 
 The phases, one module each, run in this order:
@@ -29,6 +33,8 @@ The phases, one module each, run in this order:
     rdt         RDT mints per 1,000 restricted calls over ten fake hours, bundled and not
     soak        memory and /_spproxy/status under 20,000 distinct restricted documents
     accounts    a real `spproxy serve` with 1,000 and 10,000 accounts: ready, all tokens, RSS
+    replicas    1 vs 3 replicas, memory vs Redis: Amazon's 429s per 1,000 over-quota calls, LWA
+                exchanges, RDT mints; latency Redis adds; `serve --workers 2` against 1
 
 `report` prints the table (or, with `--json`, one JSON document); `__main__` parses the options
 and runs the phases chosen. The machine's core count is printed: the load generator, the

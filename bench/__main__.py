@@ -3,7 +3,8 @@
 Options: --seconds (throughput time, default 40), --round (default 1.5), --concurrency
 (default 32), --clients (default 1), --latency-requests (default 2000), --startup-runs
 (default 3), --mix (alternate getMarketplaceParticipations with getOrders), --signing,
---access-log, --quota-calls, --quota-concurrency, --quota-rate, --quota-burst, --rdt-calls,
+--access-log, --quota-calls, --quota-concurrency, --quota-rate, --quota-burst (the quota and
+replicas phases), --rdt-calls,
 --rdt-step, --only/--skip PHASES, --soak, --soak-seconds (default 180), --soak-documents
 (default 20000), --soak-concurrency (default 8), --soak-document-rdts (spproxy's
 `limits.document_rdts` for the soak; default: spproxy's own), --accounts (counts for the
@@ -31,13 +32,14 @@ from bench.load import load_phases
 from bench.processes import Children
 from bench.quota import quota
 from bench.rdt import rdt
+from bench.replicas import replicas
 from bench.report import output
 from bench.soak import soak
 from bench.startup import startup
 
 DEFAULT_PHASES = ("startup", "load", "quota", "rdt")  # load: throughput, latency, tokens, memory
-# soak and accounts take minutes: only when --only names them (or --soak)
-PHASES = (*DEFAULT_PHASES, "soak", "accounts")
+# soak and accounts take minutes, replicas about one: only when --only names them (or --soak)
+PHASES = (*DEFAULT_PHASES, "soak", "accounts", "replicas")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -87,6 +89,13 @@ def run(args: argparse.Namespace, children: Children) -> Message:
         counts = ", ".join(f"{n:,}" for n in args.accounts)
         progress(args, f"many accounts: a real spproxy serve with {counts} accounts")
         report["accounts"] = accounts(args, children)
+    if "replicas" in args.phases:
+        progress(
+            args,
+            "replicas: 1 and 3 spproxy in memory, 3 on Redis; latency and serve --workers 1/2 "
+            "on Redis",
+        )
+        report["replicas"] = replicas(args, children)
     report["total_s"] = round(time.perf_counter() - began, 1)
     return report
 
@@ -146,7 +155,8 @@ def _parser() -> argparse.ArgumentParser:
         "--only",
         type=phase_list,
         metavar="PHASES",
-        help=f"run only these of {','.join(PHASES)} (soak runs only if named here or --soak)",
+        help=f"run only these of {','.join(PHASES)} (soak, accounts and replicas run only if "
+        "named here; soak also with --soak)",
     )
     phases.add_argument(
         "--skip",

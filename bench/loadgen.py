@@ -3,7 +3,8 @@
 `--clients` of them (default 1) in the load phases, one in the quota and soak phases; each is an
 aiohttp client holding one keep-alive connection pool per target. Commands: `throughput`
 (closed-loop workers until a deadline), `latency` (sequential requests), `calls` (a number of
-calls, so many at a time) and `soak` (the soak phase's traffic, see bench.soak).
+calls, so many at a time) and `soak` (the soak phase's traffic, see bench.soak). With `bases`
+(the replicas phase), the requests go round-robin over several servers.
 """
 
 from __future__ import annotations
@@ -71,7 +72,9 @@ async def _load_command(command: Message, sessions: dict[str, aiohttp.ClientSess
         sessions[base] = session
     if command["cmd"] == "soak":
         return await _soak_traffic(session, base, command)
-    urls = [URL(base + path, encoded=True) for path in command["paths"]]
+    # "bases": several servers (replicas) taken in turn, each path through each of them
+    bases: list[str] = command.get("bases") or [base]
+    urls = [URL(b + path, encoded=True) for path in command["paths"] for b in bases]
     headers: dict[str, str] = command["headers"]
     if command["cmd"] == "throughput":
         return await _throughput(

@@ -1,8 +1,9 @@
 """The bench's processes and what the parent reads of them.
 
 Each server and each load generator runs in its own process, started with multiprocessing's
-"spawn" method (a fresh interpreter), so no two share an event loop. `Children` starts them and
-stops every one of them at the end, whatever happened; the parent talks to each over a pipe
+"spawn" method (a fresh interpreter), so no two share an event loop. `Children` starts them (and
+commands, each in a session of its own: redis-server, `spproxy serve --workers N`) and stops
+every one of them at the end, whatever happened; the parent talks to each over a pipe
 (`receive`), reads its CPU time and memory from /proc, and polls HTTP endpoints on loopback.
 """
 
@@ -16,7 +17,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.context import SpawnContext, SpawnProcess
@@ -26,6 +27,7 @@ from bench.common import HOST, BenchError, Message
 from bench.servers import server_main
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+Popen = subprocess.Popen[bytes]
 
 
 @dataclass
@@ -47,7 +49,7 @@ class Children:
 
     context: SpawnContext
     spawned: list[Child] = field(default_factory=list)
-    popen: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    popen: list[Popen] = field(default_factory=list)
 
     def spawn(self, name: str, target: Any, args: tuple[Any, ...]) -> Child:
         parent_conn, child_conn = self.context.Pipe()
@@ -71,10 +73,53 @@ class Children:
                 raise BenchError(f"{child.name} exited (code {child.process.exitcode})")
 
     def server(self, role: str, options: Message, timeout_s: float = 30.0) -> Child:
-        child = self.spawn(f"bench-{role}", server_main, (role, options))
-        ready = receive(child, timeout_s)
-        child.port, child.pid = ready["port"], ready["pid"]
-        return child
+        return self.servers(role, [options], timeout_s)[0]
+
+    def servers(
+        self, role: str, options: Sequence[Message], timeout_s: float = 30.0
+    ) -> list[Child]:
+        """Several servers of one role started at once (all spawned, then each waited for), so
+        that they start up, and ask for their tokens, at the same time."""
+        started = [
+            self.spawn(
+                f"bench-{role}" + (f"{i}" if len(options) > 1 else ""), server_main, (role, o)
+            )
+            for i, o in enumerate(options)
+        ]
+        for child in started:
+            ready = receive(child, timeout_s)
+            child.port, child.pid = ready["port"], ready["pid"]
+        return started
+
+    def start(self, command: Sequence[str], env: Mapping[str, str] | None = None) -> Popen:
+        """A command in a session of its own (Ctrl-C reaches the bench only; stopping it stops
+        whatever it forked too), output discarded; stopped in `close` if not before."""
+        popen = subprocess.Popen(
+            list(command),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            env=None if env is None else dict(env),
+        )
+        self.popen.append(popen)
+        return popen
+
+    def stop_popen(self, popen: Popen, timeout_s: float = 10.0) -> int | None:
+        """SIGTERM (`spproxy serve --workers` passes it on to its workers), SIGKILL to its process
+        group after `timeout_s`; its exit status (None: it had to be killed)."""
+        self.popen.remove(popen)
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            if popen.poll() is None:
+                popen.terminate()
+            try:
+                return popen.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                _signal_group(popen, signal.SIGKILL)
+                popen.wait(timeout=5)
+                return None
+        finally:
+            signal.signal(signal.SIGINT, previous)
 
     def close(self) -> None:
         """Stop everything; bounded (a few seconds per process at worst), Ctrl-C ignored."""
@@ -96,12 +141,23 @@ class Children:
 
     def _close(self) -> None:
         for popen in self.popen:
-            if popen.poll() is None:
-                popen.kill()
+            _signal_group(popen, signal.SIGKILL)  # with what it forked (serve --workers)
             popen.wait(timeout=5)
         # The last started first: load processes before the servers they talk to.
         for child in reversed(self.spawned):
             _stop_child(child)
+
+
+def _signal_group(popen: Popen, signum: int) -> None:
+    """`signum` to the process group `popen` leads (started in a session of its own), or to it
+    alone if it leads none; nothing once it has been reaped."""
+    if popen.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        if os.getpgid(popen.pid) == popen.pid:
+            os.killpg(popen.pid, signum)
+        else:
+            os.kill(popen.pid, signum)
 
 
 def _stop_child(child: Child) -> None:
@@ -132,6 +188,16 @@ def cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as stat:
         fields = stat.read().rpartition(")")[2].split()
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds of `pid` and of its children now alive (serve --workers: the workers)."""
+    total = cpu_seconds(pid)
+    with contextlib.suppress(OSError), open(f"/proc/{pid}/task/{pid}/children") as children:
+        for child in children.read().split():
+            with contextlib.suppress(OSError, ValueError):
+                total += cpu_seconds(int(child))
+    return total
 
 
 def rss_mib(pid: int) -> dict[str, float]:

@@ -44,6 +44,8 @@ def print_report(report: Message) -> None:
         print_soak(report["soak"])
     if "accounts" in report:
         print_accounts(report["accounts"])
+    if "replicas" in report:
+        print_replicas(report["replicas"])
     if report["errors"]:
         print()
         print(f"NON-200 ANSWERS OR CLIENT ERRORS: {report['errors']}")
@@ -328,3 +330,105 @@ def print_accounts(results: list[Message]) -> None:
             f"{r['all_tokens_s']:>12}  {r['rss_all_tokens_mib']:>7}  {r['lwa_exchanges']:>13,}  "
             f"{r['most_lwa_in_flight']:>14}  {r['most_lwa_per_second']:>15}"
         )
+
+
+REPLICA_CONFIGURATIONS = {
+    "memory_1": "1 replica, memory",
+    "memory_3": "3 replicas, memory",
+    "redis_3": "3 replicas, Redis",
+}
+
+
+def print_replicas(r: Message) -> None:
+    print()
+    if "skipped" in r:
+        print(f"Replicas: skipped: {r['skipped']}")
+        return
+    plan = r["amazon_plan"]
+    print(
+        f"Replicas: {r['calls']} {r['operation']} calls per configuration, {r['concurrency']} in "
+        f"flight, round-robin over the replicas (fresh processes, pacing on, cold); Amazon (the "
+        f"emulator) enforces {plan['rate']:g}/s burst {plan['burst']} for the seller. Before "
+        f"them, {r['restricted_calls_per_replica']} getOrderAddress calls for one order through "
+        f"each replica at once. Redis {r['redis']['version']} on loopback (PING from the bench "
+        f"p50 {r['redis']['ping_us']['p50']:.0f} us)."
+    )
+    print(
+        f"  {'':20}{'Amazon 429s':>12}{'/1000':>7}{'spproxy 429s':>13}{'elapsed s':>10}"
+        f"{'max ms':>9}{'LWA exch.':>10}{'RDT mints':>10}   client saw"
+    )
+    for name, label in REPLICA_CONFIGURATIONS.items():
+        row = r[name]
+        seen = ", ".join(f"{k}: {v}" for k, v in row["client_outcomes"].items())
+        print(
+            f"  {label:20}{row['amazon_429']:>12}{row['amazon_429_per_1000_calls']:>7.1f}"
+            f"{row['spproxy_429']:>13}{row['elapsed_s']:>10.2f}"
+            f"{row['client_latency_ms']['max'] or 0:>9.0f}{row['lwa_exchanges']:>10}"
+            f"{row['rdt_mints']:>10}   {seen}"
+        )
+    shared = r["redis_3"]
+    down = [s for s in shared["shared_state"] if not s.get("up") or s.get("unavailable_calls")]
+    fewer = shared["amazon_429"] <= r["memory_1"]["amazon_429"]
+    once = shared["lwa_exchanges"] == 1 and shared["rdt_mints"] == 1
+    print(
+        f"  Goal, 3 replicas on Redis: no more Amazon 429s than one replica "
+        f"({'met' if fewer else 'NOT met'}), one LWA exchange and one RDT mint "
+        f"({'met' if once else 'NOT met'}); Redis "
+        f"{'up throughout on every replica' if not down else f'DOWN on some: {down}'}."
+    )
+    lat = r["latency"]
+    print()
+    print(
+        f"Redis on the hot path: sequential requests (concurrency 1, {lat['memory']['n']} per "
+        "spproxy, blocks of 100 alternating), getMarketplaceParticipations, pacing on"
+    )
+    print(f"  {'':10}{'p50 us':>9}{'p99 us':>9}{'mean us':>9}   spproxy CPU us/request")
+    for name in ("memory", "redis"):
+        row = lat[name]
+        print(
+            f"  {name:10}{row['p50_us']:>9.0f}{row['p99_us']:>9.0f}{row['mean_us']:>9.0f}"
+            f"   {row['spproxy_cpu_us_per_request']:>6.0f}"
+        )
+    added = lat["redis_added"]
+    script = lat["bucket_script_from_bench_us"]
+    p50_goal = "met" if lat["goal_added_p50_met"] else "NOT met"
+    print(
+        f"  Redis adds p50 {added['p50_us']:.0f} us, p99 {added['p99_us']:.0f} us (goal p50 <= "
+        f"{lat['goal_added_p50_ms'] * 1000:.0f} us: {p50_goal}); round trips per request "
+        f"{lat['redis_round_trips_per_request']:g} "
+        f"({', '.join(f'{k}: {v}' for k, v in lat['redis_round_trips'].items())} in a monitored "
+        f"block; goal 1: {'met' if lat['goal_one_round_trip_met'] else 'NOT met'}), "
+        f"{lat['redis_commands_run_by_scripts_per_request']:g} commands run by scripts"
+    )
+    print(
+        f"  for scale: the bucket script from the bench (redis-py asyncio) p50 {script['p50']:.0f} "
+        f"us, p99 {script['p99']:.0f} us; PING (redis-py, synchronous) p50 "
+        f"{r['redis']['ping_us']['p50']:.0f} us"
+    )
+    thr = r["throughput"]
+    print()
+    print(
+        f"Throughput: real `spproxy serve --workers N` on Redis (pacing on, a plan nothing "
+        f"reaches), {thr['concurrency']} in flight from {thr['load_processes']} load process(es),"
+        f" {thr['rounds_per_serve']} rounds of {thr['round_s']:g} s each, ABBA"
+    )
+    print(
+        f"  {'':12}{'req/s':>8}   rounds{'':22}CPU us/request (spproxy / Redis / emulator / "
+        "load), cores busy"
+    )
+    for name in ("workers_1", "workers_2"):
+        row = thr[name]
+        cpu, busy = row["cpu_us_per_request"], row["cores_busy"]
+        rounds = " ".join(f"{x:.0f}" for x in row["rps_rounds"])
+        parts = ("spproxy", "redis", "emulator", "load")
+        print(
+            f"  {name.replace('_', ' '):12}{row['rps']:>8.0f}   {rounds:28}"
+            + " / ".join(f"{cpu.get(k, 0):.0f}" for k in parts)
+            + "   "
+            + " / ".join(f"{busy.get(k, 0):.2f}" for k in parts)
+        )
+    print(
+        f"  ratio workers 2 / 1: {thr['ratio_workers_2_over_1']:.3f} (the load generator, the "
+        "emulator, Redis and the workers share the cores; load average at the phase's end "
+        f"{' '.join(f'{x:g}' for x in r['load_average_end'])})"
+    )

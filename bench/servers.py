@@ -12,6 +12,7 @@ SERVER_LIFETIME_S:
 - spproxy: `make_app(demo_config(...))` as `spproxy demo` builds it (with `--signing`, plus an
   `AwsConfig` with the emulator's keys), served as `spproxy serve` serves it
   (`spproxy.server.serving`: header deadline, handler cancellation, no aiohttp access log).
+  With `state` (url and key), spproxy shares its state through that Redis, as replicas do.
   Logging is configured at WARNING, so the per-request access line is not written (its record
   is still built); `--access-log` configures INFO instead, written to /dev/null. Client-side
   pacing (`upstream.pacing`, where the option exists) is off: paced, spproxy would hold the
@@ -120,6 +121,7 @@ def spproxy_app(
     access_log: bool,
     paced: bool = False,
     document_rdts: int | None = None,
+    state: Mapping[str, str] | None = None,
 ) -> tuple[web.Application, Config]:
     from spproxy.app import make_app
     from spproxy.config import AwsConfig, Secret
@@ -130,6 +132,8 @@ def spproxy_app(
     config = with_pacing(config) if paced else without_pacing(config)
     if document_rdts is not None:
         config = with_document_rdts(config, document_rdts)
+    if state is not None:
+        config = with_state(config, state["url"], state["key"])
     if signing:
         config = dataclasses.replace(config, aws=AwsConfig(Secret(AWS_KEY_ID), Secret(AWS_SECRET)))
     configure_logging("info" if access_log else "warning")
@@ -155,6 +159,15 @@ def with_document_rdts(config: Config, entries: int) -> Config:
     return dataclasses.replace(
         config, limits=dataclasses.replace(config.limits, document_rdts=entries)
     )
+
+
+def with_state(config: Config, url: str, key: str) -> Config:
+    """The config with `state:` (shared state in the Redis at `url`, tokens sealed with `key`,
+    32 bytes in base64), as replicas of one app have it: the namespace follows from the LWA
+    client id, the same for every bench spproxy."""
+    from spproxy.config import Secret, StateConfig
+
+    return dataclasses.replace(config, state=StateConfig(url=url, key=Secret(key)))
 
 
 def with_pacing(config: Config) -> Config:
@@ -241,6 +254,7 @@ async def _serve(role: str, options: Message, conn: Connection, parent_pid: int)
             options["access_log"],
             options.get("paced", False),
             options.get("document_rdts"),
+            options.get("state"),
         )
         runner = serving(app, config)  # as `spproxy serve` runs it
     else:
