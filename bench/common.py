@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import math
 import socket
+import statistics
 import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -31,6 +32,16 @@ def percentile(sorted_values: Sequence[float], fraction: float) -> float:
     """Nearest-rank percentile of already sorted values."""
     rank = max(1, min(len(sorted_values), math.ceil(fraction * len(sorted_values))))
     return sorted_values[rank - 1]
+
+
+def latency_summary(sorted_samples: Sequence[float]) -> Message:
+    """How many, p50, p99 and mean of latencies in microseconds (already sorted)."""
+    return {
+        "n": len(sorted_samples),
+        "p50_us": round(percentile(sorted_samples, 0.50), 1),
+        "p99_us": round(percentile(sorted_samples, 0.99), 1),
+        "mean_us": round(statistics.fmean(sorted_samples), 1),
+    }
 
 
 def free_port() -> int:

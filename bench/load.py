@@ -29,7 +29,15 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from bench.common import ORDERS, PARTICIPATIONS, BenchError, Message, percentile, progress, split
+from bench.common import (
+    ORDERS,
+    PARTICIPATIONS,
+    BenchError,
+    Message,
+    latency_summary,
+    progress,
+    split,
+)
 from bench.loadgen import load_main
 from bench.processes import (
     Child,
@@ -266,12 +274,7 @@ def latency_report(targets: Mapping[str, Target]) -> Message:
         samples = sorted(targets[name].latency_us)
         if not samples:
             raise BenchError(f"no request to {name} succeeded in the latency phase")
-        out[name] = {
-            "n": len(samples),
-            "p50_us": round(percentile(samples, 0.50), 1),
-            "p99_us": round(percentile(samples, 0.99), 1),
-            "mean_us": round(statistics.fmean(samples), 1),
-        }
+        out[name] = latency_summary(samples)
     for name in ("bare", "spproxy"):
         out[f"{name}_added"] = {
             "p50_us": round(out[name]["p50_us"] - out["direct"]["p50_us"], 1),

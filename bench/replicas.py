@@ -46,7 +46,6 @@ import json
 import os
 import shutil
 import socket
-import statistics
 import sys
 import tempfile
 import threading
@@ -63,6 +62,7 @@ from bench.common import (
     BenchError,
     Message,
     free_port,
+    latency_summary,
     percentile,
     progress,
 )
@@ -365,10 +365,7 @@ def _latency(
         if not samples:
             raise BenchError(f"replicas: no request through spproxy ({name}) succeeded")
         out[name] = {
-            "n": len(samples),
-            "p50_us": round(percentile(samples, 0.50), 1),
-            "p99_us": round(percentile(samples, 0.99), 1),
-            "mean_us": round(statistics.fmean(samples), 1),
+            **latency_summary(samples),
             "spproxy_cpu_us_per_request": round(cpu[name] / len(samples) * 1e6, 1),
             "other_answers": dict(target.other),
         }

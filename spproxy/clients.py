@@ -40,7 +40,7 @@ import itertools
 import json
 from collections.abc import Mapping
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from multidict import CIMultiDictProxy
 
@@ -55,8 +55,10 @@ from spproxy.headers import (
 from spproxy.issued import Issued, IssuedTokens
 from spproxy.operations import Operation, OperationTable
 from spproxy.reports import Observer, ReportTypes
-from spproxy.sharedstate import SharedState
 from spproxy.target import Target, normalise_path
+
+if TYPE_CHECKING:
+    from spproxy.sharedstate import SharedState
 
 
 class ClientAccess:

@@ -31,7 +31,6 @@ from spproxy.configkeys import (
 )
 from spproxy.configvalues import UNSET, ValueReader
 from spproxy.regions import REGIONS
-from spproxy.sealing import parse_key
 
 
 def parse_config(
@@ -172,6 +171,8 @@ class _DocumentReader(ValueReader):
         if state is not None and state.cluster and state.sentinel_service:
             self.problem("state", "set cluster or sentinel_service, not both")
         if state is not None:
+            from spproxy.sealing import parse_key  # cryptography loads only with state:
+
             try:
                 parse_key(state.key.reveal())
             except ValueError as error:

@@ -28,11 +28,14 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cachetools import TLRUCache
 
 from spproxy.config import Client, Secret
-from spproxy.sharedstate import SharedState
+
+if TYPE_CHECKING:
+    from spproxy.sharedstate import SharedState
 
 PLACEHOLDER_PREFIX = "spproxy-placeholder."
 PLACEHOLDER_TTL_S = 3600  # expires_in, as the SDK is told

@@ -22,15 +22,17 @@ import time
 from collections import Counter
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
 from spproxy.config import Account, LwaConfig, redact_url
 from spproxy.errors import Outcome, TokenExchangeError, outcome
-from spproxy.sharedstate import SharedState
 from spproxy.sharedtokens import SharedTokens, fingerprint
 from spproxy.tokencache import TokenCache
+
+if TYPE_CHECKING:
+    from spproxy.sharedstate import SharedState
 
 log = logging.getLogger("spproxy.lwa")
 

@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiohttp import web
@@ -34,9 +34,11 @@ from spproxy.operations import OperationTable, load_table
 from spproxy.ratelimit import RateLimiter
 from spproxy.rdt import RestrictedDataTokens
 from spproxy.reports import ReportTypes
-from spproxy.sharedstate import SharedState, connect
 from spproxy.tokensapi import TOKENS_API, TokensApi
 from spproxy.upstream import Upstream, default_user_agent
+
+if TYPE_CHECKING:
+    from spproxy.sharedstate import SharedState
 
 log = logging.getLogger("spproxy")
 
@@ -80,7 +82,7 @@ class Proxy:
         # `clock`: the wall clock LWA tokens and RDTs expire on, for every part that compares
         # with their expiry; a fake one lets the benchmark live hours of RDTs in seconds.
         session = _session(config)
-        state = connect(config.state, config.lwa.client_id) if config.state else None
+        state = _shared_state(config)
         table = load_table()
         limits = config.limits
         limiter = RateLimiter(
@@ -268,6 +270,14 @@ def _session(config: Config) -> aiohttp.ClientSession:
     # Retries are Upstream's alone. No public switch; aiohttp's own TestClient does the same.
     session._retry_connection = False
     return session
+
+
+def _shared_state(config: Config) -> SharedState | None:
+    if config.state is None:
+        return None
+    from spproxy.sharedstate import connect  # imported only here: redis-py loads only with state:
+
+    return connect(config.state, config.lwa.client_id)
 
 
 def _upstream(session: aiohttp.ClientSession, config: Config, limiter: RateLimiter) -> Upstream:

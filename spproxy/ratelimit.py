@@ -50,12 +50,14 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from spproxy.errors import RateLimited
 from spproxy.operations import QualifiedName
 from spproxy.sharedlimit import SharedBuckets
-from spproxy.sharedstate import SharedState
+
+if TYPE_CHECKING:
+    from spproxy.sharedstate import SharedState
 
 # Operations whose model states no usage plan, and paths we cannot classify: cautious, and
 # corrected by the first x-amzn-RateLimit-Limit Amazon sends.

@@ -29,7 +29,7 @@ import math
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cachetools import TLRUCache
 
@@ -44,10 +44,12 @@ from spproxy.errors import (
     outcome,
 )
 from spproxy.sharedfacts import LearnedFacts
-from spproxy.sharedstate import SharedState
 from spproxy.sharedtokens import SharedTokens, fingerprint
 from spproxy.tokencache import TokenCache
 from spproxy.tokensapi import Mint, Rdt, Resource
+
+if TYPE_CHECKING:
+    from spproxy.sharedstate import SharedState
 
 log = logging.getLogger("spproxy.rdt")
 

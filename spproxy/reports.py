@@ -14,11 +14,14 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from spproxy.operations import REPORT_LISTINGS, RESTRICTED_REPORT_TYPES, Operation
 from spproxy.sharedfacts import LearnedFacts
-from spproxy.sharedstate import SharedState
 from spproxy.sharedtokens import fingerprint
+
+if TYPE_CHECKING:
+    from spproxy.sharedstate import SharedState
 
 Observer = Callable[[bytes], Awaitable[None]]  # awaited before the answer goes out
 

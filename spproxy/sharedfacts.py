@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Hashable, Iterable
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
-import redis.asyncio
 from cachetools import TTLCache
 
-from spproxy.sharedstate import SharedState
+if TYPE_CHECKING:
+    import redis.asyncio
+
+    from spproxy.sharedstate import SharedState
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")

@@ -30,9 +30,12 @@ bucket then has at least what this one computes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from spproxy.operations import QualifiedName
-from spproxy.sharedstate import SharedState
+
+if TYPE_CHECKING:
+    from spproxy.sharedstate import SharedState
 
 SCRIPT = """
 -- KEYS[1]: the bucket's hash. ARGV: mode, rate (per second), burst, longest wait (s), how long a

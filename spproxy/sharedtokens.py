@@ -30,9 +30,10 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from spproxy.sharedstate import SharedState
+if TYPE_CHECKING:
+    from spproxy.sharedstate import SharedState
 
 log = logging.getLogger("spproxy.sharedtokens")
 
