@@ -17,7 +17,13 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from spproxy.emulator import STATE_KEY, EmulatorConfig, EmulatorState, make_emulator_app
+from spproxy.emulator import (
+    DEMO_REFRESH_TOKEN,
+    STATE_KEY,
+    EmulatorConfig,
+    EmulatorState,
+    make_emulator_app,
+)
 from tests.harness import Served, ServerFactory, free_port, serve, serve_yaml
 from tests.redis_server import wait_for_port
 
@@ -51,6 +57,14 @@ async def replicas(
             config = lambda port: replica_yaml(emulator, redis_url, port)  # noqa: E731
             served.append(await stack.enter_async_context(serve(folder, config)))
         yield served
+    for proxy in served:  # stopped: their logs are complete
+        assert_no_secret_in(proxy.log)
+
+
+def assert_no_secret_in(log: str) -> None:
+    """No state key, client key, token or refresh token in what a replica logged."""
+    for secret in (STATE_SECRET, CLIENT_KEY, DEMO_REFRESH_TOKEN, "Atza|", "Atz.sprdt", "Atzr|"):
+        assert secret not in log
 
 
 @pytest.fixture
@@ -153,6 +167,7 @@ async def test_no_request_fails_while_redis_is_down_and_shared_state_comes_back_
         finally:
             redis_server.terminate()
             redis_server.wait(timeout=10)
+    assert_no_secret_in(proxy.log)
     assert proxy.log.count("Redis unavailable") == 1  # logged once, however many calls
     assert "Redis answers again" in proxy.log
 
