@@ -193,7 +193,7 @@ class LwaTokens:
             what = f"scope {key[1]}"
             form = {"grant_type": "client_credentials", "scope": key[1]}
         try:
-            token = await self._post(form, what)
+            token, _ = await self._post(form, what)
         except TokenExchangeError as exc:
             self.outcomes[outcome(exc)] += 1
             if account is not None:
@@ -204,7 +204,20 @@ class LwaTokens:
         log.debug("LWA token for %s obtained, valid until %.0f", what, token.expires_at)
         return token
 
-    async def _post(self, form: dict[str, str], what: str) -> AccessToken:
+    async def redeem(self, code: str, redirect_uri: str) -> str:
+        """The refresh token an OAuth authorization code stands for (the seller's consent):
+        LWA's authorization_code grant, within the code's five minutes, once."""
+        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
+        _, payload = await self._post(form, "an authorization code")
+        refresh_token = payload.get("refresh_token")
+        if not isinstance(refresh_token, str) or not refresh_token:
+            raise TokenExchangeError(
+                "LWA answered 200 for an authorization code without a refresh_token.",
+                "Amazon's login service answered something unexpected; authorize again.",
+            )
+        return refresh_token
+
+    async def _post(self, form: dict[str, str], what: str) -> tuple[AccessToken, dict[str, Any]]:
         form = {
             **form,
             "client_id": self._config.client_id,
@@ -242,7 +255,7 @@ class LwaTokens:
                 f"LWA answered 200 for {what} without {missing}.",
                 "Amazon's login service answered something unexpected; retry later.",
             )
-        return AccessToken(token, started + lifetime)
+        return AccessToken(token, started + lifetime), payload
 
 
 def lifetime_s(value: object) -> float | None:

@@ -16,9 +16,11 @@ from aiohttp.typedefs import Handler
 
 from spproxy.config import Account, LwaConfig, Secret
 from spproxy.emulator import (
+    DEMO_AUTHORIZATION_CODE,
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
     DEMO_REFRESH_TOKEN,
+    DEMO_SELLER_ID,
     STATE_KEY,
     EmulatorConfig,
     make_emulator_app,
@@ -323,3 +325,19 @@ async def test_redis_down_leaves_each_replica_exchanging_alone(
         assert not state.up
     finally:
         await state.aclose()
+
+
+async def test_an_authorization_code_is_redeemed_once_for_a_refresh_token_that_works(
+    aiohttp_server: ServerFactory,
+) -> None:
+    server = await aiohttp_server(make_emulator_app())
+    async with aiohttp.ClientSession() as session:
+        tokens = _tokens(session, server)
+        redirect = "https://app.example.com/_spproxy/onboarding/callback"
+        refresh_token = await tokens.redeem(DEMO_AUTHORIZATION_CODE, redirect)
+        assert refresh_token.startswith("Atzr|") and refresh_token != DEMO_REFRESH_TOKEN
+        assert await tokens.seller_token(_account(refresh_token))  # the seller's, from now on
+        with pytest.raises(TokenExchangeError, match="invalid_grant") as again:
+            await tokens.redeem(DEMO_AUTHORIZATION_CODE, redirect)  # a code works once
+        assert again.value.refused and refresh_token not in str(again.value)
+    assert server.app[STATE_KEY].granted_refresh_tokens == {refresh_token: DEMO_SELLER_ID}
