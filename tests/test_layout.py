@@ -12,6 +12,7 @@ LAYERS = {
     "tokencache": set(),
     "sealing": set(),
     "sharedstate": {"config", "sealing"},
+    "authorizations": {"sharedstate"},
     "sharedtokens": {"sharedstate"},
     "sharedfacts": {"sharedstate"},
     "wire": {"config", "operations", "target"},
