@@ -1,7 +1,7 @@
 """The aiohttp application: one request's whole path on one screen.
 
-    normalise -> client + account -> classify -> body -> grants -> credential -> pace + forward
-    -> relay
+    normalise -> client + account -> classify -> marketplaces -> body -> grants -> credential
+    -> pace + forward -> relay
 
 Everything the pipeline needs is built once at start-up (`Proxy`) and shared; the hot path does
 no work that could be done once. spproxy's own endpoints live in `reserved`.
@@ -29,6 +29,7 @@ from spproxy.headers import (
     REQUEST_ID_HEADER,
 )
 from spproxy.logs import NOT_CLASSIFIED, AccessRecord, quiet_third_party_loggers
+from spproxy.marketplaces import check_marketplaces
 from spproxy.operations import UNKNOWN, Kind, QualifiedName
 from spproxy.proxy import PROXY, ConfigLoader, Proxy
 from spproxy.relay import relay
@@ -55,6 +56,7 @@ async def forward(request: web.Request) -> web.StreamResponse:
     access.operation = named.name
     access.path = operation.path if operation else target.path
     access.restricted = operation is not None and operation.kind is Kind.RESTRICTED
+    check_marketplaces(target.query, account)  # another region's: a 400 that says so
     config = proxy.config
     body = await read_body(request, config.upstream.max_body_bytes, config.listen.body_timeout_s)
     await proxy.clients.authorize(client, account, operation, target, request.headers, body)

@@ -6,7 +6,8 @@ import time
 
 import aiohttp
 
-from spproxy.config import Config, redact_url
+from spproxy.addresses import redact_url
+from spproxy.config import Config
 from spproxy.errors import ProxyError
 from spproxy.lwa import LwaTokens
 

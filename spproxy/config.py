@@ -10,13 +10,12 @@ variant that reads it from a file (Docker and Kubernetes secrets).
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any
-from urllib.parse import urlsplit
 
 from spproxy.regions import REGIONS
 
@@ -155,6 +154,11 @@ class Account:
         "a refused RDT: error (502), or lwa (the LWA token, no PII)",
         choices=RESTRICTED_FALLBACKS,
     )
+    selling_partner_id: str | None = setting(
+        None,
+        "the seller's selling partner id (merchant token): x-spproxy-account may name it",
+        pattern=(ACCOUNT_NAME, "A2EXAMPLESELLER (letters, digits, _ . -)"),
+    )
 
 
 @dataclass(frozen=True)
@@ -272,23 +276,11 @@ class Config:
     def default_account(self) -> Account:
         return next(iter(self.accounts.values()))
 
-
-def redact_url(url: str) -> str:
-    """A URL as status and logs show it: any user or password in it masked."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]).geturl()
-
-
-def is_loopback(address: str | None) -> bool:
-    """A listen host or a peer address that only this machine can use."""
-    if address == "localhost":
-        return True
-    try:
-        return address is not None and ipaddress.ip_address(address).is_loopback
-    except ValueError:
-        return False
+    @cached_property
+    def selling_partners(self) -> Mapping[str, Account]:
+        """Accounts by selling partner id, built once per config (configread refuses twins)."""
+        accounts = self.accounts.values()
+        return {a.selling_partner_id: a for a in accounts if a.selling_partner_id is not None}
 
 
 class ConfigError(Exception):

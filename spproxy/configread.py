@@ -160,8 +160,8 @@ class _DocumentReader(ValueReader):
         return values
 
     def check_config(self, values: dict[str, Any]) -> None:
-        """What no single key can say: TLS files in pairs, the state's key, clients' keys
-        and grants."""
+        """What no single key can say: TLS files in pairs, the state's key, selling partner ids,
+        clients' keys and grants."""
         listen = values.get("listen")
         if listen is not None and (listen.tls_cert_file is None) != (listen.tls_key_file is None):
             self.problem("listen", "set tls_cert_file and tls_key_file together")
@@ -178,6 +178,7 @@ class _DocumentReader(ValueReader):
             except ValueError as error:
                 self.problem("state.key", str(error))
         accounts = values.get("accounts", {})
+        self.check_selling_partners(accounts)
         keys: list[Secret] = []
         for client in values.get("clients", {}).values():
             key = f"clients.{client.name}"
@@ -189,3 +190,17 @@ class _DocumentReader(ValueReader):
             for account in client.accounts or ():
                 if account not in accounts:
                     self.problem(f"{key}.accounts", f"names no configured account: {account}")
+
+    def check_selling_partners(self, accounts: Mapping[str, Account]) -> None:
+        """x-spproxy-account names an account, else a selling partner id: each must name one."""
+        owners: dict[str, str] = {}
+        for account in accounts.values():
+            partner = account.selling_partner_id
+            if partner is None:
+                continue
+            key = f"accounts.{account.name}.selling_partner_id"
+            if partner in owners:
+                self.problem(key, f"is the same as account {owners[partner]}'s")
+            elif partner in accounts and partner != account.name:
+                self.problem(key, f"is the name of account {partner}")
+            owners.setdefault(partner, account.name)

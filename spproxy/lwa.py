@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
-from spproxy.config import Account, LwaConfig, redact_url
+from spproxy.addresses import redact_url
+from spproxy.config import Account, LwaConfig
 from spproxy.errors import Outcome, TokenExchangeError, outcome
 from spproxy.sharedtokens import SharedTokens, fingerprint
 from spproxy.tokencache import TokenCache

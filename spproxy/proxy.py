@@ -128,9 +128,10 @@ class Proxy:
         )
 
     def account(self, name: str | None) -> Account:
+        """x-spproxy-account: an account's name, else a selling partner id; none: the default."""
         if name is None:
             return self.config.default_account
-        account = self.config.accounts.get(name)
+        account = self.config.accounts.get(name) or self.config.selling_partners.get(name)
         if account is None:
             known = ", ".join(self.config.accounts)
             raise BadRequest(

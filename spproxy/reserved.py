@@ -14,8 +14,8 @@ from urllib.parse import parse_qsl
 from aiohttp import hdrs, web
 
 from spproxy import status as status_document
+from spproxy.addresses import is_loopback
 from spproxy.body import read_body
-from spproxy.config import is_loopback
 from spproxy.errors import BadRequest, Forbidden, NotFound
 from spproxy.issued import PLACEHOLDER_TTL_S
 from spproxy.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE

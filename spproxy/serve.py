@@ -14,8 +14,9 @@ from collections.abc import Callable
 from aiohttp import web
 
 from spproxy import __version__
+from spproxy.addresses import is_loopback, redact_url
 from spproxy.app import make_app
-from spproxy.config import Config, is_loopback, redact_url
+from spproxy.config import Config
 from spproxy.proxy import PROXY, ConfigLoader
 from spproxy.server import serving, tls_context
 

@@ -26,7 +26,8 @@ from aiohttp.client_middlewares import ClientMiddlewareType
 from aiohttp.payload import Payload
 from multidict import CIMultiDict
 
-from spproxy.config import Account, AwsConfig, redact_url
+from spproxy.addresses import redact_url
+from spproxy.config import Account, AwsConfig
 from spproxy.errors import SigningError
 from spproxy.tokencache import TokenCache
 

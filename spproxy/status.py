@@ -12,7 +12,8 @@ import time
 from typing import Any
 
 from spproxy import __version__
-from spproxy.config import Config, redact_url
+from spproxy.addresses import redact_url
+from spproxy.config import Config
 from spproxy.proxy import Proxy
 
 PAGE = 100  # entries of each list the status shows at most

@@ -77,10 +77,16 @@ def proxy_config(
     clients: Mapping[str, Client] | None = None,
     audit_log: AuditLogConfig | None = None,
     sandbox: bool = False,
+    selling_partner_ids: Mapping[str, str] | None = None,
+    regions: Mapping[str, str] | None = None,
 ) -> Config:
     """A proxy config pointing every endpoint at the emulator; accounts: name -> refresh token.
-    `sandbox`: the accounts are sandbox accounts (`sandbox: true`), still on the emulator."""
+    `sandbox`: the accounts are sandbox accounts (`sandbox: true`), still on the emulator;
+    `selling_partner_ids`: account name -> its `selling_partner_id`; `regions`: account name ->
+    its region (default na)."""
     accounts = accounts or {"main": DEMO_REFRESH_TOKEN}
+    selling_partner_ids = selling_partner_ids or {}
+    regions = regions or {}
     aws = None
     if signing:
         aws = AwsConfig(
@@ -98,12 +104,13 @@ def proxy_config(
                 name: Account(
                     name,
                     Secret(token),
-                    "na",
+                    regions.get(name, "na"),
                     endpoint or emulator_url,
-                    REGIONS["na"].aws_region,
+                    REGIONS[regions.get(name, "na")].aws_region,
                     sandbox=sandbox,
                     data_elements=data_elements,
                     restricted_fallback=restricted_fallback,
+                    selling_partner_id=selling_partner_ids.get(name),
                 )
                 for name, token in accounts.items()
             }

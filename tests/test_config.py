@@ -1,11 +1,9 @@
-"""The schema's own promises: secrets masked in any repr, URLs shown without credentials."""
+"""The schema's own promises: secrets masked in any repr; accounts by selling partner id."""
 
 from __future__ import annotations
 
-import pytest
 import yaml
 
-from spproxy.config import redact_url
 from spproxy.configread import parse_config
 from tests.test_configread import ENV, FULL
 
@@ -16,13 +14,8 @@ def test_secrets_never_show_in_repr() -> None:
         assert secret not in text
 
 
-@pytest.mark.parametrize(
-    ("url", "shown"),
-    [
-        ("https://sellingpartnerapi-na.amazon.com", "https://sellingpartnerapi-na.amazon.com"),
-        ("http://user:pass@10.0.0.1:8080/x", "http://***@10.0.0.1:8080/x"),
-        ("https://token@host", "https://***@host"),
-    ],
-)
-def test_urls_are_shown_without_user_or_password(url: str, shown: str) -> None:
-    assert redact_url(url) == shown
+def test_accounts_are_found_by_selling_partner_id_through_an_index_built_once() -> None:
+    text = FULL.replace("    region: eu\n", "    region: eu\n    selling_partner_id: A2EUSELLER\n")
+    config = parse_config(yaml.safe_load(text), ENV)
+    assert config.selling_partners == {"A2EUSELLER": config.accounts["europe"]}
+    assert config.selling_partners is config.selling_partners  # once per config, not per call

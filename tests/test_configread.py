@@ -267,3 +267,20 @@ def test_a_state_section_reads_with_its_defaults() -> None:
     )
     assert config.state.namespace is None and config.state.password is None
     assert parse_config(yaml.safe_load(MINIMAL), ENV).state is None  # memory: the default
+
+
+def test_a_selling_partner_id_names_one_account_only() -> None:
+    text = """
+lwa: {client_id: a, client_secret: b}
+accounts:
+  main: {refresh_token: r, region: na, selling_partner_id: A1SELLER}
+  again: {refresh_token: s, region: eu, selling_partner_id: A1SELLER}
+  self: {refresh_token: t, region: fe, selling_partner_id: self}
+  shadow: {refresh_token: u, region: fe, selling_partner_id: main}
+  odd: {refresh_token: v, region: fe, selling_partner_id: "A1 SELLER"}
+"""
+    assert problems(text) == [
+        "accounts.odd.selling_partner_id: must look like A2EXAMPLESELLER (letters, digits, _ . -)",
+        "accounts.again.selling_partner_id: is the same as account main's",
+        "accounts.shadow.selling_partner_id: is the name of account main",
+    ]

@@ -30,7 +30,8 @@ import redis.asyncio
 import redis.exceptions
 import yaml
 
-from spproxy.config import Config, is_loopback
+from spproxy.addresses import is_loopback
+from spproxy.config import Config
 from spproxy.configload import load_config
 from spproxy.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN
 from spproxy.headers import KEY_HEADER

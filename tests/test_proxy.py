@@ -1,5 +1,5 @@
 """The running parts: built on the clock given; reconfigured in place, what a reload keeps and
-what it drops."""
+what it drops; the account a request names."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from spproxy.proxy import PROXY, Proxy
 from tests.harness import StartHarness, proxy_config
 
 ADDRESS = "/orders/v0/orders/902-1845936-5435065/address"
+PARTICIPATIONS = "/sellers/v1/marketplaceParticipations"
 
 
 async def test_a_reload_keeps_tokens_of_unchanged_accounts_and_drops_changed_ones(
@@ -61,3 +62,23 @@ async def test_build_puts_token_expiry_and_readiness_on_the_clock_given(
         assert not proxy.readiness()[0]
     finally:
         await proxy.aclose()
+
+
+async def test_x_spproxy_account_names_an_account_or_its_selling_partner_id(
+    start: StartHarness,
+) -> None:
+    emulator = EmulatorConfig(refresh_tokens={DEMO_REFRESH_TOKEN: "A1", "Atzr|b": "A2"})
+    harness = await start(
+        emulator,
+        accounts={"a": DEMO_REFRESH_TOKEN, "b": "Atzr|b"},
+        selling_partner_ids={"b": "A2SELLERB"},
+    )
+    amazon = harness.amazon
+    for header, seller in (("A2SELLERB", "A2"), ("b", "A2"), ("a", "A1")):
+        answer = await harness.proxy.get(PARTICIPATIONS, headers={"x-spproxy-account": header})
+        assert answer.status == 200, header
+        token = amazon.requests[-1].headers["x-amz-access-token"]
+        assert amazon.tokens[token].selling_partner_id == seller, header
+    unknown = await harness.proxy.get(PARTICIPATIONS, headers={"x-spproxy-account": "A9NOBODY"})
+    assert unknown.status == 400
+    assert (await unknown.json())["errors"][0]["details"] == "Configured: a, b."

@@ -11,7 +11,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from spproxy.app import make_app
-from spproxy.config import Client, Config, ConfigError, Secret, UpstreamConfig, is_loopback
+from spproxy.config import Client, Config, ConfigError, Secret, UpstreamConfig
 from spproxy.emulator import DEMO_REFRESH_TOKEN, EmulatorConfig, make_emulator_app
 from tests.harness import proxy_config
 
@@ -94,21 +94,6 @@ async def test_reload_without_a_config_source_is_refused(
     assert response.status == 400
     assert "no config file" in (await response.json())["errors"][0]["details"]
     assert (await proxy.get("/_spproxy/reload")).status == 404  # POST only
-
-
-@pytest.mark.parametrize(
-    ("remote", "loopback"),
-    [
-        ("127.0.0.1", True),
-        ("127.9.9.9", True),
-        ("::1", True),
-        ("10.0.0.1", False),
-        ("", False),
-        (None, False),
-    ],
-)
-def test_reload_is_for_loopback_callers_only(remote: str | None, loopback: bool) -> None:
-    assert is_loopback(remote) is loopback
 
 
 async def test_status_shows_buckets_accounts_and_no_secret(

@@ -4,8 +4,10 @@ Each example is sent as a client would send it to Amazon's sandbox (the example'
 and body parameters, the operation's method) to the proxy, which gets the token the operation
 needs (LWA, grantless or an RDT) from the emulated Amazon; the answer must be the published one:
 the same status and the same JSON body (none where the example has none or the status is 204).
-Restricted operations must have been called with an RDT. The few examples that do not come back
-as published are listed in KNOWN, each with its reason: 407 of the 411 do.
+Restricted operations must have been called with an RDT. Each example goes through an account of
+the region its marketplaces belong to, as spproxy refuses another region's (`marketplaces`). The
+few examples that do not come back as published are listed in KNOWN, each with its reason: 407
+of the 411 do.
 
 Through a sandbox account (`sandbox: true`) in front of the emulator as Amazon's static sandbox
 (`EmulatorConfig.static_sandbox`), all 411 come back as published, restricted ones with the LWA
@@ -15,7 +17,7 @@ token (`x-spproxy-credential: sandbox-lwa`).
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,10 +29,19 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from spproxy.app import make_app
+from spproxy.config import Config
 from spproxy.demo import demo_config, start_emulator
-from spproxy.emulator import STATE_KEY, EmulatorConfig, EmulatorState, make_emulator_app
+from spproxy.emulator import (
+    DEMO_REFRESH_TOKEN,
+    STATE_KEY,
+    EmulatorConfig,
+    EmulatorState,
+    make_emulator_app,
+)
 from spproxy.emulator.apis import OPERATIONS
 from spproxy.emulator.examples import published
+from spproxy.marketplaces import MARKETPLACE_PARAMETERS, region_of
+from spproxy.regions import REGIONS
 from tests.harness import proxy_config
 
 Client = TestClient[web.Request, web.Application]
@@ -50,6 +61,7 @@ class Call:
     status: int
     response: Any  # None: no body
     restricted: bool
+    region: str  # of the marketplaces it names (na if none): the account it goes through
 
 
 def _text(value: Any) -> str:
@@ -80,9 +92,16 @@ def _calls() -> list[Call]:
                     status=example.status,
                     response=None if example.status == 204 else example.response,
                     restricted=(method, template) in NEEDS_RDT,
+                    region=_region(example.query),
                 )
             )
     return sorted(calls, key=lambda call: call.id)
+
+
+def _region(query: Mapping[str, Any]) -> str:
+    named = [query[name] for name in MARKETPLACE_PARAMETERS if name in query]
+    ids = [i for value in named for i in (value if isinstance(value, list) else [value])]
+    return next((region for i in ids if (region := region_of(str(i)))), "na")
 
 
 def _placeholders(template: str) -> list[str]:
@@ -109,6 +128,13 @@ KNOWN: dict[str, str] = {
 }
 
 
+def _one_account_per_region(emulator_url: str, *, sandbox: bool = False) -> Config:
+    """Accounts na, eu and fe, each of its region, all on the emulator."""
+    accounts = dict.fromkeys(REGIONS, DEMO_REFRESH_TOKEN)
+    regions = {name: name for name in REGIONS}
+    return proxy_config(emulator_url, accounts=accounts, regions=regions, sandbox=sandbox)
+
+
 @dataclass
 class Through:
     proxy: Client
@@ -121,7 +147,7 @@ async def through() -> AsyncIterator[Through]:
     of servers would cost more than the calls."""
     amazon = make_emulator_app()
     async with TestServer(amazon) as emulator:
-        config = proxy_config(str(emulator.make_url("")).rstrip("/"))
+        config = _one_account_per_region(str(emulator.make_url("")).rstrip("/"))
         async with TestClient(TestServer(make_app(config))) as client:
             yield Through(client, amazon[STATE_KEY])
 
@@ -139,7 +165,7 @@ async def through() -> AsyncIterator[Through]:
     ],
 )
 async def test_a_published_example_comes_back_as_published(through: Through, call: Call) -> None:
-    options: dict[str, Any] = {"params": call.query}
+    options: dict[str, Any] = {"params": call.query, "headers": {"x-spproxy-account": call.region}}
     if call.body is not None:
         options["json"] = call.body
     response = await through.proxy.request(call.method, call.path, **options)
@@ -159,7 +185,7 @@ async def through_sandbox() -> AsyncIterator[Through]:
     """A sandbox account (`sandbox: true`) in front of the emulator as Amazon's static sandbox."""
     amazon = make_emulator_app(EmulatorConfig(static_sandbox=True))
     async with TestServer(amazon) as emulator:
-        config = proxy_config(str(emulator.make_url("")).rstrip("/"), sandbox=True)
+        config = _one_account_per_region(str(emulator.make_url("")).rstrip("/"), sandbox=True)
         async with TestClient(TestServer(make_app(config))) as client:
             yield Through(client, amazon[STATE_KEY])
 
@@ -171,7 +197,7 @@ async def test_through_a_sandbox_account_every_example_comes_back_as_published(
 ) -> None:
     """The static sandbox answers exactly what the models publish, the Tokens API's fixed tokens
     included; spproxy mints nothing and sends restricted calls with the LWA token."""
-    options: dict[str, Any] = {"params": call.query}
+    options: dict[str, Any] = {"params": call.query, "headers": {"x-spproxy-account": call.region}}
     if call.body is not None:
         options["json"] = call.body
     response = await through_sandbox.proxy.request(call.method, call.path, **options)
