@@ -14,8 +14,10 @@ from spproxy.emulator import (
     DEMO_CLIENT_SECRET,
     DEMO_REFRESH_TOKEN,
     DEMO_SELLER_ID,
+    Application,
     EmulatorConfig,
 )
+from spproxy.emulator.application import DEMO_LOGIN_URI, DEMO_REDIRECT_URI, check_registered_uri
 from spproxy.logs import TextFormatter
 from spproxy.serve import cannot_listen, until_stopped
 
@@ -40,6 +42,20 @@ def add_emulator_options(parser: argparse.ArgumentParser) -> None:
         action="store_false",
         help="do not enforce SP-API usage plans (429 QuotaExceeded)",
     )
+    parser.add_argument(
+        "--redirect-uri",
+        metavar="URI",
+        action="append",
+        type=_registered_uri,
+        help="an OAuth redirect URI of the emulated app (repeatable; the first is the default): "
+        "https://, or http:// on loopback",
+    )
+    parser.add_argument(
+        "--login-uri",
+        metavar="URI",
+        type=_registered_uri,
+        help="the emulated app's OAuth login URI, for the Appstore workflow",
+    )
     answers = parser.add_mutually_exclusive_group()
     answers.add_argument(
         "--no-examples",
@@ -62,8 +78,21 @@ def _aws_key(value: str) -> tuple[str, str]:
     return key_id, secret
 
 
+def _registered_uri(value: str) -> str:
+    try:
+        check_registered_uri(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return value
+
+
 def run_emulator(args: argparse.Namespace) -> int:
+    application = Application(
+        login_uri=args.login_uri or DEMO_LOGIN_URI,
+        redirect_uris=tuple(args.redirect_uri or (DEMO_REDIRECT_URI,)),
+    )
     config = EmulatorConfig(
+        application=application,
         aws_keys=dict(args.keys) if args.keys else None,
         rate_limits=args.rate_limits,
         sandbox_examples=args.examples,
@@ -134,7 +163,7 @@ operation, answering Amazon's published sandbox examples); no account, no networ
   SigV4            {signing}
   usage plans      {plans}
   examples         {examples}
-
+{_authorization_lines(base, config.application)}
 Try:
 
   TOKEN=$(curl -s {base}/auth/o2/token {credentials} | {extract})
@@ -145,3 +174,14 @@ Try:
 """,
         flush=True,
     )
+
+
+def _authorization_lines(base: str, application: Application) -> str:
+    """Where a seller authorises the emulated app, and where Amazon then sends the browser."""
+    beta = "" if application.published else "&version=beta"
+    query = f"application_id={application.application_id}&state=STATE{beta}"
+    return f"""  authorize        {base}/apps/authorize/consent?{query}
+  Appstore         {base}/apps/authorize/appstore?application_id={application.application_id}{beta}
+  redirect URIs    {", ".join(application.redirect_uris)}
+  login URI        {application.login_uri}
+"""

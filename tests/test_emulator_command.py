@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import signal
 import socket
 
@@ -10,7 +11,13 @@ import aiohttp
 import pytest
 
 from spproxy.cli import main
-from spproxy.emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN
+from spproxy.emulator import (
+    DEMO_APPLICATION_ID,
+    DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET,
+    DEMO_REFRESH_TOKEN,
+    DEMO_SELLER_ID,
+)
 from tests.harness import finish, free_port, start_spproxy, until_serving
 
 STATS = "/_emulator/stats"
@@ -110,6 +117,38 @@ async def test_sandbox_makes_it_amazons_static_sandbox() -> None:
     assert code == 0, err
     assert "usage plans      the sandbox's, 5 requests/s burst 15" in out
     assert "examples         only: Amazon's static sandbox" in out
+
+
+async def test_a_seller_authorises_the_app_to_a_loopback_redirect_uri() -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    callback = "http://127.0.0.1:9/callback"
+    process = await _emulator("--port", str(port), "--redirect-uri", callback)
+    try:
+        await until_serving(base, process, STATS)
+        async with aiohttp.ClientSession() as session:
+            query = {"application_id": DEMO_APPLICATION_ID, "state": "s1", "version": "beta"}
+            async with session.get(f"{base}/apps/authorize/consent", params=query) as page:
+                found = re.search(r'name="csrf_token" value="([^"]+)"', await page.text())
+            assert found is not None
+            form = {"csrf_token": found.group(1), "decision": "confirm"}
+            async with session.post(
+                f"{base}/apps/authorize/consent", data=form, allow_redirects=False
+            ) as answer:
+                location = answer.headers["Location"]
+    finally:
+        code, out, err = await _stop(process, signal.SIGTERM)
+    assert code == 0, err
+    assert location.startswith(f"{callback}?state=s1&selling_partner_id={DEMO_SELLER_ID}&")
+    authorize = f"{base}/apps/authorize/consent?application_id={DEMO_APPLICATION_ID}&state="
+    assert authorize in out and f"redirect URIs    {callback}" in out
+
+
+def test_redirect_uris_are_https_or_loopback(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["emulator", "--redirect-uri", "http://app.example.com/callback"])
+    assert exit_.value.code == 2
+    assert "Amazon takes only https://" in capsys.readouterr().err
 
 
 def test_sandbox_and_no_examples_exclude_each_other(capsys: pytest.CaptureFixture[str]) -> None:

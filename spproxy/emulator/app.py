@@ -1,6 +1,7 @@
 """The emulated Amazon as one aiohttp application: LWA, STS and SP-API on a single server.
 
 POST /auth/o2/token   LWA token endpoint (lwa.py)
+/apps/authorize/...   Seller and Vendor Central's OAuth consent pages (consent.py)
 POST /                STS AssumeRole (sts.py)
 GET  /_emulator/stats counts of what it received and answered, for benchmarks (no token needed)
 anything else         SP-API: the operations in apis/, behind the pipeline in spapi.py
@@ -14,6 +15,7 @@ from aiohttp import web
 
 from spproxy.emulator.apis import OPERATIONS
 from spproxy.emulator.apis.emulator_helpers import STATS_PATH, stats
+from spproxy.emulator.consent import add_consent_routes
 from spproxy.emulator.limits import check_overrides
 from spproxy.emulator.lwa import exchange_token
 from spproxy.emulator.operations import OPERATIONS_KEY, Operation, OperationRoutes
@@ -40,6 +42,7 @@ def make_emulator_app(config: EmulatorConfig | None = None) -> web.Application:
     app.router.add_post("/auth/o2/token", exchange_token)
     app.router.add_post("/", assume_role)
     app.router.add_get(STATS_PATH, stats)
+    add_consent_routes(app.router)  # before OperationRoutes' catch-all
     app.middlewares.append(spapi_middleware(OperationRoutes(app.router, OPERATIONS)))
     app.on_response_prepare.append(_finish_record)
     app.on_shutdown.append(_release_held_calls)

@@ -103,9 +103,9 @@ def _grant(state: EmulatorState, grant_type: str, params: Mapping[str, str]) -> 
         token = state.issue_token("grantless", scope=scope)
         return {"access_token": token, "scope": scope, "token_type": "bearer", "expires_in": ttl}
     if grant_type == "authorization_code":
-        # The code is bound to the redirect_uri it was issued for; the emulator issues codes out
-        # of band (EmulatorConfig.authorization_codes), so any redirect_uri is accepted.
-        refresh_token = state.redeem_authorization_code(params["code"])
+        # Once, within five minutes, for the redirect_uri it was issued for (consentstore.py);
+        # codes issued out of band (EmulatorConfig.authorization_codes) take any redirect_uri.
+        refresh_token = state.redeem_authorization_code(params["code"], params["redirect_uri"])
         if refresh_token is None:
             raise _invalid_grant("code")
     else:

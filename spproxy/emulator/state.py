@@ -20,6 +20,8 @@ from typing import Literal
 from aiohttp import web
 from multidict import CIMultiDictProxy
 
+from spproxy.emulator.application import Application
+from spproxy.emulator.consentstore import ConsentStore
 from spproxy.emulator.credentials import (
     IssuedToken,
     RestrictedResource,
@@ -57,8 +59,12 @@ class EmulatorConfig:
     """Who the emulated Amazon accepts.
 
     `refresh_tokens` maps each refresh token it honours to the selling partner it stands for.
-    `authorization_codes` maps each OAuth authorization code (single-use, as at LWA) to the
-    selling partner who authorised the app; exchanging one grants a new refresh token.
+    `authorization_codes` maps OAuth authorization codes issued out of band (single-use, as at
+    LWA, but for any redirect_uri and without expiry) to the selling partner who authorised the
+    app; exchanging one grants a new refresh token. The consent pages (consent.py) issue real ones.
+    `application` is the app `client_id` and `client_secret` belong to, as registered (its id,
+    name, draft or published, roles, login and redirect URIs: application.py); `signed_in_seller`
+    is the selling partner signed in to the emulated Seller Central, who sees its consent pages.
     `aws_keys` maps access key ids to secret keys; when set, every SP-API call must carry a
     valid SigV4 signature (as SP-API required before 2023-10-02), else none is checked.
 
@@ -75,8 +81,9 @@ class EmulatorConfig:
     application, for grantless tokens) and operation, with rate and burst from Amazon's models
     (`spproxy/data/operations.json`); a call finding it empty is answered 429 QuotaExceeded.
     `usage_plans` overrides plans by operation name, as (rate per second, burst), for tests.
-    `clock` is what the buckets refill by (seconds); tests inject a fake one instead of sleeping.
-    Token expiry stays on wall-clock time (time.time()).
+    `clock` is what the buckets refill by (seconds), and what consent pages, amazon_state values
+    and authorization codes expire by; tests inject a fake one instead of sleeping. Token expiry
+    stays on wall-clock time (time.time()).
 
     `sandbox_examples` (on by default) answers every operation of Amazon's models from the static
     examples the models publish, as Amazon's sandbox does, alongside the emulator's own handlers
@@ -98,6 +105,8 @@ class EmulatorConfig:
     aws_keys: Mapping[str, str] | None = None
     token_ttl_s: int = 3600
     authorization_codes: Mapping[str, str] = field(default_factory=_demo_authorization_codes)
+    application: Application = field(default_factory=Application)
+    signed_in_seller: str = DEMO_SELLER_ID
     denied_data_elements: frozenset[str] = frozenset()
     denied_paths: frozenset[str] = frozenset()
     denied_report_types: frozenset[str] = frozenset()
@@ -164,6 +173,9 @@ class EmulatorState:
         # the config stays frozen, so what the emulator grants at run time lives here.
         self.granted_refresh_tokens: dict[str, str] = {}
         self.redeemed_authorization_codes: set[str] = set()
+        self.consents = ConsentStore(config.clock)
+        # Who consents on the consent pages; a test switches it to onboard another seller.
+        self.signed_in_seller = config.signed_in_seller
         self.rdt_mints: list[RdtMint] = []  # granted, in order
         self.refused_mints: list[RdtMint] = []  # refused for a missing role, in order
         # Merchant Fulfillment shipments: createShipment adds, cancelShipment changes them.
@@ -194,15 +206,24 @@ class EmulatorState:
         configured = self.config.refresh_tokens.get(refresh_token)
         return configured or self.granted_refresh_tokens.get(refresh_token)
 
-    def redeem_authorization_code(self, code: str) -> str | None:
-        """A new refresh token for the code's selling partner; None if unknown or already used."""
+    def redeem_authorization_code(self, code: str, redirect_uri: str) -> str | None:
+        """A new refresh token for the code's selling partner; None if the code is unknown, used,
+        expired, or was issued for another redirect URI."""
+        seller_id = self._redeem_configured_code(code) or self.consents.redeem_code(
+            code, redirect_uri
+        )
+        if seller_id is None:
+            return None
+        refresh_token = "Atzr|" + secrets.token_urlsafe(48)
+        self.granted_refresh_tokens[refresh_token] = seller_id
+        return refresh_token
+
+    def _redeem_configured_code(self, code: str) -> str | None:
         seller_id = self.config.authorization_codes.get(code)
         if seller_id is None or code in self.redeemed_authorization_codes:
             return None
         self.redeemed_authorization_codes.add(code)
-        refresh_token = "Atzr|" + secrets.token_urlsafe(48)
-        self.granted_refresh_tokens[refresh_token] = seller_id
-        return refresh_token
+        return seller_id
 
     def valid_token(self, token: str) -> IssuedToken | None:
         issued = self.tokens.get(token)
@@ -237,6 +258,7 @@ class EmulatorState:
         values = [self.config.client_secret, self.client_secret, *self.retired_client_secrets]
         values += [*self.config.refresh_tokens, *self.tokens]
         values += [*self.config.authorization_codes, *self.granted_refresh_tokens]
+        values += self.consents.codes.issued
         if self.config.aws_keys:
             values += list(self.config.aws_keys.values())
         for creds in self.temporary_credentials.values():

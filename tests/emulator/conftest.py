@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient
 from pytest_aiohttp import AiohttpClient
+from yarl import URL
 
 from spproxy.emulator import (
+    DEMO_APPLICATION_ID,
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
     DEMO_REFRESH_TOKEN,
@@ -22,6 +25,19 @@ from spproxy.emulator import (
 from spproxy.emulator.faults import Faults
 
 Client = TestClient[web.Request, web.Application]
+
+
+class FakeClock:
+    """Seconds that pass only when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
 
 
 @pytest.fixture
@@ -118,3 +134,32 @@ async def lwa(client: Client, secret: str = DEMO_CLIENT_SECRET) -> ClientRespons
         "client_secret": secret,
     }
     return await client.post("/auth/o2/token", data=form)
+
+
+CONSENT = "/apps/authorize/consent"
+
+
+def csrf_token_of(page: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found is not None, page
+    return found.group(1)
+
+
+async def consent_page(client: Client, path: str = CONSENT, **query: str) -> str:
+    """The consent page for the demo app (a draft: version=beta) with `query` on top."""
+    params = {"application_id": DEMO_APPLICATION_ID, "state": "app-state-1", "version": "beta"}
+    response = await client.get(path, params={**params, **query})
+    assert response.status == 200, await response.text()
+    return await response.text()
+
+
+async def decide(client: Client, page: str, decision: str = "confirm") -> ClientResponse:
+    form = {"csrf_token": csrf_token_of(page), "decision": decision}
+    return await client.post(CONSENT, data=form, allow_redirects=False)
+
+
+async def authorize(client: Client, **query: str) -> URL:
+    """The website workflow, Confirm clicked: where Amazon sends the browser with the code."""
+    answer = await decide(client, await consent_page(client, **query))
+    assert answer.status == 302, await answer.text()
+    return URL(answer.headers["Location"])

@@ -15,7 +15,7 @@ from spproxy.emulator import (
 )
 from spproxy.emulator.apis import OPERATIONS
 from spproxy.emulator.limits import QUOTA_EXCEEDED_MESSAGE, model_usage_plans, plan_for
-from tests.emulator.conftest import Client, state_of
+from tests.emulator.conftest import Client, FakeClock, state_of
 
 PARTICIPATIONS = "/sellers/v1/marketplaceParticipations"
 CATALOG_ITEM = "/catalog/2022-04-01/items/B07N4M94X4?marketplaceIds=ATVPDKIKX0DER"
@@ -25,19 +25,6 @@ VENDOR_ORDERS = "/vendor/directFulfillment/orders/v1/purchaseOrders"
 TOKENS = "/tokens/2021-03-01/restrictedDataToken"
 NOTIFICATIONS = "sellingpartnerapi::notifications"
 RDT_BODY = {"restrictedResources": [{"method": "GET", "path": "/orders/v0/orders/{orderId}"}]}
-
-
-class FakeClock:
-    """Seconds that pass only when the test says so."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture

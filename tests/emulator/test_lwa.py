@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pytest_aiohttp import AiohttpClient
 
 from spproxy.emulator import (
     DEMO_AUTHORIZATION_CODE,
@@ -13,8 +14,13 @@ from spproxy.emulator import (
     DEMO_CLIENT_SECRET,
     DEMO_REFRESH_TOKEN,
     DEMO_SELLER_ID,
+    Application,
+    EmulatorConfig,
+    make_emulator_app,
 )
-from tests.emulator.conftest import Client, state_of
+from spproxy.emulator.application import DEMO_REDIRECT_URI
+from spproxy.emulator.consentstore import CODE_TTL_S
+from tests.emulator.conftest import Client, FakeClock, authorize, state_of
 
 NOTIFICATIONS = "sellingpartnerapi::notifications"
 ROTATION = "sellingpartnerapi::client_credential:rotation"
@@ -152,3 +158,63 @@ async def test_grantless_token_from_lwa_works_end_to_end(amazon: Client) -> None
         "/notifications/v1/destinations", headers={"x-amz-access-token": body["access_token"]}
     )
     assert response.status == 200
+
+
+async def _exchange(client: Client, code: str, redirect_uri: str) -> tuple[int, dict[str, Any]]:
+    return await lwa(client, grant_type="authorization_code", code=code, redirect_uri=redirect_uri)
+
+
+async def test_a_code_from_the_consent_page_grants_a_refresh_token_for_its_seller(
+    amazon: Client,
+) -> None:
+    state_of(amazon).signed_in_seller = "A3ONBOARDED"
+    code = (await authorize(amazon)).query["spapi_oauth_code"]
+    status, body = await _exchange(amazon, code, DEMO_REDIRECT_URI)
+    assert status == 200, body
+    assert state_of(amazon).granted_refresh_tokens == {body["refresh_token"]: "A3ONBOARDED"}
+    assert code in state_of(amazon).issued_secrets()
+
+    status, refreshed = await lwa(
+        amazon, grant_type="refresh_token", refresh_token=body["refresh_token"]
+    )
+    assert status == 200
+    headers = {"x-amz-access-token": refreshed["access_token"]}
+    response = await amazon.get("/sellers/v1/marketplaceParticipations", headers=headers)
+    assert response.status == 200
+    assert state_of(amazon).requests[-1].token_kind == "lwa"
+    issued = state_of(amazon).valid_token(refreshed["access_token"])
+    assert issued is not None and issued.selling_partner_id == "A3ONBOARDED"
+
+
+async def test_a_code_works_once(amazon: Client) -> None:
+    code = (await authorize(amazon)).query["spapi_oauth_code"]
+    assert (await _exchange(amazon, code, DEMO_REDIRECT_URI))[0] == 200
+    status, body = await _exchange(amazon, code, DEMO_REDIRECT_URI)
+    assert (status, body["error"]) == (400, "invalid_grant")
+    assert body["error_description"] == "The request has an invalid grant parameter : code"
+
+
+async def test_a_code_expires_after_five_minutes(aiohttp_client: AiohttpClient) -> None:
+    clock = FakeClock()
+    amazon = await aiohttp_client(make_emulator_app(EmulatorConfig(clock=clock)))
+    late = (await authorize(amazon)).query["spapi_oauth_code"]
+    in_time = (await authorize(amazon)).query["spapi_oauth_code"]
+    clock.advance(CODE_TTL_S - 1)
+    assert (await _exchange(amazon, in_time, DEMO_REDIRECT_URI))[0] == 200
+    clock.advance(1)
+    status, body = await _exchange(amazon, late, DEMO_REDIRECT_URI)
+    assert (status, body["error"]) == (400, "invalid_grant")
+
+
+async def test_a_code_is_for_the_redirect_uri_it_was_issued_for(
+    aiohttp_client: AiohttpClient,
+) -> None:
+    other = "http://localhost:9000/callback"
+    application = Application(redirect_uris=(DEMO_REDIRECT_URI, other))
+    amazon = await aiohttp_client(make_emulator_app(EmulatorConfig(application=application)))
+    code = (await authorize(amazon)).query["spapi_oauth_code"]
+    status, body = await _exchange(amazon, code, other)  # registered, but not this code's
+    assert (status, body["error"]) == (400, "invalid_grant")
+    # Tried with the wrong one, it is used up, as a code tried twice.
+    assert (await _exchange(amazon, code, DEMO_REDIRECT_URI))[0] == 400
+    assert state_of(amazon).granted_refresh_tokens == {}
