@@ -11,33 +11,21 @@ from time import monotonic
 from types import MappingProxyType
 from typing import Any
 
-import aiohttp
 import pytest
 import redis.asyncio
-from multidict import CIMultiDict, CIMultiDictProxy
 
-from spproxy.config import Account, LwaConfig, Secret, UpstreamConfig
+from spproxy.config import UpstreamConfig
 from spproxy.emulator import (
-    DEMO_CLIENT_ID,
-    DEMO_CLIENT_SECRET,
     DEMO_REFRESH_TOKEN,
-    STATE_KEY,
     EmulatorConfig,
-    EmulatorState,
-    make_emulator_app,
 )
 from spproxy.errors import RateLimited
-from spproxy.lwa import LwaTokens
-from spproxy.operations import SANDBOX_PLAN, UNKNOWN, QualifiedName, load_table
+from spproxy.operations import SANDBOX_PLAN, UNKNOWN, QualifiedName
 from spproxy.proxy import PROXY
 from spproxy.ratelimit import DEFAULT_PLAN, RateLimiter
-from spproxy.regions import REGIONS
 from spproxy.sealing import Sealer
 from spproxy.sharedstate import SharedState
-from spproxy.target import parse_target
-from spproxy.upstream import Upstream
-from spproxy.wire import UpstreamRequest
-from tests.harness import ServerFactory, StartHarness, free_port
+from tests.harness import StartHarness, free_port
 
 KEY = ("main", QualifiedName("getInventorySummaries", "FBA Inventory", "v1"))
 GET_ORDER = QualifiedName("getOrder", "Orders", "v0")
@@ -414,54 +402,3 @@ async def test_a_replica_goes_back_to_the_shared_bucket_when_redis_answers(
     assert await limits.acquire(KEY, SLOW, 2) == 0  # shared: the whole plan's burst
     assert state.up and await limits.acquire(KEY, SLOW, 2) == 0
     assert await limits.acquire(KEY, SLOW, 2) == pytest.approx(1000, abs=1)
-
-
-SANDBOX_ORDER = parse_target("GET", ORDER)
-
-
-async def paced_calls(
-    aiohttp_server: ServerFactory, limiters: list[RateLimiter], calls: int
-) -> EmulatorState:
-    """`calls` concurrent getOrder calls through each limiter's Upstream to one emulated Amazon
-    that enforces the sandbox's plan (5/s, burst 15); what that Amazon saw."""
-    server = await aiohttp_server(
-        make_emulator_app(EmulatorConfig(static_sandbox=True, rate_limits=True))
-    )
-    url = str(server.make_url("")).rstrip("/")
-    account = Account(
-        "main", Secret(DEMO_REFRESH_TOKEN), "na", url, REGIONS["na"].aws_region, sandbox=True
-    )
-    operation = load_table().classify("GET", SANDBOX_ORDER.path)
-    async with aiohttp.ClientSession() as session:
-        lwa = LwaConfig(DEMO_CLIENT_ID, Secret(DEMO_CLIENT_SECRET), f"{url}/auth/o2/token")
-        token = await LwaTokens(session, lwa, timeout_s=5).seller_token(account)
-        config = UpstreamConfig(pacing=True, retries=0)  # Amazon's 429s relayed, not retried
-        replicas = [
-            Upstream(session, config=config, user_agent="t/1", middlewares={}, limiter=limiter)
-            for limiter in limiters
-        ]
-        request = UpstreamRequest(
-            account, operation, "GET", SANDBOX_ORDER, CIMultiDictProxy(CIMultiDict())
-        )
-        answers = await asyncio.gather(
-            *(replica.send(request, token) for replica in replicas for _ in range(calls))
-        )
-        for answer in answers:
-            answer.response.release()
-    state: EmulatorState = server.app[STATE_KEY]
-    return state
-
-
-async def test_replicas_sharing_redis_draw_no_429_where_alone_they_do(
-    aiohttp_server: ServerFactory, states: OpenState
-) -> None:
-    """Three replicas, 7 calls each, 21 in all against a burst of 15: each alone thinks its 7
-    are within the plan, and Amazon refuses 6; sharing one Redis, 15 go at once, 6 wait their
-    turn at 5/s, and Amazon refuses none."""
-    alone = [RateLimiter(queue_timeout_s=30) for _ in range(3)]
-    unshared = await paced_calls(aiohttp_server, alone, 7)
-    assert 0 < unshared.quota_refusals <= 6  # 6 when all 21 arrive within Amazon's 0.2 s refill
-    shared = [RateLimiter(queue_timeout_s=30, shared=states()) for _ in range(3)]
-    sharing = await paced_calls(aiohttp_server, shared, 7)
-    assert sharing.quota_refusals == 0
-    assert [request.status for request in sharing.requests].count(200) == 21

@@ -241,10 +241,13 @@ async def test_connect_to_a_cluster_runs_the_scripts_on_the_namespaces_slot(tmp_
     admin = redis.asyncio.Redis(port=port)
     try:
         await admin.execute_command("CLUSTER", "ADDSLOTSRANGE", 0, 16383)  # type: ignore[no-untyped-call]
-        for _ in range(100):  # bounded: ~10 s for the one-node cluster to say ok
-            if b"cluster_state:ok" in await admin.execute_command("CLUSTER", "INFO"):  # type: ignore[no-untyped-call]
+        for _ in range(300):  # bounded: ~30 s for the one-node cluster to say ok
+            info = await admin.execute_command("CLUSTER", "INFO")  # type: ignore[no-untyped-call]
+            if b"cluster_state:ok" in info and b"cluster_slots_ok:16384" in info:
                 break
             await asyncio.sleep(0.1)
+        else:
+            pytest.fail("the one-node cluster never said ok")
         config = StateConfig(f"redis://127.0.0.1:{port}/0", Secret(KEY), cluster=True)
         state = connect(config, "app")
         script = state.client.register_script("return redis.call('GET', KEYS[1])")
