@@ -17,10 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiohttp import web
-from aiohttp.client_middlewares import ClientMiddlewareType
 from prometheus_client.registry import CollectorRegistry
 
-from spproxy import signing
+from spproxy import outbound
 from spproxy.audit import AuditLog
 from spproxy.clients import ClientAccess
 from spproxy.config import Account, Config, ConfigError
@@ -81,8 +80,8 @@ class Proxy:
     ) -> Proxy:
         # `clock`: the wall clock LWA tokens and RDTs expire on, for every part that compares
         # with their expiry; a fake one lets the benchmark live hours of RDTs in seconds.
-        session = _session(config)
-        state = _shared_state(config)
+        session = outbound.session(config)
+        state = outbound.shared_state(config)
         table = load_table()
         limits = config.limits
         limiter = RateLimiter(
@@ -93,7 +92,7 @@ class Proxy:
         tokens = LwaTokens(
             session, config.lwa, timeout_s=config.upstream.timeout_s, clock=clock, shared=state
         )
-        upstream = _upstream(session, config, limiter)
+        upstream = outbound.upstream(session, config, limiter)
         tokens_operation = table.classify("POST", TOKENS_API.path)
         mint = TokensApi(upstream, tokens, operation=tokens_operation, clock=clock).mint
         rdts = RestrictedDataTokens(
@@ -189,7 +188,9 @@ class Proxy:
         self.upstream.reconfigure(
             config.upstream,
             config.user_agent or default_user_agent(),
-            _signers(self.session, config) if config.aws != old.aws else self.upstream.middlewares,
+            outbound.signers(self.session, config)
+            if config.aws != old.aws
+            else self.upstream.middlewares,
         )
         self.config = config
         self.loaded_at = time.time()
@@ -252,49 +253,6 @@ class Proxy:
             ready=self.readiness()[0],
             shared_state_up=self.state.up if self.state is not None else None,
         )
-
-
-def _session(config: Config) -> aiohttp.ClientSession:
-    """The one session every outbound call shares (SP-API, LWA, Tokens, STS)."""
-    # No session-wide timeout: each caller (upstream, LWA, STS) passes its own, from the
-    # current config.
-    session = aiohttp.ClientSession(
-        auto_decompress=False,  # relay the bytes Amazon sent, Content-Encoding and all
-        connector=aiohttp.TCPConnector(limit=256, ttl_dns_cache=300),
-        # An HTTP(S)_PROXY in the environment must not reroute seller traffic unless the
-        # config says so; upstream.proxy carries LWA, Tokens, STS and SP-API calls alike.
-        trust_env=config.upstream.trust_env,
-        proxy=config.upstream.proxy,
-    )
-    # aiohttp silently sends an idempotent request again when a reused keep-alive connection
-    # turns out closed: unpaced, and on top of upstream.retries (3 retries made 8 attempts).
-    # Retries are Upstream's alone. No public switch; aiohttp's own TestClient does the same.
-    session._retry_connection = False
-    return session
-
-
-def _shared_state(config: Config) -> SharedState | None:
-    if config.state is None:
-        return None
-    from spproxy.sharedstate import connect  # imported only here: redis-py loads only with state:
-
-    return connect(config.state, config.lwa.client_id)
-
-
-def _upstream(session: aiohttp.ClientSession, config: Config, limiter: RateLimiter) -> Upstream:
-    return Upstream(
-        session,
-        config=config.upstream,
-        user_agent=config.user_agent or default_user_agent(),
-        middlewares=_signers(session, config),
-        limiter=limiter,
-    )
-
-
-def _signers(
-    session: aiohttp.ClientSession, config: Config
-) -> dict[str, tuple[ClientMiddlewareType, ...]]:
-    return signing.signers(session, config.aws, config.accounts) if config.aws else {}
 
 
 PROXY = web.AppKey("proxy", Proxy)

@@ -75,7 +75,9 @@ LAYERS = {
     "body": {"errors"},
     "audit": {"config", "logs"},
     "metrics": {"errors", "logs", "operations", "ratelimit"},
+    "outbound": {"config", "ratelimit", "sharedstate", "signing", "upstream"},
     "proxy": {
+        "outbound",
         "sharedstate",
         "headers",
         "audit",
@@ -90,7 +92,6 @@ LAYERS = {
         "ratelimit",
         "rdt",
         "reports",
-        "signing",
         "tokensapi",
         "upstream",
     },
