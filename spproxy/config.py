@@ -1,22 +1,26 @@
 """The configuration's schema: every key declared once, as a field of a frozen dataclass.
 
-A key's name, type, default, bounds, choices and secrecy are in `setting(...)`, its meaning in
-`doc`. The reader (`configread`), its unknown-key check and the README's reference table
-(`configref`) all follow from these declarations. Secrets are wrapped in `Secret`, whose repr is
-masked, so a config object can never print one by accident; each secret key also has a `*_file`
-variant that reads it from a file (Docker and Kubernetes secrets).
+A key's name, type, default, bounds, choices and secrecy are in `setting(...)` (`configbase`), its
+meaning in `doc`; the sections for Redis and the account store are in `configstorage`. The reader
+(`configread`), its unknown-key check and the README's reference table (`configref`) all follow
+from these declarations. Secrets are wrapped in `Secret`, whose repr is masked, so a config object
+can never print one by accident; each secret key also has a `*_file` variant that reads it from a
+file (Docker and Kubernetes secrets).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from types import MappingProxyType
 from typing import Any
 
+from spproxy.configbase import Secret as Secret  # re-exported: the schema is imported from here
+from spproxy.configbase import setting
+from spproxy.configstorage import AccountStoreConfig as AccountStoreConfig
+from spproxy.configstorage import StateConfig as StateConfig
 from spproxy.regions import REGIONS
 
 DEFAULT_LWA_ENDPOINT = "https://api.amazon.com/auth/o2/token"
@@ -28,64 +32,6 @@ RESTRICTED_FALLBACKS = ("error", "lwa")
 USER_AGENT_SHAPE = re.compile(r"[^/()]*[^\s/()]/[^\s/]+ \(Language=[^)]*\).*", re.DOTALL)
 ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 ROLE_ARN = re.compile(r"arn:aws[\w-]*:iam::\d{12}:role/.+")
-# No password in the URL (state.password or password_file): URLs end up in messages and status.
-NAMESPACE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
-REDIS_URL = re.compile(r"(rediss?://[^@/\s?#]+(/\d+)?|unix:///[^@\s?#]+)")
-REQUIRED: Any = dataclasses.MISSING
-
-
-class Secret:
-    """A secret string that does not show itself in repr, str or logs."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('***')"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
-
-
-def setting(
-    default: Any = REQUIRED,
-    doc: str = "",
-    *,
-    low: float | None = None,
-    high: float | None = None,
-    choices: tuple[str, ...] | None = None,
-    url: str | None = None,  # "host": scheme://host[:port]; "any": a path may follow
-    pattern: tuple[re.Pattern[str], str] | None = None,  # (regex, what it must look like)
-    secret: bool = False,  # also readable from NAME_file; str fields only (client ids)
-    path: bool = False,  # a file: relative to the config file's folder
-    derived: bool = False,  # not a key: the reader fills it in
-    factory: Any = None,  # a default made fresh for each object (a mapping)
-) -> Any:
-    """A config key: its default and rules, and what it means (for the reference table)."""
-    rules = {
-        "doc": doc,
-        "low": low,
-        "high": high,
-        "choices": choices,
-        "url": url,
-        "pattern": pattern,
-        "secret": secret,
-        "path": path,
-        "derived": derived,
-    }
-    if factory is not None:
-        return field(default_factory=factory, metadata=rules)
-    return field(default=default, metadata=rules)
 
 
 @dataclass(frozen=True)
@@ -216,41 +162,15 @@ class Limits:
     issued_tokens: int = setting(100_000, "client-minted RDTs remembered (1 h)", low=1)
 
 
-@dataclass(frozen=True)
-class StateConfig:
-    """Redis (or Valkey) shared by every replica of one app: tokens, buckets, what was learned."""
-
-    url: str = setting(
-        doc="Redis to share state through; rediss:// for TLS",
-        pattern=(REDIS_URL, "redis://host:6379/0, rediss://host:6380/0 or unix:///path"),
-    )
-    key: Secret = setting(doc="seals tokens at rest: 32 random bytes, base64")
-    username: str | None = setting(None, "Redis ACL user")
-    password: Secret | None = setting(None, "Redis's password")
-    tls_ca_file: str | None = setting(None, "PEM CA(s) to verify a rediss:// server", path=True)
-    sentinel_service: str | None = setting(None, "Sentinel: the service name; url names a sentinel")
-    cluster: bool = setting(False, "Redis Cluster: url names one of its nodes")
-    namespace: str | None = setting(
-        None,
-        "every key's prefix (default: from lwa.client_id): one per app",
-        pattern=(NAMESPACE, "letters, digits, _ . -, 64 at most"),
-    )
-    local_share: float = setting(
-        0.5, "share of each usage plan a replica takes while Redis is down", low=0.01, high=1
-    )
-    timeout_s: float = setting(0.5, "each Redis call's limit; then local state", low=0.01)
-    retry_s: float = setting(5.0, "after Redis failed, how long until it is tried again", low=0.1)
-    lock_timeout_s: float = setting(
-        10.0, "a replica that dies fetching a token delays the others at most this long", low=1
-    )
-
-
 @dataclass(frozen=True, kw_only=True)
 class Config:
     listen: Listen = setting(Listen())
     lwa: LwaConfig = setting(doc="your app's Login with Amazon credentials")
     aws: AwsConfig | None = setting(None, "optional: SigV4-sign every call")
-    accounts: Mapping[str, Account] = setting(doc="one per seller; the first is the default", low=1)
+    accounts: Mapping[str, Account] = setting(
+        doc="one per seller; the first is the default",
+        factory=lambda: MappingProxyType({}),  # none only with an account store
+    )
     upstream: UpstreamConfig = setting(UpstreamConfig())
     user_agent: str | None = setting(
         None,
@@ -265,6 +185,9 @@ class Config:
     audit_log: AuditLogConfig | None = setting(None, "optional: the audit log")
     limits: Limits = setting(Limits())
     state: StateConfig | None = setting(None, "optional: state shared by replicas (Redis)")
+    account_store: AccountStoreConfig | None = setting(
+        None, "optional: sellers who authorized the app, kept in SQLite or PostgreSQL"
+    )
     readiness: str = setting(
         "default",
         "when /_spproxy/ready says 200: the default account holds a token, or all, or any",
@@ -274,13 +197,26 @@ class Config:
 
     @property
     def default_account(self) -> Account:
-        return next(iter(self.accounts.values()))
+        """The first account. (With an account store there may be none yet: see `accounts`.)"""
+        for account in self.accounts.values():
+            return account
+        raise LookupError("no account yet")
 
     @cached_property
     def selling_partners(self) -> Mapping[str, Account]:
         """Accounts by selling partner id, built once per config (configread refuses twins)."""
         accounts = self.accounts.values()
         return {a.selling_partner_id: a for a in accounts if a.selling_partner_id is not None}
+
+
+def regional(account: dict[str, Any]) -> dict[str, Any]:
+    """An account's fields with the endpoint and signing region its region (and sandbox) imply."""
+    region = REGIONS[account["region"]]
+    if not account.get("endpoint"):
+        sandbox = account.get("sandbox", False)
+        account["endpoint"] = region.sandbox_endpoint if sandbox else region.endpoint
+    account["aws_region"] = region.aws_region
+    return account
 
 
 class ConfigError(Exception):

@@ -16,10 +16,12 @@ from typing import Any, get_args, get_origin
 from spproxy.config import (
     ACCOUNT_NAME,
     Account,
+    AccountStoreConfig,
     AuditLogConfig,
     Config,
     ConfigError,
     Secret,
+    regional,
 )
 from spproxy.configkeys import (
     hints,
@@ -29,8 +31,8 @@ from spproxy.configkeys import (
     section_keys,
     strip_optional,
 )
+from spproxy.configstorage import SQLITE_URL
 from spproxy.configvalues import UNSET, ValueReader
-from spproxy.regions import REGIONS
 
 
 def parse_config(
@@ -41,6 +43,7 @@ def parse_config(
     values = reader.section(Config, raw if raw is not None else {}, "", partial=True)
     if values is not None:
         reader.check_config(values)
+        reader.check_storage(values, base_dir)
     if reader.problems or values is None:
         raise ConfigError(reader.problems or ["the configuration is empty"])
     return Config(**values, source=source)
@@ -111,7 +114,7 @@ class _DocumentReader(ValueReader):
                 return UNSET
             return kind(**values)
         if get_origin(kind) is Mapping:
-            return self.named(get_args(kind)[1], raw, key, rules.get("low"))
+            return self.named(get_args(kind)[1], raw, key)
         if get_origin(kind) is tuple:
             return self.names(raw, key, rules.get("choices"))
         expanded = self.expand(raw, key)
@@ -123,13 +126,10 @@ class _DocumentReader(ValueReader):
             return self.number(expanded, key, kind, rules.get("low"), rules.get("high"))
         return self.text(expanded, key, rules)
 
-    def named(self, cls: type[Any], raw: object, key: str, fewest: float | None) -> Any:
+    def named(self, cls: type[Any], raw: object, key: str) -> Any:
         """accounts: / clients: — a mapping of names to sections of `cls`."""
         if not isinstance(raw, dict):
             self.problem(key, "must be a mapping of keys to values")
-            return UNSET
-        if fewest is not None and len(raw) < fewest:
-            self.problem(key, f"must name at least {fewest:g}")
             return UNSET
         entries = {}
         for name, body in raw.items():
@@ -144,41 +144,25 @@ class _DocumentReader(ValueReader):
             if values is None:
                 continue
             if cls is Account:
-                values = self.account(values)
+                values = regional(values)
             entries[name] = cls(name=name, **values)
         # The entries read, even if some could not be: their problems are reported already,
         # and checks across entries (clients' keys, grants) still see the good ones.
         return MappingProxyType(entries)
 
-    def account(self, values: dict[str, Any]) -> dict[str, Any]:
-        """The endpoint and signing region that follow from the region (and sandbox)."""
-        region = REGIONS[values["region"]]
-        if not values.get("endpoint"):
-            sandbox = values.get("sandbox", False)
-            values["endpoint"] = region.sandbox_endpoint if sandbox else region.endpoint
-        values["aws_region"] = region.aws_region
-        return values
-
     def check_config(self, values: dict[str, Any]) -> None:
-        """What no single key can say: TLS files in pairs, the state's key, selling partner ids,
-        clients' keys and grants."""
+        """What no single key can say: TLS files in pairs, selling partner ids, clients' keys
+        and grants."""
         listen = values.get("listen")
         if listen is not None and (listen.tls_cert_file is None) != (listen.tls_key_file is None):
             self.problem("listen", "set tls_cert_file and tls_key_file together")
         if listen is not None and listen.tls_client_ca_file and not listen.tls_cert_file:
             self.problem("listen.tls_client_ca_file", "needs tls_cert_file and tls_key_file")
-        state = values.get("state")
-        if state is not None and state.cluster and state.sentinel_service:
-            self.problem("state", "set cluster or sentinel_service, not both")
-        if state is not None:
-            from spproxy.sealing import parse_key  # cryptography loads only with state:
-
-            try:
-                parse_key(state.key.reveal())
-            except ValueError as error:
-                self.problem("state.key", str(error))
         accounts = values.get("accounts", {})
         self.check_selling_partners(accounts)
+        stored = values.get("account_store") is not None
+        if not accounts and not stored and not any(p.startswith("accounts") for p in self.problems):
+            self.problem("accounts", "must name at least 1 (or configure account_store:)")
         keys: list[Secret] = []
         for client in values.get("clients", {}).values():
             key = f"clients.{client.name}"
@@ -188,7 +172,7 @@ class _DocumentReader(ValueReader):
                 self.problem(f"{key}.key", "is the same as another client's key")
             keys.append(client.key)
             for account in client.accounts or ():
-                if account not in accounts:
+                if account not in accounts and not stored:  # else it may be a stored one
                     self.problem(f"{key}.accounts", f"names no configured account: {account}")
 
     def check_selling_partners(self, accounts: Mapping[str, Account]) -> None:
@@ -204,3 +188,29 @@ class _DocumentReader(ValueReader):
             elif partner in accounts and partner != account.name:
                 self.problem(key, f"is the name of account {partner}")
             owners.setdefault(partner, account.name)
+
+    def check_storage(self, values: dict[str, Any], base_dir: Path) -> None:
+        """Redis and the account store: their keys, Sentinel or Cluster, the SQLite file's path."""
+        state = values.get("state")
+        if state is not None and state.cluster and state.sentinel_service:
+            self.problem("state", "set cluster or sentinel_service, not both")
+        if state is not None:
+            self.check_key("state.key", state.key)
+        store: AccountStoreConfig | None = values.get("account_store")
+        if store is None:
+            return
+        self.check_key("account_store.key", store.key)
+        if SQLITE_URL.fullmatch(store.url):
+            if store.password is not None:
+                self.problem("account_store.password", "is for PostgreSQL, not a SQLite file")
+            path = base_dir / store.url.removeprefix("sqlite:///")  # an absolute one stays
+            url = f"sqlite:///{path.resolve()}"  # sqlite:////abs/path
+            values["account_store"] = dataclasses.replace(store, url=url)
+
+    def check_key(self, key: str, value: Secret) -> None:
+        from spproxy.sealing import parse_key  # cryptography loads only with a key configured
+
+        try:
+            parse_key(value.reveal())
+        except ValueError as error:
+            self.problem(key, str(error))

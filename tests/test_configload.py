@@ -3,6 +3,7 @@ environment alone; unreadable and invalid files; the shipped and README examples
 
 from __future__ import annotations
 
+import base64
 import re
 import subprocess
 import sys
@@ -164,8 +165,11 @@ def test_the_shipped_example_loads_through_the_real_reader(tmp_path: Path) -> No
     env = {**ENV, "AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "secret"}
     env |= {"SHIPPING_KEY": "shipping-key-0123456789", "ANALYTICS_KEY": "analytics-key-012345"}
     env |= {"SPAPI_REFRESH_TOKEN_EU": "Atzr|eu", "AWS_SESSION_TOKEN": "token"}
+    env |= {"SPPROXY_ACCOUNT_STORE_KEY": base64.b64encode(bytes(32)).decode()}
     full = load_config(str(copy), env)
     assert full.limits.document_rdts == 1_000 and full.aws is not None and len(full.clients) == 2
+    assert full.account_store is not None
+    assert full.account_store.url == f"sqlite:///{tmp_path}/state/accounts.db"
 
 
 def test_every_spproxy_config_in_the_readme_loads(tmp_path: Path) -> None:

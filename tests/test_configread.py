@@ -109,7 +109,10 @@ user_agent: curl/8
     [
         (
             "accounts: {}",
-            ["lwa: required section is missing", "accounts: must name at least 1"],
+            [
+                "lwa: required section is missing",
+                "accounts: must name at least 1 (or configure account_store:)",
+            ],
         ),
         ("[1, 2]", ["config: must be a mapping of keys to values"]),
         (
@@ -283,4 +286,63 @@ accounts:
         "accounts.odd.selling_partner_id: must look like A2EXAMPLESELLER (letters, digits, _ . -)",
         "accounts.again.selling_partner_id: is the same as account main's",
         "accounts.shadow.selling_partner_id: is the name of account main",
+    ]
+
+
+STORE_KEY = "A" * 43 + "="
+
+
+@pytest.mark.parametrize(
+    ("store", "problem"),
+    [
+        ("{url: 'sqlite:///a.db', key: c2hvcnQ=}", "account_store.key: must decode to 32 bytes"),
+        ("{url: 'sqlite:///a.db'}", "account_store.key: required (or key_file)"),
+        (
+            "{url: 'postgresql://spproxy:hunter2@db/spproxy', key: " + STORE_KEY + "}",
+            "account_store.url: must look like sqlite:///accounts.db or postgresql://",
+        ),
+        ("{url: 'postgresql://db', key: " + STORE_KEY + "}", "account_store.url: must look like"),
+        ("{url: 'mysql://db/x', key: " + STORE_KEY + "}", "account_store.url: must look like"),
+        (
+            "{url: 'sqlite:///a.db', key: " + STORE_KEY + ", password: p}",
+            "account_store.password: is for PostgreSQL, not a SQLite file",
+        ),
+        ("{url: 'sqlite:///a.db', key: " + STORE_KEY + ", poll_s: 0}", "account_store.poll_s"),
+    ],
+)
+def test_an_account_store_that_cannot_work_is_one_line_naming_the_key(
+    store: str, problem: str
+) -> None:
+    (found,) = problems(MINIMAL + f"account_store: {store}\n")
+    assert found.startswith(problem)
+    assert "hunter2" not in found
+
+
+def test_an_account_store_reads_with_its_file_beside_the_config(tmp_path: Path) -> None:
+    def store_url(url: str) -> str:
+        text = MINIMAL + f"account_store: {{url: '{url}', key: {STORE_KEY}}}"
+        config = parse_config(yaml.safe_load(text), ENV, base_dir=tmp_path)
+        assert config.account_store is not None
+        assert (config.account_store.poll_s, config.account_store.timeout_s) == (1.0, 5.0)
+        return config.account_store.url
+
+    assert store_url("sqlite:///state/accounts.db") == f"sqlite:///{tmp_path}/state/accounts.db"
+    assert store_url("sqlite:////var/lib/spproxy/a.db") == "sqlite:////var/lib/spproxy/a.db"
+    postgres = "postgresql://spproxy@db:5432/spproxy?ssl=verify-full"
+    assert store_url(postgres) == postgres
+    assert parse_config(yaml.safe_load(MINIMAL), ENV).account_store is None  # none: the default
+
+
+def test_with_an_account_store_the_file_may_name_no_account_and_grant_stored_ones() -> None:
+    text = f"""
+lwa: {{client_id: id, client_secret: secret}}
+account_store: {{url: 'sqlite:///a.db', key: {STORE_KEY}}}
+clients: {{onboarded: {{key: a-client-key-0123456789, accounts: [acme]}}}}
+"""
+    config = parse_config(yaml.safe_load(text), ENV)
+    assert dict(config.accounts) == {} and config.clients["onboarded"].accounts == ("acme",)
+    no_store = text.replace(f"account_store: {{url: 'sqlite:///a.db', key: {STORE_KEY}}}\n", "")
+    assert problems(no_store) == [
+        "accounts: must name at least 1 (or configure account_store:)",
+        "clients.onboarded.accounts: names no configured account: acme",
     ]

@@ -38,6 +38,8 @@ def test_a_file_that_sets_every_declared_key_loads(tmp_path: Path) -> None:
         ("shipping_key", "shipping-key-0123456789"),
         ("state_key", base64.b64encode(bytes(range(32))).decode()),
         ("redis_password", "redis-password"),
+        ("account_store_key", base64.b64encode(bytes(range(32, 64))).decode()),
+        ("postgres_password", "postgres-password"),
     ]:
         (secrets / name).write_text(value + "\n")
     config = load_config(str(tmp_path / "every.yaml"), ENV)
@@ -49,6 +51,9 @@ def test_a_file_that_sets_every_declared_key_loads(tmp_path: Path) -> None:
     assert config.state is not None and config.state.local_share == 0.34
     assert config.state.key.reveal() == base64.b64encode(bytes(range(32))).decode()
     assert config.state.tls_ca_file == str(tmp_path / "redis-ca.pem")
+    store = config.account_store
+    assert store is not None and store.password is not None and store.poll_s == 2
+    assert store.password.reveal() == "postgres-password"
 
 
 def _keys_set(raw: object, prefix: str = "") -> list[str]:
