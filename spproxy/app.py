@@ -13,6 +13,7 @@ import asyncio
 import logging
 import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -35,6 +36,9 @@ from spproxy.proxy import PROXY, ConfigLoader, Proxy
 from spproxy.relay import relay
 from spproxy.target import parse_target
 from spproxy.wire import UpstreamAnswer, UpstreamRequest
+
+if TYPE_CHECKING:
+    from spproxy.storedaccounts import StoredAccounts
 
 log = logging.getLogger("spproxy")
 
@@ -175,12 +179,32 @@ def make_app(
 
     async def start_and_stop(app: web.Application) -> AsyncIterator[None]:
         quiet_third_party_loggers()
-        proxy = app[PROXY] = Proxy.build(config, loader=loader, rdt_bundle_limit=rdt_bundle_limit)
-        proxy.keeper.start(config.accounts.values())  # warm-up, then refresh ahead, on a timer
+        stored = await _stored_accounts(config)
+        proxy = app[PROXY] = Proxy.build(
+            stored.config if stored else config,
+            loader=stored.reloading(loader) if stored and loader else loader,
+            rdt_bundle_limit=rdt_bundle_limit,
+        )
+        if stored is not None:
+            proxy.stored = stored
+            stored.follow(proxy.reconfigure)
+        # warm-up, then refresh ahead, on a timer
+        proxy.keeper.start(proxy.config.accounts.values())
         yield
+        if stored is not None:  # first: no change of accounts reaches parts being closed
+            await stored.aclose()
         await proxy.aclose()
 
     app.cleanup_ctx.append(start_and_stop)
     reserved.add_routes(app)
     app.router.add_route("*", "/{path:.*}", forward)
     return app
+
+
+async def _stored_accounts(config: Config) -> StoredAccounts | None:
+    """The account store's accounts merged with the file's; ConfigError if that fails."""
+    if config.account_store is None:
+        return None
+    from spproxy.storedaccounts import StoredAccounts  # SQLAlchemy loads only with a store
+
+    return await StoredAccounts.open(config)

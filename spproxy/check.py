@@ -1,8 +1,10 @@
-"""`spproxy check`: is every account's refresh token accepted? A table, secrets masked."""
+"""`spproxy check`: is every account's refresh token accepted (the account store's too)? A table,
+secrets masked."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 import aiohttp
 
@@ -14,6 +16,10 @@ from spproxy.lwa import LwaTokens
 
 async def check_accounts(config: Config) -> int:
     """Exchange each account's refresh token once and print a table; exit 1 if any failed."""
+    if config.account_store is not None:
+        from spproxy.storedaccounts import merged_once  # SQLAlchemy loads only with a store
+
+        config = await merged_once(config)
     rows = [("account", "region", "endpoint", "refresh token", "outcome")]
     failed = False
     upstream = config.upstream
@@ -36,13 +42,18 @@ async def check_accounts(config: Config) -> int:
                     outcome,
                 )
             )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     print(f"config: {config.source}; LWA client {mask(config.lwa.client_id)}")
+    print_table(rows)
+    return 1 if failed else 0
+
+
+def print_table(rows: Sequence[Sequence[str]]) -> None:
+    """Columns aligned; the last one, free text, as it is."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
         print(
             "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)), row[-1]
         )
-    return 1 if failed else 0
 
 
 def mask(secret: str) -> str:

@@ -1,9 +1,9 @@
 """The parts of the pipeline, built once per process and reconfigured in place on reload.
 
 One ClientSession (keep-alive, no redirects, no proxies from the environment), one LWA token
-cache, one RDT cache, one set of rate-limit buckets, one operation table. A reload swaps the
-configuration under them: requests in flight finish with what they started with, caches survive
-except for accounts whose refresh token changed, and buckets keep their state.
+cache, one RDT cache, one set of rate-limit buckets, one operation table. A reload or an account
+store change swaps the configuration under them: requests in flight finish with what they started
+with, caches survive except for accounts changed or gone, and buckets keep their state.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from spproxy.upstream import Upstream, default_user_agent
 
 if TYPE_CHECKING:
     from spproxy.sharedstate import SharedState
+    from spproxy.storedaccounts import StoredAccounts
 
 log = logging.getLogger("spproxy")
 
@@ -61,6 +62,7 @@ class Proxy:
     keeper: TokenKeeper
     state: SharedState | None = None  # Redis shared with other replicas; None: memory only
     loader: ConfigLoader | None = None  # re-reads the config (and secret files): reload
+    stored: StoredAccounts | None = None  # the account store's accounts, merged and followed
     loaded_at: float = field(default_factory=time.time)  # when this config was (re)loaded
     reloads: int = 0
     clock: Callable[[], float] = time.time  # the wall clock tokens expire on (see build)
@@ -128,14 +130,14 @@ class Proxy:
 
     def account(self, name: str | None) -> Account:
         """x-spproxy-account: an account's name, else a selling partner id; none: the default."""
-        if name is None:
-            return self.config.default_account
-        account = self.config.accounts.get(name) or self.config.selling_partners.get(name)
+        accounts = self.config.accounts
+        if name:
+            account = accounts.get(name) or self.config.selling_partners.get(name)
+        else:  # none yet with an account store, before the first seller authorized
+            account = next(iter(accounts.values()), None)
         if account is None:
-            known = ", ".join(self.config.accounts)
-            raise BadRequest(
-                f"Unknown account {name!r} in {ACCOUNT_HEADER}.", f"Configured: {known}."
-            )
+            unknown = f"Unknown account {name!r} in {ACCOUNT_HEADER}" if name else "No account yet"
+            raise BadRequest(f"{unknown}.", f"Configured: {', '.join(accounts) or 'none'}.")
         return account
 
     def reload(self) -> list[str]:
@@ -152,6 +154,7 @@ class Proxy:
                 log.error("reload refused, the running config stays: %s", problem)
             return error.problems
         self.reconfigure(config)
+        self.loaded_at, self.reloads = time.time(), self.reloads + 1
         log.info(
             "reloaded the config from %s; accounts: %s", config.source, ", ".join(config.accounts)
         )
@@ -172,6 +175,7 @@ class Proxy:
             ),
             "audit_log": lambda c: c.audit_log,
             "state": lambda c: c.state,
+            "account_store": lambda c: c.account_store,
             "limits": lambda c: c.limits,
             "upstream.proxy, upstream.trust_env": lambda c: (
                 c.upstream.proxy,
@@ -185,16 +189,13 @@ class Proxy:
         self.keeper.reconfigure(config.accounts.values())
         self.tokens.reconfigure(config.lwa, config.upstream.timeout_s)
         self.limiter.reconfigure(config.upstream.queue_timeout_s)
+        same_signers = config.aws == old.aws and config.accounts == old.accounts  # one per account
         self.upstream.reconfigure(
             config.upstream,
             config.user_agent or default_user_agent(),
-            outbound.signers(self.session, config)
-            if config.aws != old.aws
-            else self.upstream.middlewares,
+            self.upstream.middlewares if same_signers else outbound.signers(self.session, config),
         )
         self.config = config
-        self.loaded_at = time.time()
-        self.reloads += 1
 
     def readiness(self) -> tuple[bool, dict[str, Any]]:
         """Whether /_spproxy/ready says 200, by the configured rule, and what it shows."""
@@ -202,10 +203,10 @@ class Proxy:
         accounts = self.config.accounts
         holding = sum(1 for a in accounts.values() if (self.tokens.expiry(a) or 0) > now)
         rule = self.config.readiness
-        if rule == "default":
+        if rule == "default" and accounts:
             ready = (self.tokens.expiry(self.config.default_account) or 0) > now
-        else:
-            ready = holding == len(accounts) if rule == "all" else holding > 0
+        else:  # with no account yet (an account store), nothing to wait for whatever the rule
+            ready = holding == len(accounts) if rule != "any" else holding > 0 or not accounts
         failures = self.tokens.failures
         body: dict[str, Any] = {
             "status": "ready" if ready else "not ready",

@@ -45,9 +45,9 @@ async def serve_proxy(
         cannot_listen(config.listen.host, config.listen.port, exc)
         await runner.cleanup()
         return 1
-    # --port 0: the kernel chose; say which
+    # --port 0: the kernel chose; say which. The accounts: the account store's too.
     listening = dataclasses.replace(config.listen, port=runner.addresses[0][1])
-    announce(dataclasses.replace(config, listen=listening))
+    announce(dataclasses.replace(app[PROXY].config, listen=listening))
     asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, app[PROXY].reload)
     try:
         await until_stopped()
@@ -84,6 +84,8 @@ def announce_serve(config: Config, worker: tuple[int, int] | None = None) -> Non
     accounts = ", ".join(
         f"{a.name} ({a.region}, {redact_url(a.endpoint)})" for a in config.accounts.values()
     )
+    if config.account_store is not None:
+        accounts = f"{accounts or 'none yet'} (account store {config.account_store.url})"
     signing = "on" if config.aws else "off"
     log.info(
         "spproxy %s listening on %s; config %s; accounts: %s; SigV4 signing %s",

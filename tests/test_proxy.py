@@ -82,3 +82,15 @@ async def test_x_spproxy_account_names_an_account_or_its_selling_partner_id(
     unknown = await harness.proxy.get(PARTICIPATIONS, headers={"x-spproxy-account": "A9NOBODY"})
     assert unknown.status == 400
     assert (await unknown.json())["errors"][0]["details"] == "Configured: a, b."
+
+
+async def test_an_account_a_reload_adds_is_signed_like_the_others(start: StartHarness) -> None:
+    harness = await start(signing=True)  # the emulator checks every signature
+    proxy = harness.proxy.app[PROXY]
+    accounts = dict(proxy.config.accounts)
+    accounts["added"] = replace(accounts["main"], name="added")  # onboarded, say
+    proxy.reconfigure(replace(proxy.config, accounts=MappingProxyType(accounts)))
+    for name in ("main", "added"):
+        headers = {"x-spproxy-account": name}
+        answer = await harness.proxy.get("/sellers/v1/marketplaceParticipations", headers=headers)
+        assert answer.status == 200, name

@@ -42,7 +42,9 @@ async def test_every_list_is_one_page_however_many_accounts_and_clients() -> Non
 async def test_tokens_rdts_and_reloads_show_as_counts_and_times(harness: Harness) -> None:
     assert (await harness.proxy.get(ADDRESS)).status == 200
     proxy = harness.proxy.app[PROXY]
-    proxy.reconfigure(replace(proxy.config, clients=MappingProxyType({})))
+    reloaded = replace(proxy.config, clients=MappingProxyType({}))
+    proxy.loader = lambda: reloaded
+    assert proxy.reload() == []
     document = status(proxy)
     main = document["accounts"]["main"]
     assert main["lwa_token_expires_at"] == iso(proxy.tokens.expiry(proxy.config.default_account))
