@@ -1,6 +1,6 @@
-"""Command line: `spproxy serve | demo | check | emulator` (also `python -m spproxy`): the parser
-and its help, every flag against its environment variable, and dispatch; the commands themselves
-run in `serve`, `demo`, `check` and `emulator_command`.
+"""Command line: `spproxy serve | demo | check | accounts | emulator` (also `python -m spproxy`):
+the parser and its help, every flag against its environment variable, and dispatch; the commands
+themselves run in `serve`, `demo`, `check`, `accounts_command` and `emulator_command`.
 
 Exit status: 0 fine, 1 a runtime failure (a port in use, a refused token in `check`),
 2 an unusable configuration or command line. Problems are printed one per line, never as a
@@ -19,6 +19,7 @@ from functools import partial
 from typing import Any
 
 from spproxy import __version__
+from spproxy.accounts_command import ACCOUNTS_HELP, add_accounts_commands, run_accounts
 from spproxy.check import check_accounts
 from spproxy.config import Config, ConfigError
 from spproxy.configload import load_config
@@ -38,6 +39,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _demo(args)
         if args.command == "emulator":
             return run_emulator(args)
+        if args.command == "accounts":
+            return run_accounts(load_config(args.config, os.environ), args)
         return _check(args)
     except ConfigError as exc:
         for problem in exc.problems:
@@ -114,25 +117,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"spproxy {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    serve = _command(
-        commands,
-        "serve",
-        "run the proxy",
-        "Run the proxy: plain SP-API requests to it go to Amazon with the right token.",
-        SERVE_HELP,
+    _serve_options(
+        _command(
+            commands,
+            "serve",
+            "run the proxy",
+            "Run the proxy: plain SP-API requests to it go to Amazon with the right token.",
+            SERVE_HELP,
+        )
     )
-    serve.add_argument(
-        "--config",
-        metavar="PATH",
-        help="YAML config (default: $SPPROXY_CONFIG, else ./spproxy.yaml, else SPAPI_* variables)",
-    )
-    serve.add_argument("--host", help="listen address (default: the file's, else 127.0.0.1)")
-    serve.add_argument("--port", help="listen port, 0 for a free one (default: the file's, 8000)")
-    serve.add_argument(
-        "--workers", help="processes serving the port, sharing state through state.url (default 1)"
-    )
-    _logging_options(serve)
 
     demo = _command(
         commands,
@@ -154,6 +147,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--config", metavar="PATH", help="YAML config (as for serve)")
 
+    accounts = _command(
+        commands,
+        "accounts",
+        "list, remove or rename the sellers in the account store",
+        "The account store's sellers: list them, remove one (every replica refuses it within "
+        "account_store.poll_s), or rename one.",
+        ACCOUNTS_HELP,
+    )
+    add_accounts_commands(accounts)
+
     emulator = _command(
         commands,
         "emulator",
@@ -164,6 +167,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     add_emulator_options(emulator)
     return parser
+
+
+def _serve_options(serve: argparse.ArgumentParser) -> None:
+    serve.add_argument(
+        "--config",
+        metavar="PATH",
+        help="YAML config (default: $SPPROXY_CONFIG, else ./spproxy.yaml, else SPAPI_* variables)",
+    )
+    serve.add_argument("--host", help="listen address (default: the file's, else 127.0.0.1)")
+    serve.add_argument("--port", help="listen port, 0 for a free one (default: the file's, 8000)")
+    serve.add_argument(
+        "--workers", help="processes serving the port, sharing state through state.url (default 1)"
+    )
+    _logging_options(serve)
 
 
 def _command(
