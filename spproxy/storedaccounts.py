@@ -102,7 +102,7 @@ class StoredAccounts:
     ) -> StoredAccount:
         """Store a seller who authorized the app (again: a new token) and serve it here at once;
         StoreRefused for a name taken (here: the config file's too), StoreError if the store
-        cannot serve."""
+        cannot serve (if that happens after storing, the next poll applies it)."""
         if clash := file_clash(self.file_config, name, selling_partner_id):
             raise StoreRefused(clash)
         added = await self.store.add(name, selling_partner_id, region, refresh_token, endpoint)
@@ -155,7 +155,7 @@ def file_clash(file_config: Config, name: str, selling_partner_id: str | None = 
     return ""
 
 
-def stored_account(stored: StoredAccount, refresh_token: Secret) -> Account:
+def _as_account(stored: StoredAccount, refresh_token: Secret) -> Account:
     """A stored account as the config's accounts are: its region's endpoint unless it has one."""
     fields = {"region": stored.region, "endpoint": stored.endpoint or ""}
     return Account(
@@ -183,7 +183,7 @@ def _merged(file_config: Config, stored: Sequence[StoredAccount], *, strict: boo
                 "with account_store.key (altered, or copied from another row)"
             )
         else:
-            accounts[account.name] = stored_account(account, account.refresh_token)
+            accounts[account.name] = _as_account(account, account.refresh_token)
     if problems and strict:
         raise ConfigError(problems)
     for problem in problems:
