@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from spproxy import reserved
+from spproxy import onboardingroutes, reserved
 from spproxy.body import read_body
 from spproxy.config import Config
 from spproxy.credentials import Credential
@@ -31,6 +31,7 @@ from spproxy.headers import (
 )
 from spproxy.logs import NOT_CLASSIFIED, AccessRecord, quiet_third_party_loggers
 from spproxy.marketplaces import check_marketplaces
+from spproxy.onboarding import onboarding_for
 from spproxy.operations import UNKNOWN, Kind, QualifiedName
 from spproxy.proxy import PROXY, ConfigLoader, Proxy
 from spproxy.relay import relay
@@ -188,6 +189,7 @@ def make_app(
         if stored is not None:
             proxy.stored = stored
             stored.follow(proxy.reconfigure)
+            proxy.onboarding = onboarding_for(proxy, stored)
         # warm-up, then refresh ahead, on a timer
         proxy.keeper.start(proxy.config.accounts.values())
         yield
@@ -197,6 +199,7 @@ def make_app(
 
     app.cleanup_ctx.append(start_and_stop)
     reserved.add_routes(app)
+    onboardingroutes.add_routes(app)
     app.router.add_route("*", "/{path:.*}", forward)
     return app
 

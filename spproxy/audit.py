@@ -50,6 +50,11 @@ class AuditLog:
         }
         self._log.info(json.dumps(entry))
 
+    def event(self, entry: dict[str, str]) -> None:
+        """Another kind of access worth a line: a seller's onboarding (never a code or token)."""
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        self._log.info(json.dumps({"time": now, **entry}))
+
     def close(self) -> None:
         self._log.removeHandler(self._handler)
         self._handler.close()

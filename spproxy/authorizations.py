@@ -60,7 +60,7 @@ class Authorizations:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._shared = shared
-        self._ttl_s = ttl_s
+        self.ttl_s = ttl_s
         # secret -> (authorization, whether Redis holds it too: then Redis decides who takes it)
         self._local: TTLCache[str, tuple[Authorization, bool]] = TTLCache(
             MAX_PENDING, ttl_s, timer=clock
@@ -72,7 +72,7 @@ class Authorizations:
         if shared is not None:
             key = _key(shared, kind, secret)
             sealed = shared.sealer.seal(json.dumps(asdict(authorization)).encode(), key)
-            ttl_ms = int(self._ttl_s * 1000)
+            ttl_ms = int(self.ttl_s * 1000)
             in_redis = await shared.call(lambda redis: redis.set(key, sealed, px=ttl_ms)) is True
         self._local[f"{kind}:{secret}"] = (authorization, in_redis)
 

@@ -20,6 +20,7 @@ from typing import Any
 from spproxy.configbase import Secret as Secret  # re-exported: the schema is imported from here
 from spproxy.configbase import setting
 from spproxy.configstorage import AccountStoreConfig as AccountStoreConfig
+from spproxy.configstorage import OnboardingConfig as OnboardingConfig
 from spproxy.configstorage import StateConfig as StateConfig
 from spproxy.regions import REGIONS
 
@@ -142,6 +143,9 @@ class Client:
     data_elements: tuple[str, ...] | None = setting(
         None, "narrows the PII of Orders operations (default: the account's)", choices=DATA_ELEMENTS
     )
+    onboarding: bool = setting(
+        False, "may it start a seller's onboarding (POST /_spproxy/onboarding)"
+    )
 
 
 @dataclass(frozen=True)
@@ -184,6 +188,9 @@ class Config:
     )
     audit_log: AuditLogConfig | None = setting(None, "optional: the audit log")
     limits: Limits = setting(Limits())
+    onboarding: OnboardingConfig | None = setting(
+        None, "optional: onboard sellers through Amazon's authorization workflows"
+    )
     state: StateConfig | None = setting(None, "optional: state shared by replicas (Redis)")
     account_store: AccountStoreConfig | None = setting(
         None, "optional: sellers who authorized the app, kept in SQLite or PostgreSQL"

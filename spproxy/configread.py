@@ -12,7 +12,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, get_args, get_origin
+from urllib.parse import urlsplit
 
+from spproxy.addresses import is_loopback
 from spproxy.config import (
     ACCOUNT_NAME,
     Account,
@@ -31,7 +33,7 @@ from spproxy.configkeys import (
     section_keys,
     strip_optional,
 )
-from spproxy.configstorage import SQLITE_URL
+from spproxy.configstorage import SQLITE_URL, OnboardingConfig
 from spproxy.configvalues import UNSET, ValueReader
 
 
@@ -197,6 +199,9 @@ class _DocumentReader(ValueReader):
         if state is not None:
             self.check_key("state.key", state.key)
         store: AccountStoreConfig | None = values.get("account_store")
+        onboarding = values.get("onboarding")
+        if onboarding is not None:
+            self.check_onboarding(onboarding, store is not None)
         if store is None:
             return
         self.check_key("account_store.key", store.key)
@@ -206,6 +211,16 @@ class _DocumentReader(ValueReader):
             path = base_dir / store.url.removeprefix("sqlite:///")  # an absolute one stays
             url = f"sqlite:///{path.resolve()}"  # sqlite:////abs/path
             values["account_store"] = dataclasses.replace(store, url=url)
+
+    def check_onboarding(self, onboarding: OnboardingConfig, stored: bool) -> None:
+        """Onboarded sellers go to the account store; Amazon sends them back over HTTPS."""
+        if not stored:
+            self.problem("onboarding", "needs account_store: (where sellers' tokens are kept)")
+        where = urlsplit(onboarding.redirect_uri)
+        if where.scheme != "https" and not is_loopback(where.hostname):
+            self.problem("onboarding.redirect_uri", "must be https:// (http only on loopback)")
+        if not where.path.endswith("/_spproxy/onboarding/callback"):
+            self.problem("onboarding.redirect_uri", "must end in /_spproxy/onboarding/callback")
 
     def check_key(self, key: str, value: Secret) -> None:
         from spproxy.sealing import parse_key  # cryptography loads only with a key configured

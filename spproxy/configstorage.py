@@ -65,3 +65,25 @@ class AccountStoreConfig:
     timeout_s: float = setting(
         5.0, "each store call's limit (connecting, waiting for a lock, a query)", low=0.1
     )
+
+
+@dataclass(frozen=True)
+class OnboardingConfig:
+    """Sellers authorize the app through Amazon's workflows; their refresh tokens go to the
+    account store (account_store: is required)."""
+
+    application_id: str = setting(
+        doc="the app's id in Solution Provider Portal (amzn1.sp.solution...)"
+    )
+    redirect_uri: str = setting(
+        doc="where Amazon sends the seller back: https://HOST/_spproxy/onboarding/callback, "
+        "registered with the app (http only on loopback)",
+        url="any",
+    )
+    draft: bool = setting(False, "a draft app: consent URLs carry version=beta")
+    appstore: bool = setting(
+        False, "answer the Appstore workflow's login URI (/_spproxy/onboarding/login)"
+    )
+    consent_url: str | None = setting(
+        None, "instead of Seller/Vendor Central (the emulator, for tests and the demo)", url="host"
+    )

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from types import MappingProxyType
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from spproxy.config import Account
 from spproxy.errors import BadRequest
@@ -45,6 +45,14 @@ def _load() -> Mapping[str, Marketplace]:
 
 
 MARKETPLACES = _load()
+_CENTRAL_REGIONS = MappingProxyType(
+    {
+        central: marketplace.region
+        for marketplace in MARKETPLACES.values()
+        for central in (marketplace.seller_central, marketplace.vendor_central)
+        if central is not None
+    }
+)
 # Each region's endpoints, sandbox or not: the region an account's calls reach.
 _ENDPOINT_REGIONS = MappingProxyType(
     {
@@ -77,6 +85,14 @@ def consent_url(marketplace_id: str, *, vendor: bool) -> str:
     """Where a selling partner consents to an app (without its query: application_id, state,
     version=beta); LookupError for an unknown id or a Vendor Central Amazon's docs do not name."""
     return central_url(marketplace_id, vendor=vendor) + CONSENT_PATH
+
+
+def central_region(url: str) -> str | None:
+    """The region of the Seller or Vendor Central `url` is on (scheme and host exactly, any
+    path); None for any other URL: where the Appstore workflow may send a browser back to."""
+    where = urlsplit(url)
+    origin = f"{where.scheme}://{where.netloc}"
+    return _CENTRAL_REGIONS.get(origin)
 
 
 def account_region(account: Account) -> str:

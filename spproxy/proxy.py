@@ -37,6 +37,7 @@ from spproxy.tokensapi import TOKENS_API, TokensApi
 from spproxy.upstream import Upstream, default_user_agent
 
 if TYPE_CHECKING:
+    from spproxy.onboarding import Onboarding
     from spproxy.sharedstate import SharedState
     from spproxy.storedaccounts import StoredAccounts
 
@@ -63,6 +64,7 @@ class Proxy:
     state: SharedState | None = None  # Redis shared with other replicas; None: memory only
     loader: ConfigLoader | None = None  # re-reads the config (and secret files): reload
     stored: StoredAccounts | None = None  # the account store's accounts, merged and followed
+    onboarding: Onboarding | None = None  # sellers authorizing the app (needs the store)
     loaded_at: float = field(default_factory=time.time)  # when this config was (re)loaded
     reloads: int = 0
     clock: Callable[[], float] = time.time  # the wall clock tokens expire on (see build)
@@ -174,6 +176,7 @@ class Proxy:
                 c.listen, body_timeout_s=0
             ),
             "audit_log": lambda c: c.audit_log,
+            "onboarding": lambda c: c.onboarding,
             "state": lambda c: c.state,
             "account_store": lambda c: c.account_store,
             "limits": lambda c: c.limits,
