@@ -21,6 +21,7 @@ from typing import Any
 from spproxy import __version__
 from spproxy.accounts_command import ACCOUNTS_HELP, add_accounts_commands, run_accounts
 from spproxy.check import check_accounts
+from spproxy.clihelp import CHECK_HELP, DEMO_HELP, EMULATOR_HELP, SERVE_HELP
 from spproxy.config import Config, ConfigError
 from spproxy.configload import load_config
 from spproxy.demo import run_demo
@@ -61,54 +62,6 @@ FLAG_VARIABLES = {
     "workers": "SPPROXY_WORKERS",
 }
 MAX_WORKERS = 64
-EXIT_STATUS = """exit status:
-  0  stopped by SIGINT or SIGTERM (requests in flight finish first)
-  1  a runtime failure: the port cannot be listened on
-  2  an unusable configuration or command line (one line per problem)"""
-SERVE_HELP = f"""environment (a flag wins over its variable, a variable over the file):
-  SPPROXY_CONFIG       the config file, as --config
-  SPPROXY_HOST         as --host
-  SPPROXY_PORT         as --port
-  SPPROXY_LOG_LEVEL    as --log-level
-  SPPROXY_LOG_FORMAT   as --log-format
-  SPPROXY_WORKERS      as --workers
-  without a config file, one account from SPAPI_CLIENT_ID, SPAPI_CLIENT_SECRET,
-  SPAPI_REFRESH_TOKEN, SPAPI_REGION (each secret also as *_FILE: a file holding it),
-  optionally SPAPI_SANDBOX, SPAPI_ENDPOINT, SPAPI_LWA_ENDPOINT, AWS_ACCESS_KEY_ID,
-  AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_ROLE_ARN
-
-{EXIT_STATUS}
-
-examples:
-  spproxy serve --config spproxy.yaml
-  SPPROXY_PORT=0 spproxy serve           # a free port, printed in the start-up line
-  curl -i http://127.0.0.1:8000/sellers/v1/marketplaceParticipations
-"""
-DEMO_HELP = f"""environment: SPPROXY_PORT, SPPROXY_LOG_LEVEL, SPPROXY_LOG_FORMAT, as the flags
-
-{EXIT_STATUS}
-
-example:
-  spproxy demo --port 8000     # then the curl lines it prints
-"""
-CHECK_HELP = """environment: SPPROXY_CONFIG and the SPAPI_* variables, as for serve
-
-exit status:
-  0  every account's refresh token was exchanged
-  1  an account's exchange failed (the table says why)
-  2  an unusable configuration
-
-example:
-  spproxy check --config spproxy.yaml
-"""
-EMULATOR_HELP = """exit status:
-  0  stopped by SIGINT or SIGTERM
-  1  the port cannot be listened on
-  2  an unusable command line
-
-example:
-  spproxy emulator --port 8100 --keys AKIDEXAMPLE:secret
-"""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -127,15 +80,15 @@ def _parser() -> argparse.ArgumentParser:
         )
     )
 
-    demo = _command(
-        commands,
-        "demo",
-        "the proxy in front of the built-in Amazon emulator",
-        "The proxy in front of a built-in, emulated Amazon: no account, no network.",
-        DEMO_HELP,
+    _demo_options(
+        _command(
+            commands,
+            "demo",
+            "the proxy in front of the built-in Amazon emulator",
+            "The proxy in front of a built-in, emulated Amazon: no account, no network.",
+            DEMO_HELP,
+        )
     )
-    demo.add_argument("--port", help="proxy port, 0 for a free one (default 8000)")
-    _logging_options(demo)
 
     check = _command(
         commands,
@@ -167,6 +120,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     add_emulator_options(emulator)
     return parser
+
+
+def _demo_options(demo: argparse.ArgumentParser) -> None:
+    demo.add_argument("--port", help="proxy port, 0 for a free one (default 8000)")
+    demo.add_argument(
+        "--onboarding",
+        action="store_true",
+        help="onboard sellers through the emulator's consent pages (a temporary account store)",
+    )
+    _logging_options(demo)
 
 
 def _serve_options(serve: argparse.ArgumentParser) -> None:
@@ -290,7 +253,7 @@ def _serve(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     port = _port(args, 8000)
     _configure_logging(args)
-    return asyncio.run(run_demo(port))
+    return asyncio.run(run_demo(port, onboarding=args.onboarding))
 
 
 def _check(args: argparse.Namespace) -> int:

@@ -3,22 +3,44 @@ curl lines to try; and the emulator started alone, which `spproxy emulator` runs
 
 from __future__ import annotations
 
+import base64
 import logging
-from dataclasses import dataclass
+import os
+import socket
+import tempfile
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 
 from aiohttp import web
 
-from spproxy.config import Account, Config, Listen, LwaConfig, Secret
+from spproxy.config import (
+    Account,
+    AccountStoreConfig,
+    Config,
+    Listen,
+    LwaConfig,
+    OnboardingConfig,
+    Secret,
+)
 from spproxy.emulator import (
+    DEMO_APPLICATION_ID,
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
     DEMO_REFRESH_TOKEN,
+    Application,
     EmulatorConfig,
     make_emulator_app,
 )
 from spproxy.regions import REGIONS
 from spproxy.serve import base_url, serve_proxy
+
+ONBOARDING_PATH = "/_spproxy/onboarding"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 @dataclass(frozen=True)
@@ -67,13 +89,41 @@ def demo_config(emulator_url: str, *, port: int) -> Config:
     )
 
 
-async def run_demo(port: int) -> int:
-    """The emulator on a free port, the proxy in front of it on `port`, until SIGINT/SIGTERM."""
-    emulator = await start_emulator()
+async def run_demo(port: int, *, onboarding: bool = False) -> int:
+    """The emulator on a free port, the proxy in front of it on `port`, until SIGINT/SIGTERM.
+    `onboarding`: sellers may be onboarded through the emulator's consent pages, into an
+    account store in a temporary folder (deleted at the end, with its random key)."""
+    if not onboarding:
+        emulator = await start_emulator()
+        try:
+            return await serve_proxy(demo_config(emulator.url, port=port), announce=announce_demo)
+        finally:
+            await emulator.runner.cleanup()
+    port = port or free_port()  # the redirect URI the emulator's app registers names it
+    base = f"http://127.0.0.1:{port}{ONBOARDING_PATH}"
+    application = Application(redirect_uris=(f"{base}/callback",), login_uri=f"{base}/login")
+    emulator = await start_emulator(
+        config=EmulatorConfig(rate_limits=True, application=application)
+    )
     try:
-        return await serve_proxy(demo_config(emulator.url, port=port), announce=announce_demo)
+        with tempfile.TemporaryDirectory(prefix="spproxy-demo-") as folder:
+            config = with_onboarding(demo_config(emulator.url, port=port), emulator.url, folder)
+            return await serve_proxy(config, announce=announce_onboarding_demo)
     finally:
         await emulator.runner.cleanup()
+
+
+def with_onboarding(config: Config, emulator_url: str, folder: str) -> Config:
+    """`config` with an account store in `folder` and onboarding through the emulator."""
+    key = Secret(base64.b64encode(os.urandom(32)).decode())
+    callback = f"http://127.0.0.1:{config.listen.port}{ONBOARDING_PATH}/callback"
+    return replace(
+        config,
+        account_store=AccountStoreConfig(f"sqlite:///{folder}/accounts.db", key),
+        onboarding=OnboardingConfig(
+            DEMO_APPLICATION_ID, callback, draft=True, appstore=True, consent_url=emulator_url
+        ),
+    )
 
 
 def announce_demo(config: Config) -> None:
@@ -95,6 +145,21 @@ def announce_demo(config: Config) -> None:
   curl -i {base}/_spproxy/ready
 
 The x-spproxy-operation and x-spproxy-credential headers show what spproxy did. Ctrl-C stops.
+""",
+        flush=True,
+    )
+
+
+def announce_onboarding_demo(config: Config) -> None:
+    announce_demo(config)
+    base = base_url(config)
+    body = '{"marketplace_id": "ATVPDKIKX0DER", "name": "acme"}'
+    print(
+        f"""Onboard a seller: ask for a link, open its "url" in a browser, press Confirm on the
+emulator's consent page, then call as that seller (stored until Ctrl-C, in a temporary store):
+
+  curl -s -X POST {base}/_spproxy/onboarding -d '{body}'
+  curl -i -H 'x-spproxy-account: acme' {base}/sellers/v1/marketplaceParticipations
 """,
         flush=True,
     )

@@ -262,10 +262,11 @@ async def serve(
     *args: str,
     ready: str | None = "/_spproxy/health",  # None: the test waits itself (TLS, say)
     env: Mapping[str, str] | None = None,
+    port: int | None = None,  # one chosen beforehand (a redirect URI names it); else a free one
 ) -> AsyncIterator[Served]:
     """`spproxy serve --config FILE ARGS` on a free port, stopped with SIGTERM (exit 0
     asserted); `log` gets what it wrote to stdout and stderr."""
-    port = free_port()
+    port = port or free_port()
     config = tmp_path / "spproxy.yaml"
     config.write_text(config_text(port))
     log_path = tmp_path / "spproxy.log"

@@ -9,6 +9,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "spproxy"
 # Leaves know nothing of the layers above them; the emulator knows nothing of the proxy.
 LAYERS = {
     "headers": set(),
+    "clihelp": set(),
     "tokencache": set(),
     "sealing": set(),
     "sharedstate": {"config", "sealing"},
@@ -156,6 +157,7 @@ def _imports(path: Path) -> set[str]:
 TESTS = Path(__file__).parent
 # Tests of no one module: what users touch end to end, the build, the generators in scripts/.
 CROSS_CUTTING = {
+    "test_browser.py",  # onboarding in a real headless Chromium
     "test_deploy.py",  # deploy/ against its tools' schemas
     "test_hostile.py",  # hostile clients and upstreams against the whole proxy
     "test_layout.py",
