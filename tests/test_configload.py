@@ -207,3 +207,26 @@ def test_the_readmes_state_block_loads_as_written(tmp_path: Path) -> None:
     state = load_config(str(path), ENV).state
     assert state is not None and state.url == "redis://redis:6379/0"
     assert state.password is not None and state.password.reveal() == "pw"
+
+
+def test_the_readmes_onboarding_block_loads_as_written(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    (block,) = [
+        b
+        for b in re.findall(r"```yaml\n(.*?)```", readme, re.DOTALL)
+        if b.startswith("onboarding:")
+    ]
+    key_file = tmp_path / "shop-admin-key"
+    key_file.write_text("shop-admin-key-0123456789\n")
+    store_key = tmp_path / "store-key"
+    store_key.write_text("A" * 43 + "=\n")
+    path = tmp_path / "spproxy.yaml"
+    path.write_text(
+        "lwa: {client_id: id, client_secret: s}\n"
+        "accounts: {main: {refresh_token: Atzr|x, region: na}}\n"
+        f"account_store: {{url: 'sqlite:///accounts.db', key_file: {store_key}}}\n"
+        + block.replace("/run/secrets/shop-admin-key", str(key_file))
+    )
+    config = load_config(str(path), ENV)
+    assert config.onboarding is not None and config.onboarding.draft
+    assert config.clients["shop-admin"].onboarding
