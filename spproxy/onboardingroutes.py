@@ -1,6 +1,6 @@
 """The onboarding endpoints under /_spproxy/onboarding/ (the flows: `onboarding`).
 
-    POST /_spproxy/onboarding            an admin client (or any caller without clients:):
+    POST /_spproxy/onboarding            an admin client (a loopback caller without clients:):
                                          {"marketplace_id", "name"?, "vendor"?} -> {"url"}
     GET  /_spproxy/onboarding/start      the seller's browser, with its ticket
     GET  /_spproxy/onboarding/login      the Appstore workflow's login URI (onboarding.appstore)
@@ -18,6 +18,7 @@ import json
 
 from aiohttp import hdrs, web
 
+from spproxy.addresses import is_loopback
 from spproxy.body import read_body
 from spproxy.errors import BadRequest, Forbidden, NotFound
 from spproxy.headers import ORIGIN_HEADER
@@ -42,6 +43,8 @@ async def create(request: web.Request) -> web.Response:
     onboarding = _onboarding(request)
     proxy = request.app[PROXY]
     client = await proxy.clients.identify(request.headers)
+    if client is None and not is_loopback(request.remote):
+        raise Forbidden("Without clients: only a caller on this machine may onboard sellers.")
     if client is not None and not client.onboarding:
         raise Forbidden(f"Client '{client.name}' may not onboard sellers (onboarding: true).")
     body = await read_body(request, MAX_BODY, proxy.config.listen.body_timeout_s)

@@ -113,7 +113,7 @@ LAYERS = {
         "proxy",
         "storedaccounts",
     },
-    "onboardingroutes": {"body", "errors", "headers", "onboarding", "proxy", "target"},
+    "onboardingroutes": {"addresses", "body", "errors", "headers", "onboarding", "proxy", "target"},
     "reserved": {"addresses", "body", "errors", "issued", "metrics", "proxy", "status", "target"},
     "app": {
         "onboarding",

@@ -6,12 +6,14 @@ from __future__ import annotations
 import base64
 import os
 import re
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import aiohttp
+from aiohttp import web
 from aiohttp.test_utils import TestServer
 from yarl import URL
 
@@ -29,12 +31,14 @@ from spproxy.emulator import (
 from tests.harness import free_port, proxy_config
 
 ADMIN_KEY = "admin-key-0123456789abcdef"
+ADMIN = Client("admin", Secret(ADMIN_KEY), onboarding=True)
 PARTICIPATIONS = "/sellers/v1/marketplaceParticipations"
 US = "ATVPDKIKX0DER"
 
 
 @dataclass
 class Onboarding:
+    app: web.Application
     proxy: str
     emulator: str
     amazon: EmulatorState
@@ -43,18 +47,29 @@ class Onboarding:
 
 
 @asynccontextmanager
-async def onboarding(tmp_path: Path, *, appstore: bool = False) -> AsyncIterator[Onboarding]:
+async def onboarding(
+    tmp_path: Path,
+    *,
+    appstore: bool = False,
+    clients: bool = True,
+    clock: Callable[[], float] = time.monotonic,  # the emulator's: its codes expire on it
+) -> AsyncIterator[Onboarding]:
     port = free_port()
     callback = f"http://127.0.0.1:{port}/_spproxy/onboarding/callback"
     login = f"http://127.0.0.1:{port}/_spproxy/onboarding/login"
     application = Application(redirect_uris=(callback,), login_uri=login)
-    emulator = TestServer(make_emulator_app(EmulatorConfig(application=application)))
+    emulator = TestServer(make_emulator_app(EmulatorConfig(application=application, clock=clock)))
     await emulator.start_server()
     url = str(emulator.make_url("")).rstrip("/")
     key = Secret(base64.b64encode(os.urandom(32)).decode())
     store = tmp_path / "accounts.db"
     config = replace(
-        proxy_config(url, clients={"admin": Client("admin", Secret(ADMIN_KEY), onboarding=True)}),
+        proxy_config(
+            url,
+            clients={"admin": Client("admin", Secret(ADMIN_KEY), onboarding=True)}
+            if clients
+            else {},
+        ),
         account_store=AccountStoreConfig(f"sqlite:///{store}", key),
         onboarding=OnboardingConfig(
             DEMO_APPLICATION_ID, callback, draft=True, appstore=appstore, consent_url=url
@@ -65,6 +80,7 @@ async def onboarding(tmp_path: Path, *, appstore: bool = False) -> AsyncIterator
     await proxy.start_server()
     try:
         yield Onboarding(
+            proxy.app,
             f"http://127.0.0.1:{port}",
             url,
             emulator.app[STATE_KEY],
@@ -230,3 +246,23 @@ async def test_the_appstore_workflow_goes_back_to_amazon_only(tmp_path: Path) ->
             ).query_string
         )
         assert (await browser.go(evil)).status == 400  # never an open redirect
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_a_code_redeemed_after_its_five_minutes_stores_nothing(tmp_path: Path) -> None:
+    clock = FakeClock()
+    async with onboarding(tmp_path, clock=clock) as world, browser_session() as session:
+        browser = Browser(session)
+        started = await browser.go(await start_url(world.proxy, name="late"))
+        back = await browser.consent(started.headers["Location"])
+        clock.now += 301  # Amazon's code lives five minutes
+        late = await browser.go(back.headers["Location"])
+        assert late.status == 502 and "invalid_grant" in await late.text()
+    assert world.amazon.granted_refresh_tokens == {}
