@@ -1,10 +1,11 @@
-"""Command line: `spproxy serve | demo | check | accounts | emulator` (also `python -m spproxy`):
-the parser and its help, every flag against its environment variable, and dispatch; the commands
-themselves run in `serve`, `demo`, `check`, `accounts_command` and `emulator_command`.
+"""Command line: `spproxy serve | demo | check | authorize | accounts | emulator` (also
+`python -m spproxy`): the parser and its help, every flag against its environment variable, and
+dispatch; the commands run in `serve`, `demo`, `check`, `authorize_command`, `accounts_command`
+and `emulator_command`.
 
 Exit status: 0 fine, 1 a runtime failure (a port in use, a refused token in `check`),
-2 an unusable configuration or command line. Problems are printed one per line, never as a
-traceback.
+2 an unusable configuration or command line, 130 `authorize` cancelled. Problems are printed one
+per line, never as a traceback.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 
 from spproxy import __version__
 from spproxy.accounts_command import ACCOUNTS_HELP, add_accounts_commands, run_accounts
+from spproxy.authorize_command import AUTHORIZE_HELP, add_authorize_options, run_authorize
 from spproxy.check import check_accounts
 from spproxy.clihelp import CHECK_HELP, DEMO_HELP, EMULATOR_HELP, SERVE_HELP
 from spproxy.config import Config, ConfigError
@@ -40,6 +42,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _demo(args)
         if args.command == "emulator":
             return run_emulator(args)
+        if args.command == "authorize":
+            return run_authorize(load_config(args.config, os.environ), args)
         if args.command == "accounts":
             return run_accounts(load_config(args.config, os.environ), args)
         return _check(args)
@@ -100,15 +104,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--config", metavar="PATH", help="YAML config (as for serve)")
 
-    accounts = _command(
-        commands,
-        "accounts",
-        "list, remove or rename the sellers in the account store",
-        "The account store's sellers: list them, remove one (every replica refuses it within "
-        "account_store.poll_s), or rename one.",
-        ACCOUNTS_HELP,
-    )
-    add_accounts_commands(accounts)
+    _account_store_commands(commands)
 
     emulator = _command(
         commands,
@@ -120,6 +116,29 @@ def _parser() -> argparse.ArgumentParser:
     )
     add_emulator_options(emulator)
     return parser
+
+
+def _account_store_commands(commands: Any) -> None:
+    """`authorize` adds a seller to the account store, `accounts` changes what it holds."""
+    authorize = _command(
+        commands,
+        "authorize",
+        "authorize your own seller account once, through your browser",
+        "Authorize your own seller account once: spproxy listens on 127.0.0.1 alone, prints a "
+        "link to open in your browser, and stores the seller Amazon sends back.",
+        AUTHORIZE_HELP,
+    )
+    add_authorize_options(authorize)
+
+    accounts = _command(
+        commands,
+        "accounts",
+        "list, remove or rename the sellers in the account store",
+        "The account store's sellers: list them, remove one (every replica refuses it within "
+        "account_store.poll_s), or rename one.",
+        ACCOUNTS_HELP,
+    )
+    add_accounts_commands(accounts)
 
 
 def _demo_options(demo: argparse.ArgumentParser) -> None:

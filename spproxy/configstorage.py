@@ -77,7 +77,7 @@ class OnboardingConfig:
     )
     redirect_uri: str = setting(
         doc="where Amazon sends the seller back: https://HOST/_spproxy/onboarding/callback, "
-        "registered with the app (http only on loopback)",
+        "registered with the app (http only on loopback; spproxy authorize uses its own)",
         url="any",
     )
     draft: bool = setting(False, "a draft app: consent URLs carry version=beta")

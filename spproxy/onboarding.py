@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit
 
@@ -66,6 +66,11 @@ class AccountConflict(Exception):
 Store = Callable[[NewAccount], Awaitable[None]]  # raises AccountConflict
 Redeem = Callable[[str, str], Awaitable[str]]  # (code, redirect_uri) -> refresh token
 Audit = Callable[[dict[str, str]], None]
+Finished = Callable[[Authorization, Step], None]  # an authorization and its last page
+UNKNOWN_AUTHORIZATION = (
+    "This authorization is unknown, was completed already, has expired or was started in "
+    "another browser. Start again."
+)
 
 
 @dataclass
@@ -78,6 +83,7 @@ class Onboarding:
     consent_page: Callable[[str, bool], str | None]  # (marketplace, vendor) -> its consent URL
     marketplace_region: Callable[[str], str | None]
     central_region: Callable[[str], str | None]  # a central's URL -> its region, None: not one
+    finished: list[Finished] = field(default_factory=list)  # `spproxy authorize` waits on one
 
     async def ticket(self, marketplace_id: str, name: str | None, vendor: bool, client: str) -> str:
         """A single-use link for the seller's browser (the website workflow)."""
@@ -111,14 +117,22 @@ class Onboarding:
     async def complete(
         self, state: str, cookie: str | None, code: str, partner: str, error: str
     ) -> Step:
-        """Amazon's redirect back: check the state, redeem the code, store the account."""
-        partner = partner if SELLING_PARTNER_ID.fullmatch(partner) else ""  # logged: checked
+        """Amazon's redirect back: check the state, redeem the code, store the account; the
+        `finished` hooks see how each authorization ended."""
         authorization = await self.pending.take("state", state) if state else None
-        if authorization is None or not Authorizations.same_browser(authorization, cookie):
-            return _refused(
-                "This authorization is unknown, was completed already, has expired or was "
-                "started in another browser. Start again."
-            )
+        if authorization is None:
+            return _refused(UNKNOWN_AUTHORIZATION)
+        step = await self._complete(authorization, cookie, code, partner, error)
+        for hook in self.finished:
+            hook(authorization, step)
+        return step
+
+    async def _complete(
+        self, authorization: Authorization, cookie: str | None, code: str, partner: str, error: str
+    ) -> Step:
+        partner = partner if SELLING_PARTNER_ID.fullmatch(partner) else ""  # logged: checked
+        if not Authorizations.same_browser(authorization, cookie):
+            return _refused(UNKNOWN_AUTHORIZATION)  # its state is spent all the same
         if error:
             self._audited(authorization, partner, "declined")
             return Step(403, "Authorization declined", "Nothing was stored.")

@@ -8,6 +8,7 @@ import dataclasses
 import logging
 import os
 import signal
+import ssl
 import sys
 from collections.abc import Callable
 
@@ -18,7 +19,7 @@ from spproxy.addresses import is_loopback, redact_url
 from spproxy.app import make_app
 from spproxy.config import Config
 from spproxy.proxy import PROXY, ConfigLoader
-from spproxy.server import serving, tls_context
+from spproxy.server import ProxyRunner, serving, tls_context
 
 log = logging.getLogger("spproxy")
 
@@ -34,16 +35,8 @@ async def serve_proxy(
     for up to upstream.timeout_s, after the listening socket has closed."""
     tls = tls_context(config.listen)  # before anything starts: a bad file is a config error
     app = make_app(config, loader=loader)
-    runner = serving(app, config)
-    await runner.setup()
-    site = web.TCPSite(
-        runner, config.listen.host, config.listen.port, ssl_context=tls, reuse_port=reuse_port
-    )
-    try:
-        await site.start()
-    except OSError as exc:
-        cannot_listen(config.listen.host, config.listen.port, exc)
-        await runner.cleanup()
+    runner = await start_serving(app, config, tls=tls, reuse_port=reuse_port)
+    if runner is None:
         return 1
     # --port 0: the kernel chose; say which. The accounts: the account store's too.
     listening = dataclasses.replace(config.listen, port=runner.addresses[0][1])
@@ -55,6 +48,28 @@ async def serve_proxy(
     finally:
         await runner.cleanup()
     return 0
+
+
+async def start_serving(
+    app: web.Application,
+    config: Config,
+    *,
+    tls: ssl.SSLContext | None = None,
+    reuse_port: bool = False,
+) -> ProxyRunner | None:
+    """`app` started and served on config.listen; None if it cannot listen (said, one line)."""
+    runner = serving(app, config)
+    await runner.setup()
+    site = web.TCPSite(
+        runner, config.listen.host, config.listen.port, ssl_context=tls, reuse_port=reuse_port
+    )
+    try:
+        await site.start()
+    except OSError as exc:
+        cannot_listen(config.listen.host, config.listen.port, exc)
+        await runner.cleanup()
+        return None
+    return runner
 
 
 async def until_stopped() -> None:

@@ -140,6 +140,17 @@ LAYERS = {
     "workers": {"config"},
     "check": {"addresses", "config", "errors", "lwa", "storedaccounts"},
     "accounts_command": {"accountstore", "addresses", "check", "config", "storedaccounts"},
+    "authorize_command": {
+        "app",
+        "authorizations",
+        "config",
+        "errors",
+        "logs",
+        "onboarding",
+        "onboardingroutes",
+        "proxy",
+        "serve",
+    },
     "emulator_command": {"demo", "emulator", "logs", "serve"},
 }
 COMMAND_LINE = {"cli", "demo", "probe"}  # the top: each may import any layer
