@@ -22,7 +22,7 @@ from spproxy.config import Config, ConfigError, Listen
 from spproxy.errors import BadRequest
 from spproxy.logs import configure_logging
 from spproxy.onboarding import Onboarding, Step
-from spproxy.onboardingroutes import PREFIX
+from spproxy.onboardingroutes import PREFIX, loopback_uri
 from spproxy.proxy import PROXY
 from spproxy.serve import start_serving, until_stopped
 
@@ -86,15 +86,11 @@ def run_authorize(config: Config, args: argparse.Namespace) -> int:
     return status
 
 
-def _callback_uri(port: int) -> str:
-    return f"http://{LOOPBACK}:{port}{PREFIX}/callback"
-
-
 def _on_loopback(config: Config, port: int) -> Config:
     """`config` listening on the loopback port alone (plain HTTP: the browser comes back to this
     machine), with Amazon sending the browser back there."""
     assert config.onboarding is not None
-    onboarding = dataclasses.replace(config.onboarding, redirect_uri=_callback_uri(port))
+    onboarding = dataclasses.replace(config.onboarding, redirect_uri=loopback_uri(port, "callback"))
     return dataclasses.replace(
         config, listen=Listen(host=LOOPBACK, port=port), onboarding=onboarding
     )
@@ -134,10 +130,11 @@ def _invitation(onboarding: Onboarding, args: argparse.Namespace, ticket: str) -
     """The link to open, where it leads, and where Amazon sends the browser back."""
     central = "Vendor Central" if args.vendor else "Seller Central"
     consent = onboarding.consent_page(args.marketplace, args.vendor)
+    callback, waiting = loopback_uri(args.port, "callback"), _minutes(onboarding.pending.ttl_s)
     return (
-        f"open in a browser: http://{LOOPBACK}:{args.port}{PREFIX}/start?ticket={ticket} "
+        f"open in a browser: {loopback_uri(args.port, 'start')}?ticket={ticket} "
         f"(then {central}, {consent}, for marketplace {args.marketplace}; back to "
-        f"{_callback_uri(args.port)}); waiting up to {_minutes(onboarding.pending.ttl_s)}"
+        f"{callback}); waiting up to {waiting}"
     )
 
 

@@ -31,10 +31,9 @@ from spproxy.emulator import (
     EmulatorConfig,
     make_emulator_app,
 )
+from spproxy.onboardingroutes import loopback_uri
 from spproxy.regions import REGIONS
 from spproxy.serve import base_url, serve_proxy
-
-ONBOARDING_PATH = "/_spproxy/onboarding"
 
 
 def free_port() -> int:
@@ -100,8 +99,9 @@ async def run_demo(port: int, *, onboarding: bool = False) -> int:
         finally:
             await emulator.runner.cleanup()
     port = port or free_port()  # the redirect URI the emulator's app registers names it
-    base = f"http://127.0.0.1:{port}{ONBOARDING_PATH}"
-    application = Application(redirect_uris=(f"{base}/callback",), login_uri=f"{base}/login")
+    application = Application(
+        redirect_uris=(loopback_uri(port, "callback"),), login_uri=loopback_uri(port, "login")
+    )
     emulator = await start_emulator(
         config=EmulatorConfig(rate_limits=True, application=application)
     )
@@ -116,7 +116,7 @@ async def run_demo(port: int, *, onboarding: bool = False) -> int:
 def with_onboarding(config: Config, emulator_url: str, folder: str) -> Config:
     """`config` with an account store in `folder` and onboarding through the emulator."""
     key = Secret(base64.b64encode(os.urandom(32)).decode())
-    callback = f"http://127.0.0.1:{config.listen.port}{ONBOARDING_PATH}/callback"
+    callback = loopback_uri(config.listen.port, "callback")
     return replace(
         config,
         account_store=AccountStoreConfig(f"sqlite:///{folder}/accounts.db", key),

@@ -27,6 +27,13 @@ from spproxy.proxy import PROXY
 from spproxy.target import RESERVED_PREFIX
 
 PREFIX = RESERVED_PREFIX + "onboarding"
+
+
+def loopback_uri(port: int, endpoint: str) -> str:
+    """An onboarding endpoint (callback, login) on this machine: for the demo and authorize."""
+    return f"http://127.0.0.1:{port}{PREFIX}/{endpoint}"
+
+
 COOKIE = "spproxy_onboarding"
 MAX_BODY = 4096
 
