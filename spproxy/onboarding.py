@@ -63,7 +63,11 @@ class AccountConflict(Exception):
     """The store refused the account (its name or selling partner id is taken)."""
 
 
-Store = Callable[[NewAccount], Awaitable[None]]  # raises AccountConflict
+class StoreUnavailable(Exception):
+    """The store could not be reached: nothing was stored."""
+
+
+Store = Callable[[NewAccount], Awaitable[None]]  # raises AccountConflict, StoreUnavailable
 Redeem = Callable[[str, str], Awaitable[str]]  # (code, redirect_uri) -> refresh token
 Audit = Callable[[dict[str, str]], None]
 Finished = Callable[[Authorization, Step], None]  # an authorization and its last page
@@ -149,6 +153,9 @@ class Onboarding:
         except AccountConflict as conflict:
             self._audited(authorization, partner, "conflict")
             return Step(409, "Not added", str(conflict))
+        except StoreUnavailable:
+            self._audited(authorization, partner, "store unavailable")
+            return Step(503, "Not added", "The account store cannot be reached; start again.")
         self._audited(authorization, partner, "added", name)
         return Step(200, "Seller added", f"Seller {partner} was added as account '{name}'.")
 
@@ -185,7 +192,7 @@ def onboarding_for(proxy: Proxy, stored: StoredAccounts) -> Onboarding | None:
     config = proxy.config.onboarding
     if config is None:
         return None
-    from spproxy.accountstore import StoreRefused  # SQLAlchemy: only with a store
+    from spproxy.accountstore import StoreError, StoreRefused  # SQLAlchemy: only with a store
 
     async def store(new: NewAccount) -> None:
         # With the emulator standing in for Amazon (consent_url), it serves SP-API there too.
@@ -194,6 +201,8 @@ def onboarding_for(proxy: Proxy, stored: StoredAccounts) -> Onboarding | None:
             await stored.add(new.name, new.selling_partner_id, new.region, token, endpoint)
         except StoreRefused as refused:
             raise AccountConflict(str(refused)) from None
+        except StoreError:
+            raise StoreUnavailable from None
 
     def consent_page(marketplace_id: str, vendor: bool) -> str | None:
         if config.consent_url is not None:

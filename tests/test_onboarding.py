@@ -13,10 +13,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import aiohttp
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from yarl import URL
 
+from spproxy.accountstore import StoreError
 from spproxy.app import make_app
 from spproxy.config import AccountStoreConfig, AuditLogConfig, Client, OnboardingConfig, Secret
 from spproxy.emulator import (
@@ -28,6 +30,7 @@ from spproxy.emulator import (
     EmulatorState,
     make_emulator_app,
 )
+from spproxy.proxy import PROXY
 from tests.harness import free_port, proxy_config
 
 ADMIN_KEY = "admin-key-0123456789abcdef"
@@ -266,3 +269,22 @@ async def test_a_code_redeemed_after_its_five_minutes_stores_nothing(tmp_path: P
         late = await browser.go(back.headers["Location"])
         assert late.status == 502 and "invalid_grant" in await late.text()
     assert world.amazon.granted_refresh_tokens == {}
+
+
+async def test_a_store_that_cannot_be_reached_is_a_clear_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with onboarding(tmp_path) as world, browser_session() as session:
+        stored = world.app[PROXY].stored
+        assert stored is not None
+
+        async def unreachable(*args: object, **kwargs: object) -> None:
+            raise StoreError("the account store did not answer within 5 s")
+
+        monkeypatch.setattr(stored, "add", unreachable)
+        browser = Browser(session)
+        started = await browser.go(await start_url(world.proxy, name="acme"))
+        back = await browser.consent(started.headers["Location"])
+        page = await browser.go(back.headers["Location"])
+        assert page.status == 503 and "start again" in await page.text()
+    assert '"outcome": "store unavailable"' in world.audit.read_text()
