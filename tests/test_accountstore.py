@@ -8,7 +8,7 @@ import asyncio
 import dataclasses
 import re
 import stat
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -24,75 +24,71 @@ OTHER_TOKEN = "Atzr|IwEBIA-globex-refresh-token-nobody-may-read"
 X = Secret("Atzr|a-refused-token")
 
 
+@pytest.fixture
+async def store(store_config: AccountStoreConfig) -> AsyncIterator[AccountStore]:
+    """The store, opened, and closed after the test."""
+    opened = await AccountStore.open(store_config)
+    yield opened
+    await opened.aclose()
+
+
 async def test_accounts_are_added_listed_renamed_and_removed(
-    store_config: AccountStoreConfig,
+    store: AccountStore,
 ) -> None:
-    store = await AccountStore.open(store_config)
-    try:
-        assert await store.accounts() == [] and await store.generation() == 0
-        acme = await store.add("acme", "A1ACME", "na", Secret(TOKEN))
-        globex = await store.add("globex", "A2GLOBEX", "eu", Secret(OTHER_TOKEN), "http://h:1")
-        assert (acme.name, acme.selling_partner_id, acme.region, acme.endpoint) == (
-            "acme",
-            "A1ACME",
-            "na",
-            None,
-        )
-        assert acme.created_at.tzinfo is not None and acme.refresh_token == Secret(TOKEN)
-        assert [a.name for a in await store.accounts()] == ["acme", "globex"]  # oldest first
-        renamed = await store.rename("globex", "globex-eu")
-        assert renamed.refresh_token == Secret(OTHER_TOKEN)  # bound to the seller, not the name
-        assert renamed.endpoint == "http://h:1" and renamed.created_at == globex.created_at
-        removed = await store.remove("acme")
-        assert removed.selling_partner_id == "A1ACME"
-        assert [a.name for a in await store.accounts()] == ["globex-eu"]
-        assert await store.generation() == 4  # every change, once
-    finally:
-        await store.aclose()
+    assert await store.accounts() == [] and await store.generation() == 0
+    acme = await store.add("acme", "A1ACME", "na", Secret(TOKEN))
+    globex = await store.add("globex", "A2GLOBEX", "eu", Secret(OTHER_TOKEN), "http://h:1")
+    assert (acme.name, acme.selling_partner_id, acme.region, acme.endpoint) == (
+        "acme",
+        "A1ACME",
+        "na",
+        None,
+    )
+    assert acme.created_at.tzinfo is not None and acme.refresh_token == Secret(TOKEN)
+    assert [a.name for a in await store.accounts()] == ["acme", "globex"]  # oldest first
+    renamed = await store.rename("globex", "globex-eu")
+    assert renamed.refresh_token == Secret(OTHER_TOKEN)  # bound to the seller, not the name
+    assert renamed.endpoint == "http://h:1" and renamed.created_at == globex.created_at
+    removed = await store.remove("acme")
+    assert removed.selling_partner_id == "A1ACME"
+    assert [a.name for a in await store.accounts()] == ["globex-eu"]
+    assert await store.generation() == 4  # every change, once
 
 
 async def test_the_same_seller_authorizing_again_replaces_its_token(
-    store_config: AccountStoreConfig,
+    store: AccountStore,
 ) -> None:
-    store = await AccountStore.open(store_config)
-    try:
-        first = await store.add("acme", "A1ACME", "na", Secret(TOKEN))
-        again = await store.add("acme", "A1ACME", "eu", Secret(OTHER_TOKEN))
-        (stored,) = await store.accounts()
-        assert stored == again and again.created_at == first.created_at
-        assert (stored.region, stored.refresh_token) == ("eu", Secret(OTHER_TOKEN))
-    finally:
-        await store.aclose()
+    first = await store.add("acme", "A1ACME", "na", Secret(TOKEN))
+    again = await store.add("acme", "A1ACME", "eu", Secret(OTHER_TOKEN))
+    (stored,) = await store.accounts()
+    assert stored == again and again.created_at == first.created_at
+    assert (stored.region, stored.refresh_token) == ("eu", Secret(OTHER_TOKEN))
 
 
 async def test_a_taken_name_or_a_seller_stored_under_another_name_changes_nothing(
-    store_config: AccountStoreConfig,
+    store: AccountStore,
 ) -> None:
-    store = await AccountStore.open(store_config)
-    try:
-        await store.add("acme", "A1ACME", "na", Secret(TOKEN))
-        await store.add("globex", "A2GLOBEX", "na", Secret(OTHER_TOKEN))
-        before = (await store.accounts(), await store.generation())
-        refusals: list[tuple[Callable[[], Awaitable[object]], str]] = [
-            (lambda: store.add("acme", "A3OTHER", "na", X), "the name 'acme' is another seller's"),
-            (
-                lambda: store.add("acme2", "A1ACME", "na", X),
-                "selling partner A1ACME is stored already, as 'acme'",
-            ),
-            (lambda: store.rename("acme", "globex"), "the name 'globex' is taken"),
-            (lambda: store.rename("nobody", "x"), "no stored account 'nobody'"),
-            (lambda: store.remove("nobody"), "no stored account 'nobody'"),
-            (lambda: store.add("a b", "A4", "na", X), "'a b' is not an account name"),
-            (lambda: store.add("x" * 65, "A4", "na", X), "64 at most"),
-            (lambda: store.add("d", "A-4", "na", X), "'A-4' is not a selling partner id"),
-            (lambda: store.add("d", "A4", "us", X), "unknown region 'us' (one of na, eu, fe)"),
-        ]
-        for change, message in refusals:
-            with pytest.raises(StoreRefused, match=re.escape(message)):
-                await change()
-        assert (await store.accounts(), await store.generation()) == before
-    finally:
-        await store.aclose()
+    await store.add("acme", "A1ACME", "na", Secret(TOKEN))
+    await store.add("globex", "A2GLOBEX", "na", Secret(OTHER_TOKEN))
+    before = (await store.accounts(), await store.generation())
+    refusals: list[tuple[Callable[[], Awaitable[object]], str]] = [
+        (lambda: store.add("acme", "A3OTHER", "na", X), "the name 'acme' is another seller's"),
+        (
+            lambda: store.add("acme2", "A1ACME", "na", X),
+            "selling partner A1ACME is stored already, as 'acme'",
+        ),
+        (lambda: store.rename("acme", "globex"), "the name 'globex' is taken"),
+        (lambda: store.rename("nobody", "x"), "no stored account 'nobody'"),
+        (lambda: store.remove("nobody"), "no stored account 'nobody'"),
+        (lambda: store.add("a b", "A4", "na", X), "'a b' is not an account name"),
+        (lambda: store.add("x" * 65, "A4", "na", X), "64 at most"),
+        (lambda: store.add("d", "A-4", "na", X), "'A-4' is not a selling partner id"),
+        (lambda: store.add("d", "A4", "us", X), "unknown region 'us' (one of na, eu, fe)"),
+    ]
+    for change, message in refusals:
+        with pytest.raises(StoreRefused, match=re.escape(message)):
+            await change()
+    assert (await store.accounts(), await store.generation()) == before
 
 
 async def test_a_wrong_key_is_refused_when_the_store_opens(
@@ -108,24 +104,20 @@ async def test_a_wrong_key_is_refused_when_the_store_opens(
 
 
 async def test_a_token_moved_into_another_row_does_not_open(
-    store_config: AccountStoreConfig,
+    store: AccountStore, store_config: AccountStoreConfig
 ) -> None:
-    store = await AccountStore.open(store_config)
-    try:
-        await store.add("acme", "A1ACME", "na", Secret(TOKEN))
-        await store.add("globex", "A2GLOBEX", "na", Secret(OTHER_TOKEN))
-        engine = raw_engine(store_config)
-        async with engine.begin() as connection:  # acme's sealed token into globex's row
-            acme = select(ACCOUNTS.c.refresh_token).where(ACCOUNTS.c.name == "acme")
-            sealed = (await connection.execute(acme)).scalar_one()
-            await connection.execute(
-                update(ACCOUNTS).where(ACCOUNTS.c.name == "globex").values(refresh_token=sealed)
-            )
-        await engine.dispose()
-        tokens = {a.name: a.refresh_token for a in await store.accounts()}
-        assert tokens == {"acme": Secret(TOKEN), "globex": None}
-    finally:
-        await store.aclose()
+    await store.add("acme", "A1ACME", "na", Secret(TOKEN))
+    await store.add("globex", "A2GLOBEX", "na", Secret(OTHER_TOKEN))
+    engine = raw_engine(store_config)
+    async with engine.begin() as connection:  # acme's sealed token into globex's row
+        acme = select(ACCOUNTS.c.refresh_token).where(ACCOUNTS.c.name == "acme")
+        sealed = (await connection.execute(acme)).scalar_one()
+        await connection.execute(
+            update(ACCOUNTS).where(ACCOUNTS.c.name == "globex").values(refresh_token=sealed)
+        )
+    await engine.dispose()
+    tokens = {a.name: a.refresh_token for a in await store.accounts()}
+    assert tokens == {"acme": Secret(TOKEN), "globex": None}
 
 
 async def test_the_sqlite_file_is_private_and_holds_no_token_in_clear(tmp_path: Path) -> None:
