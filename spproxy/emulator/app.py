@@ -3,6 +3,7 @@
 POST /auth/o2/token   LWA token endpoint (lwa.py)
 /apps/authorize/...   Seller and Vendor Central's OAuth consent pages (consent.py)
 POST /                STS AssumeRole (sts.py)
+GET/PUT /_emulator/documents/{id}  report and feed documents behind presigned URLs (presigned.py)
 GET  /_emulator/stats counts of what it received and answered, for benchmarks (no token needed)
 anything else         SP-API: the operations in apis/, behind the pipeline in spapi.py
 """
@@ -19,6 +20,7 @@ from spproxy.emulator.consent import add_consent_routes
 from spproxy.emulator.limits import check_overrides
 from spproxy.emulator.lwa import exchange_token
 from spproxy.emulator.operations import OPERATIONS_KEY, Operation, OperationRoutes
+from spproxy.emulator.presigned import DOCUMENTS_KEY, add_document_routes
 from spproxy.emulator.rdt import DATA_ELEMENTS
 from spproxy.emulator.spapi import spapi_middleware
 from spproxy.emulator.state import RECORD_KEY, STATE_KEY, EmulatorConfig, EmulatorState
@@ -38,10 +40,12 @@ def make_emulator_app(config: EmulatorConfig | None = None) -> web.Application:
     check_overrides(config.usage_plans, OPERATIONS)
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[STATE_KEY] = EmulatorState(config)
+    app[DOCUMENTS_KEY] = app[STATE_KEY].documents
     app[OPERATIONS_KEY] = OPERATIONS
     app.router.add_post("/auth/o2/token", exchange_token)
     app.router.add_post("/", assume_role)
     app.router.add_get(STATS_PATH, stats)
+    add_document_routes(app.router)
     add_consent_routes(app.router)  # before OperationRoutes' catch-all
     app.middlewares.append(spapi_middleware(OperationRoutes(app.router, OPERATIONS)))
     app.on_response_prepare.append(_finish_record)

@@ -84,6 +84,13 @@ REPORT_DOCUMENTS: dict[str, JsonObject] = {
     if "reportDocumentId" in report
 }
 
+# The report types whose documents Amazon compresses here (GZIP): createReport's too.
+COMPRESSED_REPORT_TYPES = frozenset(
+    report["reportType"]
+    for report in REPORTS
+    if report.get("reportDocumentId") in _REPORTS["compressedDocuments"]
+)
+
 # Report document id -> the type of the report it belongs to (Amazon knows; the document's answer
 # does not say it: a client learns it from getReport or getReports).
 REPORT_TYPE_OF_DOCUMENT: dict[str, str] = {

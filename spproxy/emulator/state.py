@@ -31,7 +31,9 @@ from spproxy.emulator.credentials import (
 from spproxy.emulator.faultkinds import FaultKind
 from spproxy.emulator.faults import Faults
 from spproxy.emulator.fixtures import MFN_SHIPMENTS, JsonObject
+from spproxy.emulator.jobs import Jobs
 from spproxy.emulator.limits import RateLimiter
+from spproxy.emulator.presigned import DocumentStore
 
 DEMO_CLIENT_ID = "amzn1.application-oa2-client.spproxydemo"
 DEMO_CLIENT_SECRET = "amzn1.oa2-cs.v1.spproxy-demo-client-secret"  # noqa: S105 - a fake for the emulator
@@ -116,6 +118,11 @@ class EmulatorConfig:
     clock: Callable[[], float] = time.monotonic
     sandbox_examples: bool = True
     static_sandbox: bool = False
+    # Reports and feeds (jobs.py): seconds IN_QUEUE, then IN_PROGRESS, by `clock`; the report and
+    # feed types whose processing ends FATAL (unknown report types do too).
+    processing_s: tuple[float, float] = (2.0, 3.0)
+    fatal_report_types: frozenset[str] = frozenset()
+    fatal_feed_types: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -180,6 +187,10 @@ class EmulatorState:
         self.refused_mints: list[RdtMint] = []  # refused for a missing role, in order
         # Merchant Fulfillment shipments: createShipment adds, cancelShipment changes them.
         self.mfn_shipments: dict[str, JsonObject] = copy.deepcopy(MFN_SHIPMENTS)
+        # Created reports and feeds, and the documents behind their presigned URLs.
+        self.reports = Jobs(config.clock, config.processing_s)
+        self.feeds = Jobs(config.clock, config.processing_s)
+        self.documents = DocumentStore(config.clock)
 
     def issue_token(
         self,

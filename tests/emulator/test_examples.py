@@ -19,6 +19,13 @@ FEED_QUERY = {
     "processingStatuses": "CANCELLED,DONE",
 }
 
+SCHEDULES = "/reports/2021-06-30/schedules"
+SCHEDULE = {
+    "reportType": "FEE_DISCOUNTS_REPORT",
+    "period": "PT5M",
+    "nextReportCreationTime": "2024-03-10T20:11:24.000Z",
+    "marketplaceIds": ["A1PA6795UKMFR9", "ATVPDKIKX0DER"],
+}
 FEED = {
     "feedType": "POST_PRODUCT_DATA",
     "marketplaceIds": ["ATVPDKIKX0DER", "A1F83G8C2ARO7P"],
@@ -94,16 +101,24 @@ async def test_an_error_example_answers_its_status(amazon: Client) -> None:
 
 
 async def test_the_body_must_equal_the_examples(amazon: Client) -> None:
+    # createReportSchedule: answered from its examples only (createFeed now has a handler).
+    reordered = dict(reversed(SCHEDULE.items()))
+    response = await amazon.post(SCHEDULES, json=reordered, headers=seller(amazon))
+    assert response.status == 201
+    assert await response.json() == {"reportScheduleId": "ID323"}
+    for body in ({**SCHEDULE, "reportOptions": {}}, {**SCHEDULE, "marketplaceIds": ["X"]}):
+        response = await amazon.post(SCHEDULES, json=body, headers=seller(amazon))
+        assert response.status == 400
+        assert (await error_of(response))["message"] == NO_MATCH_MESSAGE
+    response = await amazon.post(SCHEDULES, data=b"not json", headers=seller(amazon))
+    assert response.status == 400
+
+
+async def test_a_matching_example_answers_before_the_handler(amazon: Client) -> None:
     reordered = dict(reversed(FEED.items()))
     response = await amazon.post(FEEDS, json=reordered, headers=seller(amazon))
     assert response.status == 202
     assert await response.json() == {"feedId": "3485934"}
-    for body in ({**FEED, "feedOptions": {}}, {**FEED, "marketplaceIds": ["ATVPDKIKX0DER"]}):
-        response = await amazon.post(FEEDS, json=body, headers=seller(amazon))
-        assert response.status == 400
-        assert (await error_of(response))["message"] == NO_MATCH_MESSAGE
-    response = await amazon.post(FEEDS, data=b"not json", headers=seller(amazon))
-    assert response.status == 400
 
 
 async def test_the_most_specific_example_wins(amazon: Client) -> None:

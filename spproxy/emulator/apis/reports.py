@@ -1,4 +1,10 @@
-"""Reports API 2021-06-30: getReports, getReport and getReportDocument.
+"""Reports API 2021-06-30: createReport, cancelReport, getReports, getReport, getReportDocument.
+
+createReport's reports are processed over time (jobs.py): IN_QUEUE, IN_PROGRESS, then DONE with a
+document, or FATAL with a processing-report document for the types EmulatorConfig names and for
+report types Amazon would not know here. Their documents are served by the emulator behind a
+presigned URL (presigned.py), GZIP-compressed for the types Amazon compresses here. The fixture
+reports (getReports lists only those) keep their documents' URLs on Amazon's bucket.
 
 getReportDocument is restricted only for documents of restricted report types: those need a
 Restricted Data Token minted for the document's specific path (the Tokens API refuses the generic
@@ -9,18 +15,30 @@ RDT before asking for them.
 
 from __future__ import annotations
 
+import uuid
+
 from aiohttp import web
 
 from spproxy.emulator.access import holds_restricted_data_token, unauthorized
-from spproxy.emulator.apis.query import csv_values, date_time, next_token, page_query, utc
+from spproxy.emulator.apis.query import (
+    csv_values,
+    date_time,
+    json_object,
+    next_token,
+    page_query,
+    utc,
+)
 from spproxy.emulator.errors import invalid_input, not_found
 from spproxy.emulator.fixtures import (
+    COMPRESSED_REPORT_TYPES,
     REPORT_DOCUMENTS,
     REPORT_TYPE_OF_DOCUMENT,
     REPORTS,
     JsonObject,
 )
+from spproxy.emulator.jobs import Job, Jobs
 from spproxy.emulator.operations import Operation
+from spproxy.emulator.state import STATE_KEY, EmulatorState
 
 # The report types whose documents hold PII, as listed under "Restricted report types" in Amazon's
 # Tokens API use-case guide (v2021-03-01): https://developer-docs.amazon.com/sp-api/docs/
@@ -49,6 +67,10 @@ RESTRICTED_REPORT_TYPES = frozenset(
 )
 
 PROCESSING_STATUSES = frozenset({"CANCELLED", "DONE", "FATAL", "IN_PROGRESS", "IN_QUEUE"})
+# The report types this emulator makes documents of: its fixtures' and the restricted ones.
+KNOWN_REPORT_TYPES = frozenset(
+    {report["reportType"] for report in REPORTS} | RESTRICTED_REPORT_TYPES
+)
 _PAGE_SIZE = 10
 _MAX_PAGE_SIZE = 100
 _MAX_FILTER_VALUES = 10  # reportTypes and marketplaceIds take 1 to 10 values
@@ -94,16 +116,95 @@ async def get_reports(request: web.Request) -> web.Response:
     return web.json_response(answer)
 
 
+async def create_report(request: web.Request) -> web.Response:
+    spec = await json_object(request)
+    report_type, marketplace_ids = spec.get("reportType"), spec.get("marketplaceIds")
+    if not isinstance(report_type, str) or not report_type:
+        raise invalid_input("reportType is required.")
+    if not isinstance(marketplace_ids, list) or not 1 <= len(marketplace_ids) <= 25:
+        raise invalid_input("marketplaceIds takes 1 to 25 marketplace ids.")
+    state = request.app[STATE_KEY]
+    fatal = report_type in state.config.fatal_report_types or report_type not in KNOWN_REPORT_TYPES
+    document_id = f"amzn1.spdoc.1.4.na.{uuid.uuid4()}"
+    report_id = str(50_000_000_000 + len(state.reports.jobs) + 1)
+    content, gzipped = _report_content(report_type, fatal)
+    state.documents.put(document_id, content, "text/plain; charset=UTF-8", gzipped=gzipped)
+    kept = ("reportType", "marketplaceIds", "dataStartTime", "dataEndTime")
+    state.reports.add(
+        report_id, {k: spec[k] for k in kept if k in spec}, fatal=fatal, document_id=document_id
+    )
+    return web.json_response({"reportId": report_id}, status=202)
+
+
+def _report_content(report_type: str, fatal: bool) -> tuple[bytes, bool]:
+    """The document a report ends with: a small tab-separated report, or a processing report."""
+    if fatal:
+        # Amazon's FATAL reports may name a document explaining why; it is never compressed.
+        return f"Report processing failed: report type {report_type}.\n".encode(), False
+    rows = f"report-type\tgenerated-by\n{report_type}\tspproxy emulator\n"
+    return rows.encode(), report_type in COMPRESSED_REPORT_TYPES
+
+
+def report_answer(reports: Jobs, job: Job) -> JsonObject:
+    """A created report in the model's Report shape, as of the emulator's clock."""
+    status = reports.status(job)
+    answer: JsonObject = {"reportId": job.job_id, **job.spec, "processingStatus": status}
+    answer.update(reports.times(job))
+    if status in ("DONE", "FATAL"):
+        answer["reportDocumentId"] = job.document_id
+    return answer
+
+
 async def get_report(request: web.Request) -> web.Response:
     report_id = request.match_info["reportId"]
+    reports = request.app[STATE_KEY].reports
+    if job := reports.jobs.get(report_id):
+        return web.json_response(report_answer(reports, job))
     report = next((report for report in REPORTS if report["reportId"] == report_id), None)
     if report is None:
         raise not_found("Report not found.", f"No report has the id {report_id}.")
     return web.json_response(report)
 
 
+async def cancel_report(request: web.Request) -> web.Response:
+    report_id = request.match_info["reportId"]
+    reports = request.app[STATE_KEY].reports
+    job = reports.jobs.get(report_id)
+    if job is None:
+        raise not_found("Report not found.", f"No report has the id {report_id}.")
+    if not reports.cancel(job):
+        raise invalid_input(
+            "Only reports with processingStatus=IN_QUEUE can be cancelled.",
+            f"Report {report_id} is {reports.status(job)}.",
+        )
+    return web.Response(status=200)  # the model's 200 has no body
+
+
+def _created_document(
+    state: EmulatorState, request: web.Request, document_id: str
+) -> JsonObject | None:
+    """getReportDocument's answer for a created report's document, once the report has ended."""
+    job = next((j for j in state.reports.jobs.values() if j.document_id == document_id), None)
+    if job is None or state.reports.status(job) not in ("DONE", "FATAL"):
+        return None
+    if job.spec["reportType"] in RESTRICTED_REPORT_TYPES and not holds_restricted_data_token(
+        request
+    ):
+        raise unauthorized(
+            "This report document is of a restricted report type: it needs a Restricted Data "
+            f"Token minted for GET {request.path}."
+        )
+    url = state.documents.presign(str(request.url.origin()), "GET", document_id)
+    answer: JsonObject = {"reportDocumentId": document_id, "url": url}
+    if compression := state.documents.documents[document_id].compression:
+        answer["compressionAlgorithm"] = compression
+    return answer
+
+
 async def get_report_document(request: web.Request) -> web.Response:
     document_id = request.match_info["reportDocumentId"]
+    if created := _created_document(request.app[STATE_KEY], request, document_id):
+        return web.json_response(created)
     if document_id not in REPORT_DOCUMENTS:
         raise not_found(
             "Report document not found.", f"No report document has the id {document_id}."
@@ -128,6 +229,14 @@ def report_type_of_document_path(path: str) -> str | None:
 OPERATIONS = (
     Operation("getReports", "GET", "/reports/2021-06-30/reports", get_reports, rate=0.0222),
     Operation("getReport", "GET", "/reports/2021-06-30/reports/{reportId}", get_report, rate=2),
+    Operation("createReport", "POST", "/reports/2021-06-30/reports", create_report, rate=0.0167),
+    Operation(
+        "cancelReport",
+        "DELETE",
+        "/reports/2021-06-30/reports/{reportId}",
+        cancel_report,
+        rate=0.0222,
+    ),
     Operation(
         "getReportDocument",
         "GET",

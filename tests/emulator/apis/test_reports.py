@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gzip
 from typing import Any
 
 import pytest
 from pytest_aiohttp import AiohttpClient
+from yarl import URL
 
 from spproxy.emulator import (
     EmulatorConfig,
@@ -20,7 +22,16 @@ from spproxy.emulator.fixtures import (
     REPORTS,
     SHIPPING_ORDERS_DOCUMENT,
 )
-from tests.emulator.conftest import Client, bearer, error_of, mint, resource, seller, state_of
+from tests.emulator.conftest import (
+    Client,
+    FakeClock,
+    bearer,
+    error_of,
+    mint,
+    resource,
+    seller,
+    state_of,
+)
 
 TOKENS = "/tokens/2021-03-01/restrictedDataToken"
 DOCUMENTS = "/reports/2021-06-30/documents"
@@ -172,3 +183,141 @@ def test_restricted_report_types_are_the_sixteen_of_the_tokens_guide() -> None:
     assert "GET_FLAT_FILE_ACTIONABLE_ORDER_DATA_SHIPPING" in RESTRICTED_REPORT_TYPES
     assert "GET_AMAZON_FULFILLED_SHIPMENTS_DATA_GENERAL" not in RESTRICTED_REPORT_TYPES
     assert "GET_MERCHANT_LISTINGS_ALL_DATA" not in RESTRICTED_REPORT_TYPES
+
+
+# --- createReport, processed over time -------------------------------------------------------
+
+REPORTS_PATH = "/reports/2021-06-30/reports"
+LISTINGS = "GET_MERCHANT_LISTINGS_ALL_DATA"
+
+
+async def timed(aiohttp_client: AiohttpClient, clock: FakeClock, **config: Any) -> Client:
+    config = {"clock": clock, "processing_s": (2.0, 3.0), "sandbox_examples": False, **config}
+    return await aiohttp_client(make_emulator_app(EmulatorConfig(**config)))
+
+
+async def create(amazon: Client, report_type: str) -> str:
+    body = {"reportType": report_type, "marketplaceIds": ["ATVPDKIKX0DER"]}
+    response = await amazon.post(REPORTS_PATH, json=body, headers=seller(amazon))
+    assert response.status == 202
+    assert response.headers["x-amzn-RateLimit-Limit"] == "0.0167"
+    report_id: str = (await response.json())["reportId"]
+    return report_id
+
+
+async def report_of(amazon: Client, report_id: str) -> dict[str, Any]:
+    response = await amazon.get(f"{REPORTS_PATH}/{report_id}", headers=seller(amazon))
+    assert response.status == 200
+    report: dict[str, Any] = await response.json()
+    return report
+
+
+async def test_a_created_report_is_processed_over_time(aiohttp_client: AiohttpClient) -> None:
+    clock = FakeClock()
+    amazon = await timed(aiohttp_client, clock)
+    report_id = await create(amazon, LISTINGS)
+    report = await report_of(amazon, report_id)
+    assert report == {
+        "reportId": report_id,
+        "reportType": LISTINGS,
+        "marketplaceIds": ["ATVPDKIKX0DER"],
+        "processingStatus": "IN_QUEUE",
+        "createdTime": report["createdTime"],
+    }
+    clock.advance(2)
+    report = await report_of(amazon, report_id)
+    assert report["processingStatus"] == "IN_PROGRESS"
+    assert "processingStartTime" in report and "reportDocumentId" not in report
+    clock.advance(3)
+    report = await report_of(amazon, report_id)
+    assert report["processingStatus"] == "DONE"
+    assert "processingEndTime" in report
+    document = await document_of(amazon, report["reportDocumentId"])
+    assert "compressionAlgorithm" not in document
+    content = await download(amazon, document["url"])
+    assert content.decode().startswith("report-type\t")
+
+
+async def document_of(amazon: Client, document_id: str) -> dict[str, Any]:
+    response = await amazon.get(f"{DOCUMENTS}/{document_id}", headers=seller(amazon))
+    assert response.status == 200
+    document: dict[str, Any] = await response.json()
+    assert set(document) <= {"reportDocumentId", "url", "compressionAlgorithm"}
+    assert document["reportDocumentId"] == document_id
+    return document
+
+
+async def download(amazon: Client, url: str) -> bytes:
+    assert url.startswith(str(amazon.make_url("/_emulator/documents/")))
+    response = await amazon.get(str(URL(url).relative()))
+    assert response.status == 200
+    return await response.read()
+
+
+async def test_a_compressed_report_round_trips(aiohttp_client: AiohttpClient) -> None:
+    clock = FakeClock()
+    amazon = await timed(aiohttp_client, clock)
+    report_id = await create(amazon, "GET_FBA_MYI_UNSUPPRESSED_INVENTORY_DATA")
+    clock.advance(5)
+    document = await document_of(amazon, (await report_of(amazon, report_id))["reportDocumentId"])
+    assert document["compressionAlgorithm"] == "GZIP"
+    content = gzip.decompress(await download(amazon, document["url"]))
+    assert b"GET_FBA_MYI_UNSUPPRESSED_INVENTORY_DATA" in content
+
+
+@pytest.mark.parametrize("configured", [False, True])
+async def test_a_report_ends_fatal_with_a_processing_report(
+    aiohttp_client: AiohttpClient, configured: bool
+) -> None:
+    clock = FakeClock()
+    report_type = LISTINGS if configured else "GET_NO_SUCH_REPORT"
+    fatal = frozenset({LISTINGS}) if configured else frozenset()
+    amazon = await timed(aiohttp_client, clock, fatal_report_types=fatal)
+    report_id = await create(amazon, report_type)
+    clock.advance(4)
+    assert (await report_of(amazon, report_id))["processingStatus"] == "IN_PROGRESS"
+    clock.advance(1)
+    report = await report_of(amazon, report_id)
+    assert report["processingStatus"] == "FATAL"
+    document = await document_of(amazon, report["reportDocumentId"])
+    assert b"Report processing failed" in await download(amazon, document["url"])
+
+
+async def test_only_a_queued_report_can_be_cancelled(aiohttp_client: AiohttpClient) -> None:
+    clock = FakeClock()
+    amazon = await timed(aiohttp_client, clock)
+    queued, working = await create(amazon, LISTINGS), None
+    response = await amazon.delete(f"{REPORTS_PATH}/{queued}", headers=seller(amazon))
+    assert response.status == 200
+    clock.advance(10)
+    report = await report_of(amazon, queued)
+    assert report["processingStatus"] == "CANCELLED" and "reportDocumentId" not in report
+    working = await create(amazon, LISTINGS)
+    clock.advance(2)
+    response = await amazon.delete(f"{REPORTS_PATH}/{working}", headers=seller(amazon))
+    assert (await error_of(response, 400))["code"] == "InvalidInput"
+    response = await amazon.delete(f"{REPORTS_PATH}/999", headers=seller(amazon))
+    assert response.status == 404
+
+
+async def test_a_created_restricted_document_needs_an_rdt(aiohttp_client: AiohttpClient) -> None:
+    clock = FakeClock()
+    amazon = await timed(aiohttp_client, clock)
+    report_id = await create(amazon, "GET_FLAT_FILE_ORDER_REPORT_DATA_SHIPPING")
+    clock.advance(5)
+    document_id = (await report_of(amazon, report_id))["reportDocumentId"]
+    response = await amazon.get(f"{DOCUMENTS}/{document_id}", headers=seller(amazon))
+    assert response.status == 403
+    token = await mint(amazon, resource("GET", f"{DOCUMENTS}/{document_id}"))
+    response = await amazon.get(f"{DOCUMENTS}/{document_id}", headers=bearer(token))
+    assert response.status == 200
+
+
+async def test_a_document_is_named_only_once_its_report_ends(
+    aiohttp_client: AiohttpClient,
+) -> None:
+    amazon = await timed(aiohttp_client, FakeClock())
+    await create(amazon, LISTINGS)
+    [job] = state_of(amazon).reports.jobs.values()
+    response = await amazon.get(f"{DOCUMENTS}/{job.document_id}", headers=seller(amazon))
+    assert response.status == 404
