@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from spproxy import onboardingroutes, reserved
+from spproxy import documents, onboardingroutes, reserved
 from spproxy.body import read_body
 from spproxy.config import Config
 from spproxy.credentials import Credential
@@ -45,17 +45,33 @@ log = logging.getLogger("spproxy")
 
 ACCESS = web.RequestKey("access", AccessRecord)
 OPERATION = web.RequestKey("operation", QualifiedName)  # for the metrics, once classified
+Observer = Callable[[bytes], Awaitable[None]]  # reads a successful answer (relay)
 UNCLASSIFIED = QualifiedName(NOT_CLASSIFIED)  # answered before classification, as logged
 CLIENT_CLOSED = 499  # nginx's status for a client that went away before its answer
 
 
 async def forward(request: web.Request) -> web.StreamResponse:
+    answer, observe = await _call_amazon(request, request.method, request.raw_path)
+    return await relay(request, answer, _debug_headers(request[ACCESS]), observe)
+
+
+async def _document_call(request: web.Request, raw_path: str) -> documents.Called:
+    """getReportDocument for the documents endpoint, through the same pipeline as `forward`."""
+    answer, _ = await _call_amazon(request, "GET", raw_path)
+    return answer, _debug_headers(request[ACCESS])
+
+
+async def _call_amazon(
+    request: web.Request, method: str, raw_path: str
+) -> tuple[UpstreamAnswer, Observer | None]:
+    """The pipeline up to Amazon's answer: `method raw_path` with the request's headers and body,
+    for its client, account, grants and credential, paced and renewed once."""
     proxy = request.app[PROXY]
     access = request[ACCESS]
-    target = parse_target(request.method, request.raw_path)
+    target = parse_target(method, raw_path)
     client = await proxy.clients.identify(request.headers)
     account = proxy.account(request.headers.get(ACCOUNT_HEADER))
-    operation = proxy.table.classify(request.method, target.path)
+    operation = proxy.table.classify(method, target.path)
     access.client, access.account = client.name if client else "-", account.name
     request[OPERATION] = named = operation.qualified if operation else UNKNOWN
     access.operation = named.name
@@ -76,7 +92,7 @@ async def forward(request: web.Request) -> web.StreamResponse:
             _chose(access, renewed)
         return renewed
 
-    call = UpstreamRequest(account, operation, request.method, target, request.headers, body)
+    call = UpstreamRequest(account, operation, method, target, request.headers, body)
     credential, answer = await proxy.upstream.send_renewing(
         call, credential, token=lambda c: c.token, renew=renew
     )
@@ -85,7 +101,7 @@ async def forward(request: web.Request) -> web.StreamResponse:
     observe = credentials.report_types.observer(operation) or proxy.clients.observer(
         operation, client
     )
-    return await relay(request, answer, _debug_headers(access), observe)
+    return answer, observe
 
 
 def _chose(access: AccessRecord, credential: Credential) -> None:
@@ -198,6 +214,7 @@ def make_app(
         await proxy.aclose()
 
     app.cleanup_ctx.append(start_and_stop)
+    documents.add_routes(app, _document_call)  # before reserved's catch-all under /_spproxy/
     reserved.add_routes(app)
     onboardingroutes.add_routes(app)
     app.router.add_route("*", "/{path:.*}", forward)

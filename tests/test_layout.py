@@ -115,7 +115,9 @@ LAYERS = {
     },
     "onboardingroutes": {"addresses", "body", "errors", "headers", "onboarding", "proxy", "target"},
     "reserved": {"addresses", "body", "errors", "issued", "metrics", "proxy", "status", "target"},
+    "documents": {"errors", "proxy", "relay", "target", "wire"},
     "app": {
+        "documents",
         "onboarding",
         "onboardingroutes",
         "storedaccounts",
