@@ -232,6 +232,9 @@ async def test_connect_to_a_cluster_runs_the_scripts_on_the_namespaces_slot(tmp_
             "",
             "--cluster-enabled",
             "yes",
+            # The bus port defaults to port + 10000, past 65535 for a high free port: name one.
+            "--cluster-port",
+            str(free_port()),
             "--cluster-config-file",
             "nodes.conf",
         ],
