@@ -126,7 +126,8 @@ def store_of(request: web.Request) -> DocumentStore:
     return request.app[DOCUMENTS_KEY]
 
 
-async def download(request: web.Request) -> web.Response:
+def _addressed(request: web.Request) -> tuple[DocumentStore, Document] | web.Response:
+    """The store and the document a presigned request names, or S3's refusal of it."""
     store = store_of(request)
     refusal = store.refusal(request)
     if refusal is not None:
@@ -134,30 +135,36 @@ async def download(request: web.Request) -> web.Response:
     document = store.documents.get(request.match_info["documentId"])
     if document is None:
         return _no_such_key()
+    return store, document
+
+
+async def download(request: web.Request) -> web.Response:
+    addressed = _addressed(request)
+    if isinstance(addressed, web.Response):
+        return addressed
+    _, document = addressed
     # S3 serves the stored bytes as they are: a GZIP document is the compressed file, with no
     # Content-Encoding (the client decompresses, as compressionAlgorithm tells it).
     return web.Response(body=document.content, headers={hdrs.CONTENT_TYPE: document.content_type})
 
 
 async def upload(request: web.Request) -> web.Response:
-    store = store_of(request)
-    refusal = store.refusal(request)
-    if refusal is not None:
-        return refusal
-    document = store.documents.get(request.match_info["documentId"])
-    if document is None:
-        return _no_such_key()
+    addressed = _addressed(request)
+    if isinstance(addressed, web.Response):
+        return addressed
+    store, document = addressed
+    # Refused by its announced length before reading, and by what arrived (none announced).
     if (request.content_length or 0) > store.max_upload_bytes:
-        return s3_error(
-            400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size"
-        )
+        return _too_large()
     content = await request.read()
     if len(content) > store.max_upload_bytes:
-        return s3_error(
-            400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size"
-        )
+        return _too_large()
     document.content, document.uploaded = content, True
     return web.Response(status=200)
+
+
+def _too_large() -> web.Response:
+    return s3_error(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size")
 
 
 def add_document_routes(router: web.UrlDispatcher) -> None:
