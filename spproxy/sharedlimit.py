@@ -29,12 +29,15 @@ bucket then has at least what this one computes.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from spproxy.operations import QualifiedName
 
 if TYPE_CHECKING:
+    import redis.asyncio
+
     from spproxy.sharedstate import SharedState
 
 SCRIPT = """
@@ -79,6 +82,8 @@ return {1, math.ceil(wait * 1000000), string.format('%.17g', current)}
 RESERVE, LEARN = "reserve", "learn"
 # Amazon changes a seller's plan rarely: a learned rate outlives quiet spells, not idle forever.
 KEEP_LEARNED_S = 3600.0
+# Packed EVALSHA commands kept for reuse: one per bucket and plan in use, so a few in practice.
+COMMANDS_KEPT = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +99,9 @@ class SharedBuckets:
     def __init__(self, state: SharedState, *, keep_learned_s: float = KEEP_LEARNED_S) -> None:
         self._state = state
         self._script = state.client.register_script(SCRIPT)
+        # Through the state's pipe where it has one: a reservation runs on every request.
+        self._piped = None if state.pipe is None else state.pipe.script(SCRIPT)
+        self._commands: dict[tuple[Any, ...], bytes] = {}
         self._keep_learned_ms = round(keep_learned_s * 1000)
 
     def key(self, account: str, operation: QualifiedName) -> str:
@@ -124,12 +132,28 @@ class SharedBuckets:
         burst: int,
         longest_wait_s: float,
     ) -> Slot | None:
-        args = (mode, rate, burst, longest_wait_s, self._keep_learned_ms)
-        key = self.key(account, operation)
         reply = await self._state.call(
-            lambda client: self._script(keys=[key], args=args, client=client)
+            self._runner(account, operation, mode, rate, burst, longest_wait_s)
         )
         if reply is None:
             return None
         granted, wait_us, rate_in_effect = reply
         return Slot(granted == 1, wait_us / 1e6, float(rate_in_effect))
+
+    def _runner(
+        self, account: str, operation: QualifiedName, *plan: str | float
+    ) -> Callable[[redis.asyncio.Redis], Awaitable[Any]]:
+        """The script's call for `plan` (mode, rate, burst, longest wait) on the bucket."""
+        piped = self._piped
+        if piped is None:
+            key, args = self.key(account, operation), (*plan, self._keep_learned_ms)
+            return lambda client: self._script(keys=[key], args=args, client=client)
+        known = (account, operation, *plan)
+        command = self._commands.get(known)
+        if command is None:
+            if len(self._commands) >= COMMANDS_KEPT:
+                self._commands.clear()
+            command = self._commands[known] = piped.command(
+                [self.key(account, operation)], (*plan, self._keep_learned_ms)
+            )
+        return lambda _: piped(command)

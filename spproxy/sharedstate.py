@@ -27,6 +27,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from spproxy.config import StateConfig
+from spproxy.redispipe import Pipe
 from spproxy.sealing import Sealer, parse_key
 
 log = logging.getLogger("spproxy.state")
@@ -50,8 +51,10 @@ class SharedState:
         lock_timeout_s: float = 10.0,  # how long a token fetch may hold its key's lock
         clock: Callable[[], float] = time.monotonic,
         sentinels: Sequence[redis.asyncio.Redis] = (),  # that found `client`: closed with it
+        pipe: Pipe | None = None,  # to `client`'s Redis, for the commands of every request
     ) -> None:
         self.client = client
+        self.pipe = pipe
         self._sentinels = sentinels
         self.namespace = namespace
         self.sealer = sealer
@@ -101,6 +104,8 @@ class SharedState:
         }
 
     async def aclose(self) -> None:
+        if self.pipe is not None:
+            await self.pipe.aclose()
         await self.client.aclose()
         for sentinel in self._sentinels:
             await sentinel.aclose()
@@ -132,6 +137,7 @@ def connect(config: StateConfig, client_id: str) -> SharedState:
     if config.url.startswith("rediss://") and config.tls_ca_file:
         options["ssl_ca_certs"] = config.tls_ca_file
     sentinels: Sequence[redis.asyncio.Redis] = ()
+    pipe = None
     if config.sentinel_service:
         client, sentinels = _through_sentinel(config.url, config.sentinel_service, options)
     elif config.cluster:
@@ -148,6 +154,8 @@ def connect(config: StateConfig, client_id: str) -> SharedState:
             config.url, max_connections=MAX_CONNECTIONS, timeout=config.timeout_s, **options
         )
         client = redis.asyncio.Redis.from_pool(pool)
+    if not config.cluster:  # a cluster's node depends on the key: RedisCluster routes each call
+        pipe = Pipe(client.connection_pool, config.timeout_s)
     # One namespace per app: replicas of the same app share it, other apps never meet it.
     namespace = config.namespace or hashlib.sha256(client_id.encode()).hexdigest()[:16]
     sealer = Sealer(parse_key(config.key.reveal()))
@@ -158,6 +166,7 @@ def connect(config: StateConfig, client_id: str) -> SharedState:
         retry_s=config.retry_s,
         lock_timeout_s=config.lock_timeout_s,
         sentinels=sentinels,
+        pipe=pipe,
     )
 
 

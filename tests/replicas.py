@@ -10,6 +10,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 import redis.asyncio
 
+from spproxy.redispipe import Pipe
 from spproxy.sealing import Sealer
 from spproxy.sharedstate import SharedState
 from tests.harness import free_port
@@ -21,8 +22,10 @@ NAMESPACE = "test-app"
 def shared_state(
     url: str, *, key: bytes = SEALING_KEY, clock: Callable[[], float] = time.monotonic
 ) -> SharedState:
+    """As `sharedstate.connect` makes it, with a pipe for the reservations."""
     client = redis.asyncio.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-    return SharedState(client, NAMESPACE, Sealer(key), clock=clock)
+    pipe = Pipe(client.connection_pool, 2.0)
+    return SharedState(client, NAMESPACE, Sealer(key), clock=clock, pipe=pipe)
 
 
 def unreachable_url() -> str:

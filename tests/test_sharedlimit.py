@@ -11,6 +11,7 @@ import pytest
 import redis.asyncio
 
 from spproxy.operations import QualifiedName
+from spproxy.redispipe import Pipe
 from spproxy.sealing import Sealer
 from spproxy.sharedlimit import KEEP_LEARNED_S, SharedBuckets, Slot
 from spproxy.sharedstate import SharedState
@@ -20,14 +21,16 @@ OPERATION = QualifiedName("getOrders", "Orders", "v0")
 SLOW = 0.001  # a call per 1,000 s
 
 
-def shared_state(url: str) -> SharedState:
+def shared_state(url: str, *, piped: bool = True) -> SharedState:
+    """As `sharedstate.connect` makes it: reservations through a pipe (a cluster's without)."""
     client = redis.asyncio.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
-    return SharedState(client, "test-app", Sealer(os.urandom(32)))
+    pipe = Pipe(client.connection_pool, 0.5) if piped else None
+    return SharedState(client, "test-app", Sealer(os.urandom(32)), pipe=pipe)
 
 
-@pytest.fixture
-async def state(redis_url: str) -> AsyncIterator[SharedState]:
-    state = shared_state(redis_url)
+@pytest.fixture(params=["piped", "pooled"])
+async def state(redis_url: str, request: pytest.FixtureRequest) -> AsyncIterator[SharedState]:
+    state = shared_state(redis_url, piped=request.param == "piped")
     yield state
     await state.aclose()
 
