@@ -33,6 +33,13 @@ class FakeClock:
         return self.now
 
 
+async def piped(state: SharedState, *command: str | bytes) -> object:
+    """`command` through the state's pipe, as every request's reservation goes."""
+    pipe = state.pipe
+    assert pipe is not None
+    return await state.call(lambda _: pipe.execute(pipe.pack(*command)))
+
+
 def state_at(url: str, clock: FakeClock) -> SharedState:
     client = redis.asyncio.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
     return SharedState(client, "test-app", Sealer(os.urandom(32)), retry_s=5, clock=clock)
@@ -102,7 +109,11 @@ async def test_connect_with_an_acl_user_and_password(redis_url: str) -> None:
     wrong = connect(replace(config, password=Secret("wrong")), "app")
     try:
         assert await state.call(lambda r: r.acl_whoami()) == "spproxy-test"
+        assert await piped(state, "ACL", "WHOAMI") == b"spproxy-test"  # the pipe logs in too
         assert await wrong.call(lambda r: r.ping()) is None and not wrong.up  # refused: local
+        refused = connect(replace(config, password=Secret("wrong")), "app")
+        assert await piped(refused, "PING") is None  # the pipe's connection is refused too
+        await refused.aclose()
     finally:
         await state.aclose()
         await wrong.aclose()
@@ -153,11 +164,13 @@ async def test_connect_over_tls_verifies_the_server(tmp_path: Path) -> None:
         )
         state = connect(config, "app")
         assert await state.call(lambda r: r.ping()) is True
+        assert await piped(state, "PING") == b"PONG"
         await state.aclose()
         stranger = trustme.CA()  # a server certificate no configured CA signed: refused
         stranger.cert_pem.write_to_path(str(tmp_path / "other-ca.pem"))
         untrusting = connect(replace(config, tls_ca_file=str(tmp_path / "other-ca.pem")), "app")
         assert await untrusting.call(lambda r: r.ping()) is None
+        assert await piped(untrusting, "PING") is None
         await untrusting.aclose()
     finally:
         process.terminate()
@@ -179,8 +192,10 @@ async def test_connect_through_a_sentinel_finds_the_master(
         )
         state = connect(config, "app")
         assert await state.call(lambda r: r.set(state.key("via-sentinel"), b"1")) is True
+        assert await piped(state, "SET", state.key("piped-via-sentinel"), b"1") == b"OK"
         direct = redis.asyncio.Redis.from_url(redis_server)
         assert await direct.get(state.key("via-sentinel")) == b"1"  # it reached the master
+        assert await direct.get(state.key("piped-via-sentinel")) == b"1"
         await direct.aclose()
         await state.aclose()
     finally:
@@ -258,6 +273,7 @@ async def test_connect_to_a_cluster_runs_the_scripts_on_the_namespaces_slot(tmp_
         assert await state.call(lambda r: r.set(keys[0], b"sealed")) is True
         assert await state.call(lambda r: r.mget(keys)) == [b"sealed", None]  # one slot
         assert await state.call(lambda r: script(keys=keys, client=r)) == b"sealed"
+        assert state.pipe is None  # RedisCluster routes every call, the reservations too
         assert state.up
         await state.aclose()
     finally:
