@@ -82,8 +82,9 @@ async def _call_amazon(
     body = await read_body(request, config.upstream.max_body_bytes, config.listen.body_timeout_s)
     await proxy.clients.authorize(client, account, operation, target, request.headers, body)
     credentials = proxy.credentials
-    allowed = proxy.clients.data_elements(client)
-    credential = await credentials.choose(account, operation, target, request.headers, allowed)
+    credential = credentials.cached(account, operation) or await credentials.choose(
+        account, operation, target, request.headers, proxy.clients.data_elements(client)
+    )
     _chose(access, credential)
 
     async def renew(refused: Credential, answer: UpstreamAnswer) -> Credential | None:

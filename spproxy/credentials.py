@@ -73,6 +73,14 @@ class Credentials:
         self._rdts = rdts
         self.report_types = report_types
 
+    def cached(self, account: Account, operation: Operation | None) -> Credential | None:
+        """The seller's fresh LWA token for an ordinary operation (most requests), with no
+        coroutine; None: `choose` decides."""
+        if operation is not None and operation.kind is not Kind.ORDINARY:
+            return None
+        token = self._lwa.fresh_seller_token(account)
+        return None if token is None else Credential(token, "lwa")
+
     async def choose(
         self,
         account: Account,

@@ -97,6 +97,11 @@ class LwaTokens:
     async def seller_token(self, account: Account) -> str:
         return await self._token(("account", account.name), account)
 
+    def fresh_seller_token(self, account: Account) -> str | None:
+        """The account's token if one is held and no renewal is due; else None."""
+        fresh = self._cache.fresh(("account", account.name))
+        return None if fresh is None else fresh.value
+
     async def refresh(self, account: Account) -> None:
         """Exchange the account's refresh token now (or take the newer token another replica
         shared), or join the exchange in flight."""

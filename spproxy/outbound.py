@@ -24,6 +24,9 @@ def session(config: Config) -> aiohttp.ClientSession:
     session = aiohttp.ClientSession(
         auto_decompress=False,  # relay the bytes Amazon sent, Content-Encoding and all
         connector=aiohttp.TCPConnector(limit=256, ttl_dns_cache=300),
+        # No cookies: none of Amazon's APIs uses them, and a cookie one seller's answer set
+        # must not ride along with another seller's calls (a jar also costs every request).
+        cookie_jar=aiohttp.DummyCookieJar(),
         # An HTTP(S)_PROXY in the environment must not reroute seller traffic unless the
         # config says so; upstream.proxy carries LWA, Tokens, STS and SP-API calls alike.
         trust_env=config.upstream.trust_env,

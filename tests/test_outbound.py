@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import base64
 import os
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 
 from spproxy import outbound
 from spproxy.config import Secret, StateConfig, UpstreamConfig
@@ -45,3 +49,31 @@ async def test_signers_and_shared_state_only_when_configured() -> None:
         assert upstream.middlewares == {}
     finally:
         await session.close()
+
+
+async def test_a_cookie_one_answer_sets_is_never_sent_with_the_next_call(
+    aiohttp_server: Callable[[web.Application], Awaitable[TestServer]],
+) -> None:
+    """One session carries every seller's calls: a Set-Cookie in one seller's answer must not
+    ride along with another's."""
+    seen: list[str | None] = []
+
+    async def answer(request: web.Request) -> web.Response:
+        seen.append(request.headers.get("Cookie"))
+        response = web.Response(text="{}")
+        response.set_cookie("session-id", "seller-a")
+        return response
+
+    app = web.Application()
+    app.router.add_get("/{path:.*}", answer)
+    server = await aiohttp_server(app)
+    session = outbound.session(proxy_config("http://127.0.0.1:9"))
+    try:
+        for _ in range(2):
+            # A host name: aiohttp's jar would keep no cookie for an IP address anyway.
+            url = server.make_url("/orders/v0/orders").with_host("localhost")
+            async with session.get(url) as response:
+                assert response.cookies["session-id"].value == "seller-a"
+    finally:
+        await session.close()
+    assert seen == [None, None]
