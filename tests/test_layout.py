@@ -116,8 +116,10 @@ LAYERS = {
     "onboardingroutes": {"addresses", "body", "errors", "headers", "onboarding", "proxy", "target"},
     "reserved": {"addresses", "body", "errors", "issued", "metrics", "proxy", "status", "target"},
     "documents": {"errors", "proxy", "relay", "target", "wire"},
+    "feeddocuments": {"documents", "errors", "proxy", "relay", "target"},
     "app": {
         "documents",
+        "feeddocuments",
         "onboarding",
         "onboardingroutes",
         "storedaccounts",
