@@ -6,7 +6,6 @@ import logging
 from collections.abc import AsyncIterator
 
 import aiohttp
-
 import pytest
 from pytest_aiohttp import AiohttpClient
 
