@@ -17,8 +17,9 @@ from spproxy.feeddocuments import FEEDS_PATH, LIMIT
 from tests.emulator.conftest import FakeClock
 from tests.harness import Harness, StartHarness, proxy_config
 
-# Not the model's example contentType: the emulator would answer its example, on Amazon's bucket.
-TSV = "text/tab-separated-values"
+# The model's example contentType: the emulator's handler answers it (handler_first), not its
+# published URL on Amazon's bucket.
+TSV = "text/tab-separated-values; charset=UTF-8"
 FEED = b"sku\tprice\nSKU-1\t9.99\n"
 ORDERS_KEY = "orders-only-key-0123456789"
 CLIENTS = {"orders": Client("orders", Secret(ORDERS_KEY), operations=("getOrders",))}
@@ -48,7 +49,7 @@ async def test_a_feed_is_uploaded_and_its_document_id_answered(
     created = harness.amazon.requests[-1]
     assert created.operation == "createFeedDocument" and created.token_kind == "lwa"
     assert created.headers["Content-Type"] == "application/json"
-    assert created.body == b'{"contentType": "text/tab-separated-values"}'
+    assert created.body == b'{"contentType": "text/tab-separated-values; charset=UTF-8"}'
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert "X-Amz-Signature" not in logged and "SKU-1" not in logged
 

@@ -3,8 +3,9 @@
 createReport's reports are processed over time (jobs.py): IN_QUEUE, IN_PROGRESS, then DONE with a
 document, or FATAL with a processing-report document for the types EmulatorConfig names. A report
 type the emulator does not know is refused at once, 400 "Invalid input", as the model's own
-example refuses BAD_FEE_DISCOUNTS_REPORT (createReport's 400 in reports_2021-06-30.json). Their documents are served by the emulator behind a
-presigned URL (presigned.py), GZIP-compressed for the types Amazon compresses here. The fixture
+example refuses BAD_FEE_DISCOUNTS_REPORT (createReport's 400 in reports_2021-06-30.json). Their
+documents are served by the emulator behind a presigned URL (presigned.py), GZIP-compressed for
+the types Amazon compresses here. The fixture
 reports (getReports lists only those) keep their documents' URLs on Amazon's bucket.
 
 getReportDocument is restricted only for documents of restricted report types: those need a
