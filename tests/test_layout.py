@@ -156,6 +156,10 @@ LAYERS = {
         "serve",
     },
     "emulator_command": {"demo", "emulator", "logs", "serve"},
+    "proxyclient": set(),
+    "jobwatch": {"proxyclient"},
+    "report_command": {"jobwatch", "proxyclient"},
+    "feed_command": {"jobwatch", "proxyclient"},
 }
 COMMAND_LINE = {"cli", "demo", "probe"}  # the top: each may import any layer
 

@@ -200,8 +200,9 @@ def _created_document(
         )
     url = state.documents.presign(str(request.url.origin()), "GET", document_id)
     answer: JsonObject = {"reportDocumentId": document_id, "url": url}
-    if compression := state.documents.documents[document_id].compression:
-        answer["compressionAlgorithm"] = compression
+    stored = state.documents.documents.get(document_id)  # gone: the bucket answers NoSuchKey
+    if stored is not None and stored.compression:
+        answer["compressionAlgorithm"] = stored.compression
     return answer
 
 
