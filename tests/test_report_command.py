@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import signal
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from spproxy.emulator import EmulatorConfig
+from spproxy.emulator import STATE_KEY, EmulatorConfig, make_emulator_app
 from spproxy.report_command import add_report_options, report
 from tests.emulator.conftest import FakeClock
-from tests.harness import Harness, StartHarness
+from tests.harness import (
+    Harness,
+    ServerFactory,
+    StartHarness,
+    finish,
+    serve,
+    serve_yaml,
+    start_spproxy,
+)
 from tests.jobs import Ran, run
 
 PLAIN = "GET_MERCHANT_LISTINGS_ALL_DATA"
@@ -190,3 +199,46 @@ async def test_ctrl_c_once_in_progress_leaves_the_report_be(start: StartHarness)
     assert not job.cancelled
     assert "is IN_PROGRESS, past cancelling" in ran.stderr
     assert harness.amazon.requests[-1].operation == "getReport"  # no cancelReport sent
+
+
+# --- the real command, against a real `spproxy serve` -----------------------------------------
+
+
+async def test_the_command_against_a_served_proxy(
+    aiohttp_server: ServerFactory, tmp_path: Path
+) -> None:
+    emulator = await aiohttp_server(make_emulator_app(EmulatorConfig(processing_s=(0.0, 0.0))))
+    emulator_url = str(emulator.make_url("")).rstrip("/")
+    out = tmp_path / "listings.tsv"
+    async with serve(tmp_path, lambda port: serve_yaml(emulator_url, port)) as served:
+        argv = ["report", PLAIN, *MARKETPLACE, "-o", str(out)]
+        status, stdout, stderr = await finish(await start_spproxy(*argv, "--proxy", served.base))
+        assert status == 0, stderr
+        assert out.read_bytes().startswith(b"report-type\tgenerated-by\n")
+        assert stdout == "" and stderr.splitlines()[0].endswith(": DONE, 0 s, 1 poll")
+        argv = ["report", "GET_NO_SUCH_REPORT", *MARKETPLACE]
+        status, _, stderr = await finish(await start_spproxy(*argv, "--proxy", served.base))
+        assert status == 1
+        assert stderr.startswith("spproxy report: createReport: 400 InvalidInput: ")
+        assert "Traceback" not in stderr
+
+
+async def test_sigint_cancels_a_queued_report_and_exits_130(
+    aiohttp_server: ServerFactory, tmp_path: Path
+) -> None:
+    emulator = await aiohttp_server(make_emulator_app(EmulatorConfig(processing_s=(600.0, 0.0))))
+    emulator_url = str(emulator.make_url("")).rstrip("/")
+    out = tmp_path / "listings.tsv"
+    async with serve(tmp_path, lambda port: serve_yaml(emulator_url, port)) as served:
+        argv = ["report", PLAIN, *MARKETPLACE, "-o", str(out), "--proxy", served.base]
+        process = await start_spproxy(*argv)
+        assert process.stderr is not None
+        first = await asyncio.wait_for(process.stderr.readline(), timeout=30)
+        assert first.endswith(b": IN_QUEUE, 0 s, 1 poll\n")  # now waiting for the next poll
+        process.send_signal(signal.SIGINT)
+        status, _, stderr = await finish(process)
+    assert status == 130
+    (job,) = emulator.app[STATE_KEY].reports.jobs.values()
+    assert job.cancelled
+    assert stderr == f"interrupted: report {job.job_id} cancelled (cancelReport)\n"
+    assert not out.exists()
