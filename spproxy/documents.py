@@ -5,10 +5,10 @@ uploads feeds.
 getReportDocument (getFeedDocument) goes through the proxy's own pipeline (`app`: the client
 identified and authorized as for GET /reports/2021-06-30/documents/{id}, the account's
 credential, an RDT for a restricted report type, pacing, renewed once); its presigned `url` is
-then fetched bare, without
-an SP-API token or Authorization (S3 refuses them), and the content streamed to the client with
-S3's Content-Type, gunzipped on the way when `compressionAlgorithm` is GZIP. Nothing is stored,
-and neither the URL (it is a credential) nor the content is ever logged.
+then fetched bare, without an SP-API token or Authorization (S3 refuses them), and the content
+streamed to the client with S3's Content-Type, gunzipped on the way when `compressionAlgorithm`
+is GZIP. Nothing is stored, and neither the URL (it is a credential) nor the content is ever
+logged.
 
 Before the first byte, failures have spproxy's error shape: getReportDocument's own refusal
 relayed (404 for an unknown document, 403 outside the client's grants), 502 when its answer has

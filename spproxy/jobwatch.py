@@ -88,7 +88,6 @@ async def follow(
             job = await client.call(get, "GET", path)
             progress.show(str(job.get("processingStatus")))
             if progress.status in ENDED:
-                progress.end()
                 return job
             await terminal.sleep(wait_s)
             wait_s = min(wait_s * 2, LONGEST_WAIT_S)
@@ -97,6 +96,8 @@ async def follow(
         progress.end()
         await _cancel(client, cancel, path, progress, terminal)
         return None
+    finally:  # whatever comes next (the end, a failure) starts on a line of its own
+        progress.end()
 
 
 async def _cancel(

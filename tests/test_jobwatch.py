@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 import io
 
-from spproxy.jobwatch import Progress, Terminal, run_job
+import aiohttp
+import pytest
+
+from spproxy.emulator import EmulatorConfig
+from spproxy.jobwatch import Progress, Terminal, follow, run_job
 from spproxy.proxyclient import Failed, ProxyClient
 from tests.emulator.conftest import FakeClock
-from tests.harness import free_port
+from tests.harness import StartHarness, free_port
 
 
 def terminal(tty: bool, clock: FakeClock) -> tuple[Terminal, io.StringIO]:
@@ -53,3 +57,26 @@ async def test_a_failure_is_one_line_and_exit_1() -> None:
     args = argparse.Namespace(proxy=f"http://127.0.0.1:{free_port()}", key=None, account=None)
     assert await run_job("report", job, args, {}, shown) == 1
     assert stderr.getvalue() == "spproxy report: createReport: 400 InvalidInput: Invalid input\n"
+
+
+async def test_a_failed_poll_on_a_terminal_starts_its_own_line(start: StartHarness) -> None:
+    clock = FakeClock()
+    harness = await start(emulator=EmulatorConfig(clock=clock))
+    created = await harness.proxy.post(
+        "/reports/2021-06-30/reports",
+        json={"reportType": "GET_MERCHANT_LISTINGS_ALL_DATA", "marketplaceIds": ["ATVPDKIKX0DER"]},
+    )
+    path = f"/reports/2021-06-30/reports/{(await created.json())['reportId']}"
+
+    async def refuse_next(seconds: float) -> None:
+        harness.amazon.faults.fail(403)  # the next poll is refused
+
+    shown = Terminal(io.BytesIO(), io.StringIO(), True, sleep=refuse_next, clock=clock)
+    base = str(harness.proxy.make_url("")).rstrip("/")
+    async with aiohttp.ClientSession() as session:
+        client = ProxyClient(session, base, argparse.Namespace(key=None, account=None), {})
+        with pytest.raises(Failed, match=r"^getReport: 403 "):
+            await follow(client, ("getReport", "cancelReport"), path, "report 1", shown)
+    assert isinstance(shown.stderr, io.StringIO)
+    drawn = "\rreport 1: IN_QUEUE, 0 s, 1 poll".ljust(61)
+    assert shown.stderr.getvalue() == drawn + "\n"  # the error line will start a line of its own

@@ -56,7 +56,7 @@ async def test_an_unreachable_proxy_is_one_line() -> None:
     base = f"http://127.0.0.1:{free_port()}"
     async with aiohttp.ClientSession() as session:
         client = ProxyClient(session, base, client_args(), {})
-        with pytest.raises(Failed, match=f"^getReport: cannot reach spproxy at {base} "):
+        with pytest.raises(Failed, match=rf"^getReport: cannot reach spproxy at {base} "):
             await client.call("getReport", "GET", "/reports/2021-06-30/reports/1")
 
 
