@@ -162,9 +162,12 @@ def output(path: str | None, stdout: IO[bytes]) -> Iterator[IO[bytes]]:
         stdout.flush()
         return
     target = Path(path)
-    descriptor, temporary = tempfile.mkstemp(
-        dir=target.resolve().parent, prefix=f".{target.name}.", suffix=".part"
-    )
+    try:
+        descriptor, temporary = tempfile.mkstemp(
+            dir=target.resolve().parent, prefix=f".{target.name}.", suffix=".part"
+        )
+    except OSError as exc:
+        raise Failed(f"{path}: cannot write there ({exc.strerror})") from None
     try:
         with os.fdopen(descriptor, "wb") as sink:
             yield sink

@@ -48,6 +48,13 @@ def test_a_file_is_written_whole_or_not_at_all(tmp_path: Path) -> None:
     assert stdout.getvalue() == b"to standard output"
 
 
+def test_a_file_where_none_can_be_written_is_one_line(tmp_path: Path) -> None:
+    nowhere = str(tmp_path / "missing" / "report.tsv")
+    with pytest.raises(Failed) as refused, output(nowhere, io.BytesIO()):
+        pass
+    assert str(refused.value) == f"{nowhere}: cannot write there (No such file or directory)"
+
+
 def client_args(key: str | None = None, account: str | None = None) -> argparse.Namespace:
     return argparse.Namespace(key=key, account=account)
 
