@@ -133,11 +133,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _job_commands(commands: Any) -> None:
-    """`report` and `feed`: a whole job through a running spproxy."""
-    summary = "request a report and download its document, through a running spproxy"
+    """`report` and `feed`: a whole job through a running spproxy (or one of their own)."""
+    summary = "request a report and download its document, through spproxy"
     described = "createReport, getReport until it ends, then its document (decompressed)."
     add_report_options(command(commands, "report", summary, described, REPORT_HELP))
-    summary = "upload a feed and fetch its processing report, through a running spproxy"
+    summary = "upload a feed and fetch its processing report, through spproxy"
     described = "Upload FILE, createFeed, getFeed until it ends, then its processing report."
     add_feed_options(command(commands, "feed", summary, described, FEED_HELP))
 

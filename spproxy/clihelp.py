@@ -71,6 +71,7 @@ example:
 JOB_HELP = """environment:
   SPPROXY_HOST, SPPROXY_PORT  where spproxy listens, unless --proxy (default 127.0.0.1:8000)
   SPPROXY_KEY                 the client key (x-spproxy-key), as --key
+  with --config, no spproxy need run: the command serves that config itself, on loopback
 
 progress goes to standard error: one redrawn line (status, elapsed, polls) on a terminal, a line
 per status change otherwise; polls are 1 s apart, then twice as far each time, up to 15 s
@@ -78,7 +79,7 @@ per status change otherwise; polls are 1 s apart, then twice as far each time, u
 exit status:
   0    {done}
   1    {failed}
-  2    an unusable command line
+  2    an unusable command line, or --config's configuration
   130  interrupted (Ctrl-C): a job still IN_QUEUE is cancelled ({cancel}); nothing is written"""
 REPORT_HELP = (
     JOB_HELP.format(

@@ -1,5 +1,6 @@
 """`spproxy feed TYPE FILE --marketplace ID [--content-type TYPE] [-o FILE]`: a feed, from its
-upload to its processing report, through a running spproxy.
+upload to its processing report, through a running spproxy (or, with --config, one of its own:
+jobproxy).
 
 FILE goes up through POST /_spproxy/documents/feeds (createFeedDocument and the presigned PUT,
 64 MiB at most), createFeed names the document, getFeed is polled until the feed ends (jobwatch:

@@ -24,7 +24,8 @@ from typing import IO, Any
 
 import aiohttp
 
-from spproxy.proxyclient import Failed, ProxyClient, proxy_base
+from spproxy.jobproxy import reached
+from spproxy.proxyclient import Failed, ProxyClient
 
 ENDED = frozenset({"DONE", "FATAL", "CANCELLED"})
 FIRST_WAIT_S = 1.0
@@ -141,10 +142,9 @@ async def run_job(
     name: str, job: Job, args: argparse.Namespace, env: Mapping[str, str], terminal: Terminal
 ) -> int:
     """`job` against the running spproxy; a failure is one line and exit status 1."""
-    base = proxy_base(args.proxy, env)
     try:
         # trust_env off: an HTTP_PROXY in the environment must not catch the local proxy
-        async with aiohttp.ClientSession(trust_env=False) as session:
+        async with reached(args, env) as base, aiohttp.ClientSession(trust_env=False) as session:
             return await job(ProxyClient(session, base, args, env), args, terminal)
     except Failed as failed:
         terminal.say(f"spproxy {name}: {failed}")

@@ -2,7 +2,8 @@
 as any client would (its key, its account), so its grants, credentials and pacing apply.
 
 Where: --proxy URL, else http://$SPPROXY_HOST:$SPPROXY_PORT (127.0.0.1 and 8000 unset, as
-`spproxy serve` listens; a wildcard host is reached on loopback). The client key: --key, else
+`spproxy serve` listens; a wildcard host is reached on loopback); with --config, a spproxy of
+the command's own (jobproxy). The client key: --key, else
 $SPPROXY_KEY (sent as x-spproxy-key); the account: --account (x-spproxy-account).
 
 Every failure is a `Failed`: one line, with the SP-API error's code and message when the proxy
@@ -46,10 +47,16 @@ def add_client_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-o", "--output", metavar="FILE", help="write the document here (default: standard output)"
     )
-    parser.add_argument(
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
         "--proxy",
         metavar="URL",
         help="the running spproxy (default http://$SPPROXY_HOST:$SPPROXY_PORT, 127.0.0.1:8000)",
+    )
+    where.add_argument(
+        "--config",
+        metavar="PATH",
+        help="no running spproxy: serve this config in-process, on loopback, for the job",
     )
     parser.add_argument(
         "--key",

@@ -1,5 +1,6 @@
 """`spproxy report TYPE --marketplace ID [--start TIME] [--end TIME] [-o FILE]`: a report, from
-createReport to its document, through a running spproxy.
+createReport to its document, through a running spproxy (or, with --config, one of its own:
+jobproxy).
 
 createReport, then getReport until the report ends (jobwatch: paced polls, progress, Ctrl-C
 cancelling it while IN_QUEUE), then its document through GET /_spproxy/documents/reports/{id},

@@ -54,7 +54,8 @@ async def test_a_failure_is_one_line_and_exit_1() -> None:
         raise Failed("createReport: 400 InvalidInput: Invalid input")
 
     shown, stderr = terminal(False, FakeClock())
-    args = argparse.Namespace(proxy=f"http://127.0.0.1:{free_port()}", key=None, account=None)
+    base = f"http://127.0.0.1:{free_port()}"
+    args = argparse.Namespace(proxy=base, config=None, key=None, account=None)
     assert await run_job("report", job, args, {}, shown) == 1
     assert stderr.getvalue() == "spproxy report: createReport: 400 InvalidInput: Invalid input\n"
 

@@ -157,7 +157,8 @@ LAYERS = {
     },
     "emulator_command": {"demo", "emulator", "logs", "serve"},
     "proxyclient": set(),
-    "jobwatch": {"proxyclient"},
+    "jobproxy": {"app", "configload", "proxyclient", "serve"},
+    "jobwatch": {"jobproxy", "proxyclient"},
     "report_command": {"jobwatch", "proxyclient"},
     "feed_command": {"jobwatch", "proxyclient"},
 }
