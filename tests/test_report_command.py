@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from spproxy.config import Client, Secret
 from spproxy.emulator import STATE_KEY, EmulatorConfig, make_emulator_app
 from spproxy.report_command import add_report_options, report
 from tests.emulator.conftest import FakeClock
@@ -242,3 +243,16 @@ async def test_sigint_cancels_a_queued_report_and_exits_130(
     assert job.cancelled
     assert stderr == f"interrupted: report {job.job_id} cancelled (cancelReport)\n"
     assert not out.exists()
+
+
+async def test_a_client_key_is_sent_and_its_grants_apply(start: StartHarness) -> None:
+    key = "reports-key-0123456789"
+    grants = ("createReport", "getReport", "getReportDocument")
+    clients = {"reports": Client("reports", Secret(key), operations=grants)}
+    clock = FakeClock()
+    harness = await start(emulator=EmulatorConfig(clock=clock), clients=clients)
+    ran = await report_run(harness, clock, [PLAIN, *MARKETPLACE], key=key)
+    assert ran.status == 0 and ran.stdout.startswith(b"report-type\t")
+    ran = await report_run(harness, clock, [PLAIN, *MARKETPLACE])
+    assert ran.status == 1
+    assert ran.stderr.startswith("spproxy report: createReport: 401 Unauthorized: ")
