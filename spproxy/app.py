@@ -15,9 +15,10 @@ import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from aiohttp import web
+from aiohttp import hdrs, web
+from multidict import CIMultiDict, CIMultiDictProxy
 
-from spproxy import documents, onboardingroutes, reserved
+from spproxy import documents, feeddocuments, onboardingroutes, reserved
 from spproxy.body import read_body
 from spproxy.config import Config
 from spproxy.credentials import Credential
@@ -55,17 +56,20 @@ async def forward(request: web.Request) -> web.StreamResponse:
     return await relay(request, answer, _debug_headers(request[ACCESS]), observe)
 
 
-async def _document_call(request: web.Request, raw_path: str) -> documents.Called:
-    """getReportDocument for the documents endpoint, through the same pipeline as `forward`."""
-    answer, _ = await _call_amazon(request, "GET", raw_path)
+async def _document_call(
+    request: web.Request, method: str, raw_path: str, json_body: bytes | None
+) -> documents.Called:
+    """getReportDocument, createFeedDocument, ... for the documents endpoints, through the same
+    pipeline as `forward`; `json_body` is sent instead of the request's own (a feed's content)."""
+    answer, _ = await _call_amazon(request, method, raw_path, json_body)
     return answer, _debug_headers(request[ACCESS])
 
 
 async def _call_amazon(
-    request: web.Request, method: str, raw_path: str
+    request: web.Request, method: str, raw_path: str, json_body: bytes | None = None
 ) -> tuple[UpstreamAnswer, Observer | None]:
-    """The pipeline up to Amazon's answer: `method raw_path` with the request's headers and body,
-    for its client, account, grants and credential, paced and renewed once."""
+    """The pipeline up to Amazon's answer: `method raw_path` with the request's headers and body
+    (or `json_body`), for its client, account, grants and credential, paced and renewed once."""
     proxy = request.app[PROXY]
     access = request[ACCESS]
     target = parse_target(method, raw_path)
@@ -78,12 +82,11 @@ async def _call_amazon(
     access.path = operation.path if operation else target.path
     access.restricted = operation is not None and operation.kind is Kind.RESTRICTED
     check_marketplaces(target.query, account)  # another region's: a 400 that says so
-    config = proxy.config
-    body = await read_body(request, config.upstream.max_body_bytes, config.listen.body_timeout_s)
-    await proxy.clients.authorize(client, account, operation, target, request.headers, body)
+    headers, body = await _sent(request, json_body)
+    await proxy.clients.authorize(client, account, operation, target, headers, body)
     credentials = proxy.credentials
     credential = credentials.cached(account, operation) or await credentials.choose(
-        account, operation, target, request.headers, proxy.clients.data_elements(client)
+        account, operation, target, headers, proxy.clients.data_elements(client)
     )
     _chose(access, credential)
 
@@ -93,7 +96,7 @@ async def _call_amazon(
             _chose(access, renewed)
         return renewed
 
-    call = UpstreamRequest(account, operation, method, target, request.headers, body)
+    call = UpstreamRequest(account, operation, method, target, headers, body)
     credential, answer = await proxy.upstream.send_renewing(
         call, credential, token=lambda c: c.token, renew=renew
     )
@@ -103,6 +106,21 @@ async def _call_amazon(
         operation, client
     )
     return answer, observe
+
+
+async def _sent(
+    request: web.Request, json_body: bytes | None
+) -> tuple[CIMultiDictProxy[str], bytes]:
+    """The headers and body to send Amazon: the request's, or `json_body` as application/json."""
+    if json_body is None:
+        config = request.app[PROXY].config
+        limit, timeout_s = config.upstream.max_body_bytes, config.listen.body_timeout_s
+        return request.headers, await read_body(request, limit, timeout_s)
+    headers = CIMultiDict(request.headers)
+    for sent_with_the_content in (hdrs.CONTENT_LENGTH, hdrs.EXPECT, hdrs.CONTENT_ENCODING):
+        headers.popall(sent_with_the_content, None)
+    headers[hdrs.CONTENT_TYPE] = "application/json"
+    return CIMultiDictProxy(headers), json_body
 
 
 def _chose(access: AccessRecord, credential: Credential) -> None:
@@ -216,6 +234,7 @@ def make_app(
 
     app.cleanup_ctx.append(start_and_stop)
     documents.add_routes(app, _document_call)  # before reserved's catch-all under /_spproxy/
+    feeddocuments.add_routes(app)
     reserved.add_routes(app)
     onboardingroutes.add_routes(app)
     app.router.add_route("*", "/{path:.*}", forward)

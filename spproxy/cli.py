@@ -1,11 +1,11 @@
-"""Command line: `spproxy serve | demo | check | authorize | accounts | emulator` (also
-`python -m spproxy`): the parser and its help, every flag against its environment variable, and
-dispatch; the commands run in `serve`, `demo`, `check`, `authorize_command`, `accounts_command`
-and `emulator_command`.
+"""Command line: `spproxy serve | demo | check | authorize | accounts | emulator | report | feed`
+(also `python -m spproxy`): the parser and its help, every flag against its environment variable,
+and dispatch; the commands run in `serve`, `demo`, `check`, `authorize_command`,
+`accounts_command`, `emulator_command`, `report_command` and `feed_command`.
 
-Exit status: 0 fine, 1 a runtime failure (a port in use, a refused token in `check`),
-2 an unusable configuration or command line, 130 `authorize` cancelled. Problems are printed one
-per line, never as a traceback.
+Exit status: 0 fine, 1 a runtime failure (a port in use, a refused token in `check`, a report
+that failed), 2 an unusable configuration or command line, 130 `authorize`, `report` or `feed`
+cancelled. Problems are printed one per line, never as a traceback.
 """
 
 from __future__ import annotations
@@ -23,12 +23,22 @@ from spproxy import __version__
 from spproxy.accounts_command import ACCOUNTS_HELP, add_accounts_commands, run_accounts
 from spproxy.authorize_command import AUTHORIZE_HELP, add_authorize_options, run_authorize
 from spproxy.check import check_accounts
-from spproxy.clihelp import CHECK_HELP, DEMO_HELP, EMULATOR_HELP, SERVE_HELP
+from spproxy.clihelp import (
+    CHECK_HELP,
+    DEMO_HELP,
+    EMULATOR_HELP,
+    FEED_HELP,
+    REPORT_HELP,
+    SERVE_HELP,
+    command,
+)
 from spproxy.config import Config, ConfigError
 from spproxy.configload import load_config
 from spproxy.demo import run_demo
 from spproxy.emulator_command import add_emulator_options, run_emulator
+from spproxy.feed_command import add_feed_options, run_feed
 from spproxy.logs import configure_logging
+from spproxy.report_command import add_report_options, run_report
 from spproxy.serve import announce_serve, cannot_listen, serve_proxy
 from spproxy.workers import check_workers, reserve_port, run_workers
 
@@ -46,6 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_authorize(load_config(args.config, os.environ), args)
         if args.command == "accounts":
             return run_accounts(load_config(args.config, os.environ), args)
+        if args.command in JOBS:
+            return JOBS[args.command](args, os.environ)
         return _check(args)
     except ConfigError as exc:
         for problem in exc.problems:
@@ -55,6 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
+JOBS = {"report": run_report, "feed": run_feed}
 LOG_LEVELS = ("debug", "info", "warning", "error")
 LOG_FORMATS = ("text", "json")
 # Every serve flag has an environment variable (twelve-factor): flags > environment > file.
@@ -75,7 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"spproxy {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _serve_options(
-        _command(
+        command(
             commands,
             "serve",
             "run the proxy",
@@ -85,7 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     _demo_options(
-        _command(
+        command(
             commands,
             "demo",
             "the proxy in front of the built-in Amazon emulator",
@@ -94,7 +107,7 @@ def _parser() -> argparse.ArgumentParser:
         )
     )
 
-    check = _command(
+    check = command(
         commands,
         "check",
         "validate the config and exchange each token once",
@@ -106,7 +119,7 @@ def _parser() -> argparse.ArgumentParser:
 
     _account_store_commands(commands)
 
-    emulator = _command(
+    emulator = command(
         commands,
         "emulator",
         "the built-in Amazon emulator alone, to test your own SP-API client",
@@ -115,12 +128,23 @@ def _parser() -> argparse.ArgumentParser:
         EMULATOR_HELP,
     )
     add_emulator_options(emulator)
+    _job_commands(commands)
     return parser
+
+
+def _job_commands(commands: Any) -> None:
+    """`report` and `feed`: a whole job through a running spproxy (or one of their own)."""
+    summary = "request a report and download its document, through spproxy"
+    described = "createReport, getReport until it ends, then its document (decompressed)."
+    add_report_options(command(commands, "report", summary, described, REPORT_HELP))
+    summary = "upload a feed and fetch its processing report, through spproxy"
+    described = "Upload FILE, createFeed, getFeed until it ends, then its processing report."
+    add_feed_options(command(commands, "feed", summary, described, FEED_HELP))
 
 
 def _account_store_commands(commands: Any) -> None:
     """`authorize` adds a seller to the account store, `accounts` changes what it holds."""
-    authorize = _command(
+    authorize = command(
         commands,
         "authorize",
         "authorize your own seller account once, through your browser",
@@ -130,7 +154,7 @@ def _account_store_commands(commands: Any) -> None:
     )
     add_authorize_options(authorize)
 
-    accounts = _command(
+    accounts = command(
         commands,
         "accounts",
         "list, remove or rename the sellers in the account store",
@@ -163,19 +187,6 @@ def _serve_options(serve: argparse.ArgumentParser) -> None:
         "--workers", help="processes serving the port, sharing state through state.url (default 1)"
     )
     _logging_options(serve)
-
-
-def _command(
-    commands: Any, name: str, summary: str, description: str, epilog: str
-) -> argparse.ArgumentParser:
-    parser: argparse.ArgumentParser = commands.add_parser(
-        name,
-        help=summary,
-        description=description,
-        epilog=epilog,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    return parser
 
 
 def _logging_options(parser: argparse.ArgumentParser) -> None:

@@ -2,6 +2,24 @@
 
 from __future__ import annotations
 
+import argparse
+from typing import Any
+
+
+def command(
+    commands: Any, name: str, summary: str, description: str, epilog: str
+) -> argparse.ArgumentParser:
+    """A subcommand whose help keeps the epilog's lines as written."""
+    parser: argparse.ArgumentParser = commands.add_parser(
+        name,
+        help=summary,
+        description=description,
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    return parser
+
+
 EXIT_STATUS = """exit status:
   0  stopped by SIGINT or SIGTERM (requests in flight finish first)
   1  a runtime failure: the port cannot be listened on
@@ -50,3 +68,46 @@ EMULATOR_HELP = """exit status:
 example:
   spproxy emulator --port 8100 --keys AKIDEXAMPLE:secret
 """
+JOB_HELP = """environment:
+  SPPROXY_HOST, SPPROXY_PORT  where spproxy listens, unless --proxy (default 127.0.0.1:8000)
+  SPPROXY_KEY                 the client key (x-spproxy-key), as --key
+  with --config, no spproxy need run: the command serves that config itself, on loopback
+
+progress goes to standard error: one redrawn line (status, elapsed, polls) on a terminal, a line
+per status change otherwise; polls are 1 s apart, then twice as far each time, up to 15 s
+
+exit status:
+  0    {done}
+  1    {failed}
+  2    an unusable command line, or --config's configuration
+  130  interrupted (Ctrl-C): a job still IN_QUEUE is cancelled ({cancel}); nothing is written"""
+REPORT_HELP = (
+    JOB_HELP.format(
+        done="the report's document was written (to -o FILE whole, or to standard output)",
+        failed="the report ended FATAL or CANCELLED, spproxy or Amazon refused a call (an unknown\n"
+        "       report type), spproxy cannot be reached, or the download broke off; -o FILE is\n"
+        "       never left partial",
+        cancel="cancelReport",
+    )
+    + """
+
+examples:
+  spproxy report GET_MERCHANT_LISTINGS_ALL_DATA --marketplace ATVPDKIKX0DER -o listings.tsv
+  spproxy report GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL --marketplace ATVPDKIKX0DER \\
+    --start 2026-11-01T00:00:00Z --end 2026-11-08T00:00:00Z --account acme-us > orders.tsv
+"""
+)
+FEED_HELP = (
+    JOB_HELP.format(
+        done="the feed is DONE and its processing report written (it lists failed messages)",
+        failed="the feed ended FATAL (its processing report written) or CANCELLED, a call was\n"
+        "       refused (a feed over 64 MiB: 413), spproxy cannot be reached, or the download\n"
+        "       broke off",
+        cancel="cancelFeed",
+    )
+    + """
+
+example:
+  spproxy feed JSON_LISTINGS_FEED listings.json --marketplace ATVPDKIKX0DER -o report.json
+"""
+)

@@ -1,11 +1,14 @@
-"""Report documents through spproxy: GET /_spproxy/documents/reports/{reportDocumentId}.
+"""Documents through spproxy: GET /_spproxy/documents/reports/{reportDocumentId} and
+GET /_spproxy/documents/feeds/{feedDocumentId} (a feed's processing report); feeddocuments
+uploads feeds.
 
-getReportDocument goes through the proxy's own pipeline (`app`: the client identified and
-authorized as for GET /reports/2021-06-30/documents/{id}, the account's credential, an RDT for a
-restricted report type, pacing, renewed once); its presigned `url` is then fetched bare, without
-an SP-API token or Authorization (S3 refuses them), and the content streamed to the client with
-S3's Content-Type, gunzipped on the way when `compressionAlgorithm` is GZIP. Nothing is stored,
-and neither the URL (it is a credential) nor the content is ever logged.
+getReportDocument (getFeedDocument) goes through the proxy's own pipeline (`app`: the client
+identified and authorized as for GET /reports/2021-06-30/documents/{id}, the account's
+credential, an RDT for a restricted report type, pacing, renewed once); its presigned `url` is
+then fetched bare, without an SP-API token or Authorization (S3 refuses them), and the content
+streamed to the client with S3's Content-Type, gunzipped on the way when `compressionAlgorithm`
+is GZIP. Nothing is stored, and neither the URL (it is a credential) nor the content is ever
+logged.
 
 Before the first byte, failures have spproxy's error shape: getReportDocument's own refusal
 relayed (404 for an unknown document, 403 outside the client's grants), 502 when its answer has
@@ -26,7 +29,7 @@ import aiohttp
 from aiohttp import hdrs, web
 
 from spproxy.errors import BadGateway
-from spproxy.proxy import PROXY
+from spproxy.proxy import PROXY, Proxy
 from spproxy.relay import RELAY_CHUNK, relay
 from spproxy.target import RESERVED_PREFIX
 from spproxy.wire import UpstreamAnswer
@@ -34,61 +37,85 @@ from spproxy.wire import UpstreamAnswer
 log = logging.getLogger("spproxy.documents")
 
 REPORTS_PREFIX = RESERVED_PREFIX + "documents/reports/"
+FEEDS_PREFIX = RESERVED_PREFIX + "documents/feeds/"
 GET_REPORT_DOCUMENT = "/reports/2021-06-30/documents/"
-# Amazon's answer to getReportDocument, and spproxy's debugging headers once it is chosen.
+GET_FEED_DOCUMENT = "/feeds/2021-06-30/documents/"
+# Amazon's answer to a call, and spproxy's debugging headers once it is chosen.
 Called = tuple[UpstreamAnswer, Mapping[str, str]]
-Call = Callable[[web.Request, str], Awaitable[Called]]
+# (request, method, raw path, a JSON body to send instead of the request's, if any)
+Call = Callable[[web.Request, str, str, bytes | None], Awaitable[Called]]
 CALL: web.AppKey[Call] = web.AppKey("documents_call")
 GZIP = 16 + zlib.MAX_WBITS  # zlib's wbits for a gzip header and trailer
 
 
 async def report_document(request: web.Request) -> web.StreamResponse:
     document_id = request.match_info["reportDocumentId"]
+    return await _document(request, GET_REPORT_DOCUMENT, document_id, "getReportDocument")
+
+
+async def feed_document(request: web.Request) -> web.StreamResponse:
+    document_id = request.match_info["feedDocumentId"]
+    return await _document(request, GET_FEED_DOCUMENT, document_id, "getFeedDocument")
+
+
+async def _document(
+    request: web.Request, path: str, document_id: str, operation: str
+) -> web.StreamResponse:
     answer, headers = await request.app[CALL](
-        request, GET_REPORT_DOCUMENT + quote(document_id, safe="")
+        request, "GET", path + quote(document_id, safe=""), None
     )
     if answer.response.status != 200:  # Amazon's refusal, as it came (404, 403, 429, ...)
         return await relay(request, answer, headers)
-    url, gzipped = _location(await _read(answer))
+    url, gzipped = _location(await read_answer(answer, operation), operation)
     proxy = request.app[PROXY]
-    timeout_s = proxy.config.upstream.timeout_s
-    timeout = aiohttp.ClientTimeout(sock_connect=timeout_s, sock_read=timeout_s)
     try:  # the session's own headers only: no token, no Authorization, no signing middleware
-        s3 = await proxy.session.get(url, timeout=timeout, allow_redirects=False)
+        s3 = await proxy.session.get(url, timeout=s3_timeout(proxy), allow_redirects=False)
     except (aiohttp.ClientError, TimeoutError) as exc:
-        raise BadGateway(f"The report document's download failed ({type(exc).__name__}).") from None
+        raise BadGateway(f"The document's download failed ({type(exc).__name__}).") from None
     try:
         if s3.status != 200:
-            raise BadGateway(f"The report document's download failed (S3 answered {s3.status}).")
+            raise BadGateway(f"The document's download failed (S3 answered {s3.status}).")
         content_type = s3.headers.get(hdrs.CONTENT_TYPE, "application/octet-stream")
         return await _stream(request, s3, content_type, gzipped, headers)
     finally:
         s3.release()
 
 
-async def _read(answer: UpstreamAnswer) -> bytes:
+def s3_timeout(proxy: Proxy) -> aiohttp.ClientTimeout:
+    """Connecting, and each wait for bytes, within upstream.timeout_s (as for Amazon)."""
+    timeout_s = proxy.config.upstream.timeout_s
+    return aiohttp.ClientTimeout(sock_connect=timeout_s, sock_read=timeout_s)
+
+
+async def read_answer(answer: UpstreamAnswer, operation: str) -> bytes:
     try:
         return answer.body if answer.body is not None else await answer.response.read()
     except (aiohttp.ClientError, TimeoutError) as exc:
-        raise BadGateway(f"getReportDocument's answer broke off ({type(exc).__name__}).") from None
+        raise BadGateway(f"{operation}'s answer broke off ({type(exc).__name__}).") from None
     finally:
         answer.response.release()
 
 
-def _location(body: bytes) -> tuple[str, bool]:
-    """The presigned URL, and whether the document is GZIP-compressed."""
+def presigned(body: bytes, operation: str) -> tuple[str, dict[str, object]]:
+    """The presigned `url` of a document answer, and the whole answer."""
     try:
         document = json.loads(body)
     except ValueError:
         document = None
     url = document.get("url") if isinstance(document, dict) else None
     if not isinstance(document, dict) or not isinstance(url, str):
-        raise BadGateway("getReportDocument answered without a document URL.")
+        raise BadGateway(f"{operation} answered without a document URL.")
     if not url.startswith(("https://", "http://")):
-        raise BadGateway("getReportDocument answered a document URL that is not HTTP(S).")
+        raise BadGateway(f"{operation} answered a document URL that is not HTTP(S).")
+    return url, document
+
+
+def _location(body: bytes, operation: str) -> tuple[str, bool]:
+    """The presigned URL, and whether the document is GZIP-compressed."""
+    url, document = presigned(body, operation)
     algorithm = document.get("compressionAlgorithm")
     if algorithm not in (None, "GZIP"):
-        raise BadGateway("getReportDocument answered an unknown compressionAlgorithm.")
+        raise BadGateway(f"{operation} answered an unknown compressionAlgorithm.")
     return url, algorithm == "GZIP"
 
 
@@ -117,7 +144,7 @@ async def _stream(
         log.debug("the client went away mid-document")
         return answer
     if not complete:  # the status is sent: cut the connection, so the answer reads truncated
-        log.warning("report document cut short: %s", why)
+        log.warning("document cut short: %s", why)
         if request.transport is not None:
             request.transport.close()
         return answer
@@ -137,6 +164,7 @@ def _inflated(inflate: zlib._Decompress, chunk: bytes) -> Iterator[bytes]:
 
 
 def add_routes(app: web.Application, call: Call) -> None:
-    """`call` is app's pipeline for getReportDocument (documents knows nothing above it)."""
+    """`call` is app's pipeline to Amazon (documents knows nothing above it)."""
     app[CALL] = call
     app.router.add_get(REPORTS_PREFIX + "{reportDocumentId}", report_document)
+    app.router.add_get(FEEDS_PREFIX + "{feedDocumentId}", feed_document)

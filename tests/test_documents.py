@@ -121,3 +121,30 @@ async def test_a_failed_download_is_502(start: StartHarness) -> None:
     assert response.status == 502
     text = await response.text()
     assert "S3 answered 403" in text and "X-Amz-Signature" not in text
+
+
+async def test_a_feeds_processing_report_streams(start: StartHarness) -> None:
+    harness, clock = await started(start)
+    feed = b"<AmazonEnvelope><Message>1</Message></AmazonEnvelope>"
+    uploaded = await harness.proxy.post(
+        "/_spproxy/documents/feeds", data=feed, headers={"Content-Type": "text/xml"}
+    )
+    assert uploaded.status == 201, await uploaded.text()
+    created = await harness.proxy.post(
+        "/feeds/2021-06-30/feeds",
+        json={
+            "feedType": "POST_PRODUCT_DATA",
+            "marketplaceIds": ["ATVPDKIKX0DER"],
+            "inputFeedDocumentId": (await uploaded.json())["feedDocumentId"],
+        },
+    )
+    feed_id = (await created.json())["feedId"]
+    clock.advance(60)
+    answer = await (await harness.proxy.get(f"/feeds/2021-06-30/feeds/{feed_id}")).json()
+    assert answer["processingStatus"] == "DONE"
+    response = await harness.proxy.get(
+        "/_spproxy/documents/feeds/" + answer["resultFeedDocumentId"]
+    )
+    assert response.status == 200, await response.text()
+    assert response.headers["x-spproxy-operation"] == "getFeedDocument"
+    assert b"<MessagesProcessed>1</MessagesProcessed>" in await response.read()

@@ -117,8 +117,10 @@ LAYERS = {
     "onboardingroutes": {"addresses", "body", "errors", "headers", "onboarding", "proxy", "target"},
     "reserved": {"addresses", "body", "errors", "issued", "metrics", "proxy", "status", "target"},
     "documents": {"errors", "proxy", "relay", "target", "wire"},
+    "feeddocuments": {"documents", "errors", "proxy", "relay", "target"},
     "app": {
         "documents",
+        "feeddocuments",
         "onboarding",
         "onboardingroutes",
         "storedaccounts",
@@ -155,6 +157,11 @@ LAYERS = {
         "serve",
     },
     "emulator_command": {"demo", "emulator", "logs", "serve"},
+    "proxyclient": set(),
+    "jobproxy": {"app", "configload", "proxyclient", "serve"},
+    "jobwatch": {"jobproxy", "proxyclient"},
+    "report_command": {"jobwatch", "proxyclient"},
+    "feed_command": {"jobwatch", "proxyclient"},
 }
 COMMAND_LINE = {"cli", "demo", "probe"}  # the top: each may import any layer
 

@@ -6,7 +6,7 @@ needs (LWA, grantless or an RDT) from the emulated Amazon; the answer must be th
 the same status and the same JSON body (none where the example has none or the status is 204).
 Restricted operations must have been called with an RDT. Each example goes through an account of
 the region its marketplaces belong to, as spproxy refuses another region's (`marketplaces`). The
-few examples that do not come back as published are listed in KNOWN, each with its reason: 407
+few examples that do not come back as published are listed in KNOWN, each with its reason: 406
 of the 411 do.
 
 Through a sandbox account (`sandbox: true`) in front of the emulator as Amazon's static sandbox
@@ -115,6 +115,10 @@ _LIVE_RDT = (
     "the Tokens API mints a live RDT that the emulator's restricted operations accept; the "
     "published token is a fixed string no emulated operation would take"
 )
+_LIVE_UPLOAD_URL = (
+    "createFeedDocument answers a URL on the emulator that takes the upload; the published URL "
+    "is on Amazon's bucket, where a feed uploaded through spproxy would never land"
+)
 _OWN_PURCHASE_ORDER = (
     "purchase order 2JK3S9VC is also the emulated vendor's own (fixtures: a fictitious buyer, "
     "Alex Morgan, for the RDT tests); the emulator's own resources answer before an example "
@@ -123,6 +127,7 @@ _OWN_PURCHASE_ORDER = (
 KNOWN: dict[str, str] = {
     "tokens_2021-03-01:createRestrictedDataToken:0": _LIVE_RDT,
     "tokens_2021-03-01:createRestrictedDataToken:1": _LIVE_RDT,
+    "feeds_2021-06-30:createFeedDocument:0": _LIVE_UPLOAD_URL,
     "vendorDirectFulfillmentOrdersV1:getOrder:0": _OWN_PURCHASE_ORDER,
     "vendorDirectFulfillmentShippingV1:getShippingLabel:0": _OWN_PURCHASE_ORDER,
 }

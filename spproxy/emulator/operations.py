@@ -48,6 +48,8 @@ class Operation:
     generic_path_allowed: bool = True
     # False: the handler alone answers, never a published example (the Tokens API's RDTs).
     serves_examples: bool = True
+    # True: its handler answers before a matching example, as for one resource (sandbox.py, 1).
+    handler_first: bool = False
     # Applied to the bodies of the examples it answers with: the PII a request may see.
     example_view: ExampleView | None = None
     # One of the emulator's own helpers under /_emulator/, no Amazon API: the static sandbox

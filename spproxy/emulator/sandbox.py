@@ -9,6 +9,7 @@ Precedence with the emulator's own handlers (apis/), for one request:
    asks its handler first: the emulated seller's own orders, shipments, items and reports answer
    as the emulator keeps them (a cancelled shipment stays cancelled), even where an example
    uses the same id; the handler's refusal (400 or 404: it holds no such resource) goes on to 2;
+   so does an operation marked `handler_first` (createFeedDocument: its URL must take uploads);
 2. the example naming parameters that the request matches: Amazon's published answer;
 3. otherwise the operation's handler, if it has one (not asked again after 1);
 4. where the handler refuses (400 or 404) or there is none, a catch-all example;
@@ -96,7 +97,7 @@ async def respond(request: web.Request, operation: Operation, body: bytes) -> we
         return await handler(request)
     document = json_body(body)
     specific = [example for example in examples if example.named]
-    on_resource = "{" in operation.path
+    on_resource = "{" in operation.path or operation.handler_first
     if not on_resource:
         example = first_match(specific, request, document)
         if example is not None:

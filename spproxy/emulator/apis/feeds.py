@@ -5,6 +5,10 @@ content is uploaded there, then createFeed names it. A feed is processed over ti
 IN_QUEUE, IN_PROGRESS, then DONE with a processing report as resultFeedDocumentId, or FATAL (its
 type is in EmulatorConfig.fatal_feed_types, or its input document was never uploaded) with a
 processing report saying why. getFeedDocument answers a URL presigned for GET.
+
+createFeedDocument asks its handler before Amazon's published sandbox examples (`handler_first`):
+the published URL is on Amazon's bucket, where no upload would land, and the emulator's own takes
+it; a body the handler refuses ({}) still gets the published answer.
 """
 
 from __future__ import annotations
@@ -138,7 +142,14 @@ async def get_feed_document(request: web.Request) -> web.Response:
 
 
 OPERATIONS = (
-    Operation("createFeedDocument", "POST", f"{FEEDS}/documents", create_feed_document, rate=0.5),
+    Operation(
+        "createFeedDocument",
+        "POST",
+        f"{FEEDS}/documents",
+        create_feed_document,
+        rate=0.5,
+        handler_first=True,
+    ),
     Operation("createFeed", "POST", f"{FEEDS}/feeds", create_feed, rate=0.0083),
     Operation("getFeed", "GET", f"{FEEDS}/feeds/{{feedId}}", get_feed, rate=2),
     Operation("cancelFeed", "DELETE", f"{FEEDS}/feeds/{{feedId}}", cancel_feed, rate=2),

@@ -1,9 +1,11 @@
 """Reports API 2021-06-30: createReport, cancelReport, getReports, getReport, getReportDocument.
 
 createReport's reports are processed over time (jobs.py): IN_QUEUE, IN_PROGRESS, then DONE with a
-document, or FATAL with a processing-report document for the types EmulatorConfig names and for
-report types Amazon would not know here. Their documents are served by the emulator behind a
-presigned URL (presigned.py), GZIP-compressed for the types Amazon compresses here. The fixture
+document, or FATAL with a processing-report document for the types EmulatorConfig names. A report
+type the emulator does not know is refused at once, 400 "Invalid input", as the model's own
+example refuses BAD_FEE_DISCOUNTS_REPORT (createReport's 400 in reports_2021-06-30.json). Their
+documents are served by the emulator behind a presigned URL (presigned.py), GZIP-compressed for
+the types Amazon compresses here. The fixture
 reports (getReports lists only those) keep their documents' URLs on Amazon's bucket.
 
 getReportDocument is restricted only for documents of restricted report types: those need a
@@ -123,8 +125,10 @@ async def create_report(request: web.Request) -> web.Response:
         raise invalid_input("reportType is required.")
     if not isinstance(marketplace_ids, list) or not 1 <= len(marketplace_ids) <= 25:
         raise invalid_input("marketplaceIds takes 1 to 25 marketplace ids.")
+    if report_type not in KNOWN_REPORT_TYPES:
+        raise invalid_input("Invalid input", f"Invalid report type {report_type}.")
     state = request.app[STATE_KEY]
-    fatal = report_type in state.config.fatal_report_types or report_type not in KNOWN_REPORT_TYPES
+    fatal = report_type in state.config.fatal_report_types
     document_id = f"amzn1.spdoc.1.4.na.{uuid.uuid4()}"
     report_id = str(50_000_000_000 + len(state.reports.jobs) + 1)
     content, gzipped = _report_content(report_type, fatal)
@@ -196,8 +200,9 @@ def _created_document(
         )
     url = state.documents.presign(str(request.url.origin()), "GET", document_id)
     answer: JsonObject = {"reportDocumentId": document_id, "url": url}
-    if compression := state.documents.documents[document_id].compression:
-        answer["compressionAlgorithm"] = compression
+    stored = state.documents.documents.get(document_id)  # gone: the bucket answers NoSuchKey
+    if stored is not None and stored.compression:
+        answer["compressionAlgorithm"] = stored.compression
     return answer
 
 

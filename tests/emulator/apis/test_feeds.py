@@ -12,10 +12,15 @@ from spproxy.emulator import EmulatorConfig, make_emulator_app
 from tests.emulator.conftest import Client, FakeClock, seller_token, spapi_error, state_of
 
 
-async def test_create_feed_document(amazon: Client) -> None:
+# The second is the model's sandbox example: the handler still answers it, with a URL that takes
+# the upload (handler_first), not the published one on Amazon's bucket.
+@pytest.mark.parametrize(
+    "content_type", ["text/xml; charset=UTF-8", "text/tab-separated-values; charset=UTF-8"]
+)
+async def test_create_feed_document(amazon: Client, content_type: str) -> None:
     response = await amazon.post(
         "/feeds/2021-06-30/documents",
-        json={"contentType": "text/xml; charset=UTF-8"},
+        json={"contentType": content_type},
         headers=seller_token(amazon),
     )
     assert response.status == 201

@@ -10,6 +10,7 @@ from pytest_aiohttp import AiohttpClient
 from yarl import URL
 
 from spproxy.emulator import (
+    STATE_KEY,
     EmulatorConfig,
     make_emulator_app,
 )
@@ -265,15 +266,12 @@ async def test_a_compressed_report_round_trips(aiohttp_client: AiohttpClient) ->
     assert b"GET_FBA_MYI_UNSUPPRESSED_INVENTORY_DATA" in content
 
 
-@pytest.mark.parametrize("configured", [False, True])
 async def test_a_report_ends_fatal_with_a_processing_report(
-    aiohttp_client: AiohttpClient, configured: bool
+    aiohttp_client: AiohttpClient,
 ) -> None:
     clock = FakeClock()
-    report_type = LISTINGS if configured else "GET_NO_SUCH_REPORT"
-    fatal = frozenset({LISTINGS}) if configured else frozenset()
-    amazon = await timed(aiohttp_client, clock, fatal_report_types=fatal)
-    report_id = await create(amazon, report_type)
+    amazon = await timed(aiohttp_client, clock, fatal_report_types=frozenset({LISTINGS}))
+    report_id = await create(amazon, LISTINGS)
     clock.advance(4)
     assert (await report_of(amazon, report_id))["processingStatus"] == "IN_PROGRESS"
     clock.advance(1)
@@ -281,6 +279,15 @@ async def test_a_report_ends_fatal_with_a_processing_report(
     assert report["processingStatus"] == "FATAL"
     document = await document_of(amazon, report["reportDocumentId"])
     assert b"Report processing failed" in await download(amazon, document["url"])
+
+
+async def test_an_unknown_report_type_is_refused_at_once(aiohttp_client: AiohttpClient) -> None:
+    amazon = await timed(aiohttp_client, FakeClock())
+    body = {"reportType": "GET_NO_SUCH_REPORT", "marketplaceIds": ["ATVPDKIKX0DER"]}
+    response = await amazon.post(REPORTS_PATH, json=body, headers=seller(amazon))
+    error = await error_of(response, 400)
+    assert error["code"] == "InvalidInput" and "GET_NO_SUCH_REPORT" in error["details"]
+    assert amazon.app[STATE_KEY].reports.jobs == {}
 
 
 async def test_only_a_queued_report_can_be_cancelled(aiohttp_client: AiohttpClient) -> None:
