@@ -11,6 +11,7 @@ after that the parent stops the others and exits 1.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -56,8 +57,10 @@ def run_workers(workers: int, serve_one: Callable[[int], int]) -> int:
     def forward(signum: int, _frame: object) -> None:
         nonlocal stopping
         stopping = stopping or signum != signal.SIGHUP
-        for pid in running:
-            os.kill(pid, signum)
+        for pid in list(running):
+            # One just reaped (os.wait returned, not yet popped) is gone: nothing to tell.
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signum)
 
     for signum in FORWARDED:  # before the first fork: no signal falls between
         signal.signal(signum, forward)
