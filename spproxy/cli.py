@@ -28,6 +28,7 @@ from spproxy.config import Config, ConfigError
 from spproxy.configload import load_config
 from spproxy.demo import run_demo
 from spproxy.emulator_command import add_emulator_options, run_emulator
+from spproxy.eventloop import EVENT_LOOPS, LoopFactory, loop_factory, run
 from spproxy.logs import configure_logging
 from spproxy.serve import announce_serve, cannot_listen, serve_proxy
 from spproxy.workers import check_workers, reserve_port, run_workers
@@ -64,6 +65,7 @@ FLAG_VARIABLES = {
     "log_level": "SPPROXY_LOG_LEVEL",
     "log_format": "SPPROXY_LOG_FORMAT",
     "workers": "SPPROXY_WORKERS",
+    "event_loop": "SPPROXY_EVENT_LOOP",
 }
 MAX_WORKERS = 64
 
@@ -181,6 +183,9 @@ def _command(
 def _logging_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log-level", help=f"{' | '.join(LOG_LEVELS)} (default info)")
     parser.add_argument("--log-format", help=f"{' | '.join(LOG_FORMATS)} (default text)")
+    parser.add_argument(
+        "--event-loop", help=f"{' | '.join(EVENT_LOOPS)} (default auto: uvloop if installed)"
+    )
 
 
 def _option(args: argparse.Namespace, name: str) -> tuple[str, str] | None:
@@ -225,6 +230,12 @@ def _choice(args: argparse.Namespace, name: str, choices: tuple[str, ...], defau
     return value
 
 
+def _event_loop(args: argparse.Namespace) -> LoopFactory | None:
+    given = _option(args, "event_loop")
+    choice = _choice(args, "event_loop", EVENT_LOOPS, "auto")
+    return loop_factory(choice, given[0] if given else "--event-loop")
+
+
 def _configure_logging(args: argparse.Namespace) -> None:
     level = _choice(args, "log_level", LOG_LEVELS, "info")
     fmt = _choice(args, "log_format", LOG_FORMATS, "text")
@@ -248,9 +259,10 @@ def _serve(args: argparse.Namespace) -> int:
 
     config = load()
     check_workers(workers, config)
+    loop = _event_loop(args)
     _configure_logging(args)
     if workers == 1:
-        return asyncio.run(serve_proxy(config, announce=announce_serve, loader=load))
+        return run(serve_proxy(config, announce=announce_serve, loader=load), loop)
     try:
         held = reserve_port(config.listen.host, config.listen.port)
     except OSError as exc:
@@ -261,7 +273,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     def serve_one(index: int) -> int:
         announce = partial(announce_serve, worker=(index + 1, workers))
-        return asyncio.run(serve_proxy(config, announce=announce, loader=load, reuse_port=True))
+        return run(serve_proxy(config, announce=announce, loader=load, reuse_port=True), loop)
 
     try:
         return run_workers(workers, serve_one)
@@ -271,8 +283,9 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     port = _port(args, 8000)
+    loop = _event_loop(args)
     _configure_logging(args)
-    return asyncio.run(run_demo(port, onboarding=args.onboarding))
+    return run(run_demo(port, onboarding=args.onboarding), loop)
 
 
 def _check(args: argparse.Namespace) -> int:
