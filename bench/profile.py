@@ -76,7 +76,8 @@ def profile(pid: int, run: Callable[[float], WrkResult], seconds: float, folder:
 
 def top(folded: str, count: int = TOP) -> Message:
     """The functions with the most own and the most cumulative samples, in folded stacks
-    ("frame;frame;... N" lines), as percentages of all samples; frames on at least 99% of the
+    ("frame;frame;... N" lines), as percentages of all samples, and the own samples summed by
+    package (spproxy, aiohttp, asyncio, logging, ...); frames on at least 99% of the
     stacks (the interpreter's start, the loop's run_forever) are no news and left out of the
     cumulative ranking."""
     own: Counter[str] = Counter()
@@ -96,13 +97,28 @@ def top(folded: str, count: int = TOP) -> Message:
     for frame in [f for f, n in cumulative.items() if n >= EVERYWHERE * total]:
         del cumulative[frame]
 
-    def ranked(counter: Counter[str]) -> list[Message]:
+    packages: Counter[str] = Counter()
+    for frame, n in own.items():
+        packages[package(frame)] += n
+
+    def ranked(counter: Counter[str], key: str = "function") -> list[Message]:
         return [
-            {"function": name, "samples": n, "percent": round(100 * n / max(total, 1), 1)}
+            {key: name, "samples": n, "percent": round(100 * n / max(total, 1), 1)}
             for name, n in counter.most_common(count)
         ]
 
-    return {"samples": total, "own": ranked(own), "cumulative": ranked(cumulative)}
+    return {
+        "samples": total,
+        "own_by_package": ranked(packages, "package"),
+        "own": ranked(own),
+        "cumulative": ranked(cumulative),
+    }
+
+
+def package(frame: str) -> str:
+    """The package (or standard-library module) a shortened frame's file belongs to."""
+    where = frame.partition(" (")[2]
+    return re.split(r"[/.:]", where, maxsplit=1)[0] or "?"
 
 
 def short(frame: str) -> str:

@@ -493,17 +493,22 @@ def print_saturation(s: Message) -> None:
         print_profile(s["profile"])
 
 
-def print_profile(p: Message) -> None:
-    print()
-    if "skipped" in p:
-        print(f"Profile: skipped: {p['skipped']}")
-        return
-    print(
-        f"Profile: py-spy, spproxy info (asyncio) under the same load for {p['seconds']:g} s "
-        f"({p['rps_while_sampled']:.0f} req/s while sampled), {p['samples']} samples at "
-        f"{p['rate_hz']} Hz; % of samples"
-    )
-    for kind in ("own", "cumulative"):
-        print(f"  by {kind} samples:")
-        for entry in p[kind]:
-            print(f"  {entry['percent']:>6.1f}%  {entry['function']}")
+def print_profile(profiles: Message) -> None:
+    for name, p in profiles.items():
+        label = SATURATION_TARGETS.get(name, name)
+        print()
+        if "skipped" in p:
+            print(f"Profile of {label}: skipped: {p['skipped']}")
+            continue
+        print(
+            f"Profile of {label} (asyncio), py-spy under the same load for {p['seconds']:g} s "
+            f"({p['rps_while_sampled']:.0f} req/s while sampled), {p['samples']} samples at "
+            f"{p['rate_hz']} Hz; % of samples"
+        )
+        shares = ", ".join(f"{e['package']} {e['percent']:g}%" for e in p["own_by_package"][:12])
+        print(f"  own samples by package: {shares}")
+        shown = len(p["own"]) if name == "spproxy_info" else 10  # bare's: for comparison
+        for kind in ("own", "cumulative"):
+            print(f"  by {kind} samples:")
+            for entry in p[kind][:shown]:
+                print(f"  {entry['percent']:>6.1f}%  {entry['function']}")

@@ -22,8 +22,9 @@ CPU per request of the proxy's process (utime + stime from /proc over the round,
 requests wrk completed; nginx: master and worker, one worker), wrk's p50 and p99, and p50 at one
 connection (a short run each). Ratios are throughputs, to bare and to nginx. Every target must
 answer 200 to a first request, and wrk's non-2xx answers and socket errors are reported.
-`--profile`: afterwards, py-spy samples spproxy (info, asyncio) for two rounds' time under the
-same load; the top functions by own and by cumulative samples are reported (`bench.profile`).
+`--profile`: afterwards, py-spy samples spproxy (info, asyncio), then bare (asyncio), each for
+two rounds' time under the same load; the top functions by own and by cumulative samples, and
+the own samples by package, are reported (`bench.profile`).
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,7 +79,9 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         "--saturation-threads", type=int, default=1, help="saturation phase: wrk's threads"
     )
     parser.add_argument(
-        "--profile", action="store_true", help="saturation phase: py-spy samples spproxy too"
+        "--profile",
+        action="store_true",
+        help="saturation phase: py-spy samples spproxy and bare too",
     )
 
 
@@ -111,9 +113,7 @@ def saturation(args: argparse.Namespace, children: Children) -> Message:
             _check(targets)
             report["targets"] = _measure(args, targets, paths["wrk"])
             if args.profile:
-                spproxy = next(t for t in targets if t.name == "spproxy_info")
-                run = _runner(args, paths["wrk"], spproxy)
-                report["profile"] = profile(spproxy.pid, run, 2 * args.saturation_round, folder)
+                report["profile"] = _profile(args, targets, paths["wrk"], folder)
         finally:
             _stop(children, *earlier)
     report["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
@@ -220,14 +220,19 @@ def _stop(children: Children, popen: list[Popen], spawned: list[Child]) -> None:
     children.stop(*[child for child in children.spawned if child not in spawned])
 
 
-def _runner(
-    args: argparse.Namespace, wrk_path: str, target: Target
-) -> Callable[[float], WrkResult]:
-    def run(seconds: float) -> WrkResult:
-        url = target.url + PARTICIPATIONS
-        return wrk(wrk_path, url, args.concurrency, args.saturation_threads, seconds)
+def _profile(
+    args: argparse.Namespace, targets: list[Target], wrk_path: str, folder: str
+) -> dict[str, Message]:
+    """py-spy's view of spproxy as shipped and of bare, one after the other, under wrk's load."""
+    profiles = {}
+    for target in (t for t in targets if t.name in ("spproxy_info", "bare")):
+        progress(args, f"saturation: py-spy samples {target.name}")
 
-    return run
+        def run(seconds: float, url: str = target.url + PARTICIPATIONS) -> WrkResult:
+            return wrk(wrk_path, url, args.concurrency, args.saturation_threads, seconds)
+
+        profiles[target.name] = profile(target.pid, run, 2 * args.saturation_round, folder)
+    return profiles
 
 
 def _measure(args: argparse.Namespace, targets: list[Target], wrk_path: str) -> dict[str, Message]:
