@@ -150,7 +150,7 @@ def _demo_options(demo: argparse.ArgumentParser) -> None:
         action="store_true",
         help="onboard sellers through the emulator's consent pages (a temporary account store)",
     )
-    _logging_options(demo)
+    _runtime_options(demo)
 
 
 def _serve_options(serve: argparse.ArgumentParser) -> None:
@@ -164,7 +164,7 @@ def _serve_options(serve: argparse.ArgumentParser) -> None:
     serve.add_argument(
         "--workers", help="processes serving the port, sharing state through state.url (default 1)"
     )
-    _logging_options(serve)
+    _runtime_options(serve)
 
 
 def _command(
@@ -180,7 +180,8 @@ def _command(
     return parser
 
 
-def _logging_options(parser: argparse.ArgumentParser) -> None:
+def _runtime_options(parser: argparse.ArgumentParser) -> None:
+    """serve's and demo's: logging, and the event loop they run on."""
     parser.add_argument("--log-level", help=f"{' | '.join(LOG_LEVELS)} (default info)")
     parser.add_argument("--log-format", help=f"{' | '.join(LOG_FORMATS)} (default text)")
     parser.add_argument(
