@@ -460,17 +460,18 @@ def print_saturation(s: Message) -> None:
         f"{' '.join(f'{x:g}' for x in s['load_average_end'])} at the end."
     )
     print(
-        f"  {'':22}{'req/s':>8}{'CPU us/req':>11}{'p50 us':>8}{'p99 us':>8}{'p50@c1':>8}"
-        f"{'/bare':>7}{'/nginx':>7}{'CPU/bare':>9}   req/s rounds"
+        f"  {'':22}{'req/s':>8}{'CPU us/req':>11}{'(user+sys)':>11}{'p50 us':>8}{'p99 us':>8}"
+        f"{'p50@c1':>8}{'/bare':>7}{'/nginx':>7}{'CPU/bare':>9}   req/s rounds"
     )
     for name, label in SATURATION_TARGETS.items():
         row = s["targets"].get(name)
         if row is None:
             continue
         rounds = " ".join(f"{x}" for x in row["rps_rounds"])
+        split = f"({row['user_us_per_request']:.0f}+{row['system_us_per_request']:.0f})"
         print(
             f"  {label:22}{row['rps']:>8.0f}{row['cpu_us_per_request']:>11.0f}"
-            f"{row['p50_us']:>8.0f}{row['p99_us']:>8.0f}{row['p50_c1_us']:>8.0f}"
+            f"{split:>11}{row['p50_us']:>8.0f}{row['p99_us']:>8.0f}{row['p50_c1_us']:>8.0f}"
             f"{row['ratio_to_bare']:>7.2f}{row['ratio_to_nginx']:>7.2f}"
             f"{row['cpu_ratio_to_bare']:>9.2f}   {rounds}"
         )

@@ -30,6 +30,7 @@ the own samples by package, are reported (`bench.profile`).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.metadata
 import importlib.util
 import os
@@ -42,7 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.common import HOST, PARTICIPATIONS, BenchError, Message, free_port, progress
-from bench.processes import Child, Children, Popen, http_get, tree_cpu_seconds, wait_ready
+from bench.processes import CLOCK_TICKS, Child, Children, Popen, http_get, wait_ready
 from bench.profile import profile
 from bench.wrk import (
     WrkResult,
@@ -253,15 +254,19 @@ def _measure(args: argparse.Namespace, targets: list[Target], wrk_path: str) -> 
 
 
 def _round(args: argparse.Namespace, wrk_path: str, target: Target) -> Message:
-    began, cpu_before = time.perf_counter(), tree_cpu_seconds(target.pid)
+    began, (user_before, system_before) = time.perf_counter(), cpu_times(target.pid)
     url = target.url + PARTICIPATIONS
     result = wrk(wrk_path, url, args.concurrency, args.saturation_threads, args.saturation_round)
-    cpu = tree_cpu_seconds(target.pid) - cpu_before
+    user, system = cpu_times(target.pid)
+    user, system = user - user_before, system - system_before
+    cpu = user + system
     elapsed = time.perf_counter() - began
     requests = max(result.requests, 1)
     return {
         "rps": result.rps,
         "cpu_us_per_request": cpu / requests * 1e6,
+        "user_us_per_request": user / requests * 1e6,
+        "system_us_per_request": system / requests * 1e6,
         "cores_busy": cpu / elapsed,
         "wrk_cpu_us_per_request": result.cpu_s / requests * 1e6,
         "p50_us": result.p50_us,
@@ -280,6 +285,8 @@ def _summary(rounds: list[Message], single: WrkResult) -> Message:
         "rps_rounds": [round(r["rps"]) for r in rounds],
         "cpu_us_per_request": median("cpu_us_per_request"),
         "cpu_us_per_request_rounds": [round(r["cpu_us_per_request"], 1) for r in rounds],
+        "user_us_per_request": median("user_us_per_request"),
+        "system_us_per_request": median("system_us_per_request"),
         "cores_busy": median("cores_busy", 2),
         "wrk_cpu_us_per_request": median("wrk_cpu_us_per_request"),
         "p50_us": median("p50_us"),
@@ -305,3 +312,17 @@ def _ratios(report: Message) -> None:
         "cpu_per_request_over_bare": shipped["cpu_ratio_to_bare"],
         "met": shipped["ratio_to_bare"] >= 1.0 and shipped["cpu_ratio_to_bare"] <= 1.0,
     }
+
+
+def cpu_times(pid: int) -> tuple[float, float]:
+    """User and system CPU seconds of `pid` and of its children now alive (nginx: its worker)."""
+    pids = [pid]
+    with contextlib.suppress(OSError), open(f"/proc/{pid}/task/{pid}/children") as children:
+        pids += [int(child) for child in children.read().split()]
+    user = system = 0.0
+    for each in pids:
+        with open(f"/proc/{each}/stat") as stat:
+            fields = stat.read().rpartition(")")[2].split()
+        user += int(fields[11]) / CLOCK_TICKS
+        system += int(fields[12]) / CLOCK_TICKS
+    return user, system
