@@ -30,10 +30,10 @@ COPY . .
 
 # `python3 -m venv` works on python:3.x-slim (/usr/local/bin/python3) and on Debian's own
 # python3 (/usr/bin/python3) alike. pip builds the spproxy wheel and installs it with the
-# dependencies' binary wheels; then pip and setuptools leave the venv, which holds only what
-# runs.
+# dependencies' binary wheels and the `speed` extra (uvloop, the event loop spproxy then runs
+# on); then pip and setuptools leave the venv, which holds only what runs.
 RUN python3 -m venv /opt/spproxy \
- && /opt/spproxy/bin/pip install --no-cache-dir /src \
+ && /opt/spproxy/bin/pip install --no-cache-dir '/src[speed]' \
  && /opt/spproxy/bin/pip uninstall --yes pip setuptools \
  && /opt/spproxy/bin/spproxy --version
 

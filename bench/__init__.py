@@ -5,14 +5,17 @@
     python -m bench --only soak [--soak-seconds S] [--soak-documents N]
     python -m bench --only accounts [--accounts 1000,10000]
     python -m bench --only replicas [--quota-calls N] [--latency-requests N] [--round S]
+    python -m bench --only saturation [--saturation-round S] [--saturation-repetitions N]
+                    [--saturation-threads N] [--profile]
 
 Run from the repository's root (or with it on PYTHONPATH); the options are listed in
 `bench/__main__.py` and by `python -m bench --help`. Everything runs on 127.0.0.1 with ports
 chosen by the kernel, is bounded in time and stops by itself (about 70-90 s with the defaults;
-PHASES is a comma-separated subset of startup,load,quota,rdt,soak,accounts,replicas, e.g.
+PHASES is a comma-separated subset of startup,load,quota,rdt,soak,accounts,replicas,saturation, e.g.
 `--only quota,rdt`, about 25 s). The soak and accounts phases take minutes (about 3 and 4 with
 their defaults), the replicas phase about one (and needs a `redis-server` on PATH, else it says
-"skipped: no redis-server"), so they are not in the default run: each runs when `--only` names
+"skipped: no redis-server"), the saturation phase about 3 (and needs wrk and nginx: `sudo
+apt-get install wrk nginx`), so they are not in the default run: each runs when `--only` names
 it, the soak also with `--soak` (added to the phases otherwise chosen).
 
 Each server runs in its own process, started with multiprocessing's "spawn" method (a fresh
@@ -23,6 +26,8 @@ interpreter), so no two share an event loop; the load generators too:
     loadgen     the load generator processes: every kind of traffic the phases send
     processes   starting, talking to and stopping them (and commands: redis-server,
                 `spproxy serve --workers N`); /proc readings; loopback HTTP
+    wrk         the saturation phase's wrk and nginx (the static upstream, the floor)
+    profile     py-spy on a saturated spproxy, its samples ranked (--profile)
     common      what they all share: host, fake AWS keys, requests, BenchError
 
 The phases, one module each, run in this order:
@@ -35,6 +40,8 @@ The phases, one module each, run in this order:
     accounts    a real `spproxy serve` with 1,000 and 10,000 accounts: ready, all tokens, RSS
     replicas    1 vs 3 replicas, memory vs Redis: Amazon's 429s per 1,000 over-quota calls, LWA
                 exchanges, RDT mints; latency Redis adds; `serve --workers 2` against 1
+    saturation  wrk (C) through direct, nginx, bare and spproxy (info/warning, asyncio/uvloop)
+                to a static nginx upstream: req/s, CPU per request, p50/p99; py-spy (--profile)
 
 `report` prints the table (or, with `--json`, one JSON document); `__main__` parses the options
 and runs the phases chosen. The machine's core count is printed: the load generator, the

@@ -8,8 +8,9 @@ replicas phases), --rdt-calls,
 --rdt-step, --only/--skip PHASES, --soak, --soak-seconds (default 180), --soak-documents
 (default 20000), --soak-concurrency (default 8), --soak-document-rdts (spproxy's
 `limits.document_rdts` for the soak; default: spproxy's own), --accounts (counts for the
-accounts phase, default 1000,10000), --accounts-timeout (default 600), --json (one JSON document
-on stdout instead of the table).
+accounts phase, default 1000,10000), --accounts-timeout (default 600), --saturation-round
+(default 5), --saturation-repetitions (default 3), --saturation-threads (default 1), --profile
+(the saturation phase), --json (one JSON document on stdout instead of the table).
 """
 
 from __future__ import annotations
@@ -34,12 +35,16 @@ from bench.quota import quota
 from bench.rdt import rdt
 from bench.replicas import replicas
 from bench.report import output
+from bench.saturation import add_options as saturation_options
+from bench.saturation import problem as saturation_problem
+from bench.saturation import saturation
 from bench.soak import soak
 from bench.startup import startup
 
 DEFAULT_PHASES = ("startup", "load", "quota", "rdt")  # load: throughput, latency, tokens, memory
-# soak and accounts take minutes, replicas about one: only when --only names them (or --soak)
-PHASES = (*DEFAULT_PHASES, "soak", "accounts", "replicas")
+# soak and accounts take minutes, replicas about one: only when --only names them (or --soak);
+# saturation needs wrk and nginx too
+PHASES = (*DEFAULT_PHASES, "soak", "accounts", "replicas", "saturation")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -96,6 +101,9 @@ def run(args: argparse.Namespace, children: Children) -> Message:
             "on Redis",
         )
         report["replicas"] = replicas(args, children)
+    if "saturation" in args.phases:
+        progress(args, "saturation: wrk through direct, nginx, bare and spproxy, alternating")
+        report["saturation"] = saturation(args, children)
     report["total_s"] = round(time.perf_counter() - began, 1)
     return report
 
@@ -140,6 +148,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--rdt-calls", type=int, default=1000, help="RDT phase, per run")
     parser.add_argument("--rdt-step", type=float, default=36.0, help="fake seconds between calls")
     _soak_options(parser)
+    saturation_options(parser)
     parser.add_argument(
         "--accounts",
         type=_counts,
@@ -155,8 +164,8 @@ def _parser() -> argparse.ArgumentParser:
         "--only",
         type=phase_list,
         metavar="PHASES",
-        help=f"run only these of {','.join(PHASES)} (soak, accounts and replicas run only if "
-        "named here; soak also with --soak)",
+        help=f"run only these of {','.join(PHASES)} (soak, accounts, replicas and saturation run "
+        "only if named here; soak also with --soak)",
     )
     phases.add_argument(
         "--skip",
@@ -232,7 +241,7 @@ def _problem(args: argparse.Namespace) -> str | None:
         return "--soak-seconds must be in (0, 3600], --soak-documents >= 1, --soak-concurrency >= 0"
     if args.accounts_timeout <= 0:
         return "--accounts-timeout must be positive"
-    return None
+    return saturation_problem(args)
 
 
 def pacing_exists() -> bool:

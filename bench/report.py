@@ -46,6 +46,8 @@ def print_report(report: Message) -> None:
         print_accounts(report["accounts"])
     if "replicas" in report:
         print_replicas(report["replicas"])
+    if "saturation" in report:
+        print_saturation(report["saturation"])
     if report["errors"]:
         print()
         print(f"NON-200 ANSWERS OR CLIENT ERRORS: {report['errors']}")
@@ -432,3 +434,82 @@ def print_replicas(r: Message) -> None:
         "emulator, Redis and the workers share the cores; load average at the phase's end "
         f"{' '.join(f'{x:g}' for x in r['load_average_end'])})"
     )
+
+
+SATURATION_TARGETS = {
+    "direct": "direct (no hop)",
+    "nginx": "nginx proxy_pass",
+    "bare": "bare aiohttp",
+    "bare_uvloop": "bare, uvloop",
+    "spproxy_info": "spproxy info",
+    "spproxy_warning": "spproxy warning",
+    "spproxy_info_uvloop": "spproxy info, uvloop",
+    "spproxy_warning_uvloop": "spproxy warn., uvloop",
+}
+
+
+def print_saturation(s: Message) -> None:
+    print()
+    print(
+        f"Saturation: wrk {s['wrk']} ({s['connections']} connections, {s['wrk_threads']} "
+        f"thread(s)) against a static nginx {s['nginx']} upstream; {s['repetitions']} "
+        f"alternating rounds of {s['round_s']:g} s per target, medians; p50@c1: one connection, "
+        f"{s['p50_c1_run_s']:g} s. spproxy: `serve`, pacing off, stderr to /dev/null (info: the "
+        "access log on, as shipped). Load average "
+        f"{' '.join(f'{x:g}' for x in s['load_average_start'])} at the start, "
+        f"{' '.join(f'{x:g}' for x in s['load_average_end'])} at the end."
+    )
+    print(
+        f"  {'':22}{'req/s':>8}{'CPU us/req':>11}{'(user+sys)':>11}{'p50 us':>8}{'p99 us':>8}"
+        f"{'p50@c1':>8}{'/bare':>7}{'/nginx':>7}{'CPU/bare':>9}   req/s rounds"
+    )
+    for name, label in SATURATION_TARGETS.items():
+        row = s["targets"].get(name)
+        if row is None:
+            continue
+        rounds = " ".join(f"{x}" for x in row["rps_rounds"])
+        split = f"({row['user_us_per_request']:.0f}+{row['system_us_per_request']:.0f})"
+        print(
+            f"  {label:22}{row['rps']:>8.0f}{row['cpu_us_per_request']:>11.0f}"
+            f"{split:>11}{row['p50_us']:>8.0f}{row['p99_us']:>8.0f}{row['p50_c1_us']:>8.0f}"
+            f"{row['ratio_to_bare']:>7.2f}{row['ratio_to_nginx']:>7.2f}"
+            f"{row['cpu_ratio_to_bare']:>9.2f}   {rounds}"
+        )
+    failures = {
+        name: (row["non_2xx"], row["socket_errors"])
+        for name, row in s["targets"].items()
+        if row["non_2xx"] or row["socket_errors"]
+    }
+    if failures:
+        print(f"  NON-2XX ANSWERS, SOCKET ERRORS: {failures}")
+    if s["uvloop"] is None:
+        print("  uvloop is not installed: no uvloop rows (pip install 'spproxy[speed]')")
+    goal = s["goal"]
+    print(
+        f"  Goal (issue 15): spproxy as shipped (info, asyncio's loop) at least bare's req/s "
+        f"({goal['spproxy_info_over_bare']:.2f}) for at most its CPU per request "
+        f"({goal['cpu_per_request_over_bare']:.2f}): {'met' if goal['met'] else 'NOT met'}"
+    )
+    if "profile" in s:
+        print_profile(s["profile"])
+
+
+def print_profile(profiles: Message) -> None:
+    for name, p in profiles.items():
+        label = SATURATION_TARGETS.get(name, name)
+        print()
+        if "skipped" in p:
+            print(f"Profile of {label}: skipped: {p['skipped']}")
+            continue
+        print(
+            f"Profile of {label} (asyncio), py-spy under the same load for {p['seconds']:g} s "
+            f"({p['rps_while_sampled']:.0f} req/s while sampled), {p['samples']} samples at "
+            f"{p['rate_hz']} Hz; % of samples"
+        )
+        shares = ", ".join(f"{e['package']} {e['percent']:g}%" for e in p["own_by_package"][:12])
+        print(f"  own samples by package: {shares}")
+        shown = len(p["own"]) if name == "spproxy_info" else 10  # bare's: for comparison
+        for kind in ("own", "cumulative"):
+            print(f"  by {kind} samples:")
+            for entry in p[kind][:shown]:
+                print(f"  {entry['percent']:>6.1f}%  {entry['function']}")

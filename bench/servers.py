@@ -24,6 +24,9 @@ SERVER_LIFETIME_S:
   `web.Response(status, headers minus hop-by-hop, body=await resp.read())`. With `--signing`
   it also signs each request with botocore's SigV4Auth (the same keys), so that both proxies
   get 200s from the same verifying emulator and the ratio still measures the proxies.
+
+Every server runs on asyncio's own event loop; the saturation phase also runs bare with
+`options["event_loop"] = "uvloop"` (spproxy.eventloop, as `spproxy serve --event-loop` does).
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from bench.common import AWS_KEY_ID, AWS_SECRET, HOST, Message, sigv4_headers
+from spproxy.eventloop import loop_factory, run
 from spproxy.headers import ACCESS_TOKEN_HEADER
 from spproxy.upstream import HOP_BY_HOP
 
@@ -233,7 +237,9 @@ def server_main(role: str, options: Message, conn: Connection, parent_pid: int) 
     """Entry point of a server process."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
     try:
-        asyncio.run(_serve(role, options, conn, parent_pid))
+        # the saturation phase runs bare on uvloop too; every other phase, on asyncio's loop
+        factory = loop_factory(options.get("event_loop", "asyncio"))
+        run(_serve(role, options, conn, parent_pid), factory)
     except Exception:
         if conn.poll() or os.getppid() != parent_pid:  # told to stop, or orphaned: no noise
             sys.exit(1)

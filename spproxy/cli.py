@@ -36,6 +36,7 @@ from spproxy.config import Config, ConfigError
 from spproxy.configload import load_config
 from spproxy.demo import run_demo
 from spproxy.emulator_command import add_emulator_options, run_emulator
+from spproxy.eventloop import EVENT_LOOPS, LoopFactory, loop_factory, run
 from spproxy.feed_command import add_feed_options, run_feed
 from spproxy.logs import configure_logging
 from spproxy.report_command import add_report_options, run_report
@@ -58,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_accounts(load_config(args.config, os.environ), args)
         if args.command in JOBS:
             return JOBS[args.command](args, os.environ)
-        return _check(args)
+        return asyncio.run(check_accounts(load_config(args.config, os.environ)))
     except ConfigError as exc:
         for problem in exc.problems:
             print(f"spproxy: config: {problem}", file=sys.stderr)
@@ -77,6 +78,7 @@ FLAG_VARIABLES = {
     "log_level": "SPPROXY_LOG_LEVEL",
     "log_format": "SPPROXY_LOG_FORMAT",
     "workers": "SPPROXY_WORKERS",
+    "event_loop": "SPPROXY_EVENT_LOOP",
 }
 MAX_WORKERS = 64
 
@@ -96,7 +98,6 @@ def _parser() -> argparse.ArgumentParser:
             SERVE_HELP,
         )
     )
-
     _demo_options(
         command(
             commands,
@@ -172,7 +173,7 @@ def _demo_options(demo: argparse.ArgumentParser) -> None:
         action="store_true",
         help="onboard sellers through the emulator's consent pages (a temporary account store)",
     )
-    _logging_options(demo)
+    _runtime_options(demo)
 
 
 def _serve_options(serve: argparse.ArgumentParser) -> None:
@@ -186,12 +187,16 @@ def _serve_options(serve: argparse.ArgumentParser) -> None:
     serve.add_argument(
         "--workers", help="processes serving the port, sharing state through state.url (default 1)"
     )
-    _logging_options(serve)
+    _runtime_options(serve)
 
 
-def _logging_options(parser: argparse.ArgumentParser) -> None:
+def _runtime_options(parser: argparse.ArgumentParser) -> None:
+    """serve's and demo's: logging, and the event loop they run on."""
     parser.add_argument("--log-level", help=f"{' | '.join(LOG_LEVELS)} (default info)")
     parser.add_argument("--log-format", help=f"{' | '.join(LOG_FORMATS)} (default text)")
+    parser.add_argument(
+        "--event-loop", help=f"{' | '.join(EVENT_LOOPS)} (default auto: uvloop if installed)"
+    )
 
 
 def _option(args: argparse.Namespace, name: str) -> tuple[str, str] | None:
@@ -236,6 +241,12 @@ def _choice(args: argparse.Namespace, name: str, choices: tuple[str, ...], defau
     return value
 
 
+def _event_loop(args: argparse.Namespace) -> LoopFactory | None:
+    given = _option(args, "event_loop")
+    choice = _choice(args, "event_loop", EVENT_LOOPS, "auto")
+    return loop_factory(choice, given[0] if given else "--event-loop")
+
+
 def _configure_logging(args: argparse.Namespace) -> None:
     level = _choice(args, "log_level", LOG_LEVELS, "info")
     fmt = _choice(args, "log_format", LOG_FORMATS, "text")
@@ -259,9 +270,10 @@ def _serve(args: argparse.Namespace) -> int:
 
     config = load()
     check_workers(workers, config)
+    loop = _event_loop(args)
     _configure_logging(args)
     if workers == 1:
-        return asyncio.run(serve_proxy(config, announce=announce_serve, loader=load))
+        return run(serve_proxy(config, announce=announce_serve, loader=load), loop)
     try:
         held = reserve_port(config.listen.host, config.listen.port)
     except OSError as exc:
@@ -272,7 +284,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     def serve_one(index: int) -> int:
         announce = partial(announce_serve, worker=(index + 1, workers))
-        return asyncio.run(serve_proxy(config, announce=announce, loader=load, reuse_port=True))
+        return run(serve_proxy(config, announce=announce, loader=load, reuse_port=True), loop)
 
     try:
         return run_workers(workers, serve_one)
@@ -282,10 +294,6 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     port = _port(args, 8000)
+    loop = _event_loop(args)
     _configure_logging(args)
-    return asyncio.run(run_demo(port, onboarding=args.onboarding))
-
-
-def _check(args: argparse.Namespace) -> int:
-    config = load_config(args.config, os.environ)
-    return asyncio.run(check_accounts(config))
+    return run(run_demo(port, onboarding=args.onboarding), loop)

@@ -31,6 +31,7 @@ SERVE_HELP = f"""environment (a flag wins over its variable, a variable over the
   SPPROXY_LOG_LEVEL    as --log-level
   SPPROXY_LOG_FORMAT   as --log-format
   SPPROXY_WORKERS      as --workers
+  SPPROXY_EVENT_LOOP   as --event-loop: auto (uvloop if installed), uvloop or asyncio
   without a config file, one account from SPAPI_CLIENT_ID, SPAPI_CLIENT_SECRET,
   SPAPI_REFRESH_TOKEN, SPAPI_REGION (each secret also as *_FILE: a file holding it),
   optionally SPAPI_SANDBOX, SPAPI_ENDPOINT, SPAPI_LWA_ENDPOINT, AWS_ACCESS_KEY_ID,
@@ -43,7 +44,8 @@ examples:
   SPPROXY_PORT=0 spproxy serve           # a free port, printed in the start-up line
   curl -i http://127.0.0.1:8000/sellers/v1/marketplaceParticipations
 """
-DEMO_HELP = f"""environment: SPPROXY_PORT, SPPROXY_LOG_LEVEL, SPPROXY_LOG_FORMAT, as the flags
+DEMO_HELP = f"""environment: SPPROXY_PORT, SPPROXY_LOG_LEVEL, SPPROXY_LOG_FORMAT and
+SPPROXY_EVENT_LOOP, as the flags
 
 {EXIT_STATUS}
 

@@ -31,6 +31,7 @@ from spproxy.emulator import (
     EmulatorConfig,
     make_emulator_app,
 )
+from spproxy.eventloop import running
 from spproxy.onboardingroutes import loopback_uri
 from spproxy.regions import REGIONS
 from spproxy.serve import base_url, serve_proxy
@@ -134,7 +135,7 @@ def announce_demo(config: Config) -> None:
     )
     print(
         f"""spproxy demo: the proxy on {base}, in front of the built-in Amazon emulator
-(fake LWA and SP-API on loopback: no account, no network). Try:
+(fake LWA and SP-API on loopback: no account, no network; event loop {running()}). Try:
 
   curl -i {base}/sellers/v1/marketplaceParticipations
   curl -i '{base}/orders/v0/orders?MarketplaceIds={marketplace}&CreatedAfter=2024-01-01T00:00:00Z'

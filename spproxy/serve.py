@@ -18,6 +18,7 @@ from spproxy import __version__
 from spproxy.addresses import is_loopback, redact_url
 from spproxy.app import make_app
 from spproxy.config import Config
+from spproxy.eventloop import running
 from spproxy.proxy import PROXY, ConfigLoader
 from spproxy.server import ProxyRunner, serving, tls_context
 
@@ -95,7 +96,8 @@ def base_url(config: Config) -> str:
 
 
 def announce_serve(config: Config, worker: tuple[int, int] | None = None) -> None:
-    """The start-up line; `worker`: (which, of how many) with --workers."""
+    """The start-up line (with the event loop that runs: uvloop or asyncio); `worker`: (which,
+    of how many) with --workers."""
     accounts = ", ".join(
         f"{a.name} ({a.region}, {redact_url(a.endpoint)})" for a in config.accounts.values()
     )
@@ -103,12 +105,13 @@ def announce_serve(config: Config, worker: tuple[int, int] | None = None) -> Non
         accounts = f"{accounts or 'none yet'} (account store {config.account_store.url})"
     signing = "on" if config.aws else "off"
     log.info(
-        "spproxy %s listening on %s; config %s; accounts: %s; SigV4 signing %s",
+        "spproxy %s listening on %s; config %s; accounts: %s; SigV4 signing %s; event loop %s",
         __version__,
         base_url(config),
         config.source,
         accounts,
         signing,
+        running(),
     )
     if worker is not None:
         log.info("worker %d of %d (pid %d), state shared through Redis", *worker, os.getpid())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import signal
 
 from aiohttp import ClientSession
@@ -49,3 +50,5 @@ async def test_demo_serves_the_emulator_and_stops_cleanly_on_ctrl_c() -> None:
     assert f"curl -i {base}/orders/v0/orders/902-1845936-5435065/address" in out
     assert "getOrders account=demo token=rdt status=200" in err
     assert "Traceback" not in err
+    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    assert f"no account, no network; event loop {loop})" in out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import importlib.util
 import os
 import signal
 from contextlib import AbstractAsyncContextManager as AsyncContextManager
@@ -85,6 +86,8 @@ async def test_workers_share_one_port_and_stop_together(
         ):
             assert answer.status == 200
     assert "worker 1 of 2" in proxy.log and "worker 2 of 2" in proxy.log
+    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    assert proxy.log.count(f"; event loop {loop}\n") == 2  # each worker runs it
 
 
 async def test_a_worker_that_dies_is_started_again(

@@ -135,6 +135,8 @@ answer=$(curl -si "http://127.0.0.1:$PORT/sellers/v1/marketplaceParticipations")
 echo "$answer" | sed -n '1p;/^x-spproxy/Ip;$p' | cut -c1-160
 grep -q '^HTTP/1.1 200' <<<"$answer" || fail "marketplaceParticipations not 200"
 grep -q ATVPDKIKX0DER <<<"$answer" || fail "emulator payload missing"
+podman logs spproxy-ct-plain 2>&1 | grep -q '; event loop uvloop$' ||
+    fail "the start-up line does not say uvloop (the image installs spproxy[speed])"
 
 pm healthcheck run spproxy-ct-plain || fail "HEALTHCHECK failed"
 echo "HEALTHCHECK: ok ($(podman inspect spproxy-ct-plain --format '{{.State.Health.Status}}'))"
