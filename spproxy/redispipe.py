@@ -35,6 +35,7 @@ class Pipe:
         # One connection at a time, with the replies it owes; a failed one is replaced whole,
         # so nothing of it (its reader, a late reply) can touch the next.
         self._connection: AbstractConnection = self._connection_class(**self._settings)
+        self._ready: AbstractConnection | None = None  # the connection whose handshake is done
         self._waiting: deque[asyncio.Future[Any]] = deque()
         self._reader: asyncio.Task[None] | None = None
         self._connecting = asyncio.Lock()
@@ -60,10 +61,17 @@ class Pipe:
             raise failure from None
 
     async def _send(self, command: bytes) -> Any:
-        while not self._connection.is_connected:
+        # Not `is_connected`: that is true once the socket opens, while redis-py still reads
+        # the replies of its handshake (HELLO, AUTH, SELECT); a command written then takes one.
+        while not (self._ready is self._connection and self._connection.is_connected):
+            if self._ready is self._connection:  # redis-py dropped it (an error being read)
+                await self._retire(self._connection, self._waiting, ConnectionError("dropped"))
+                continue
             async with self._connecting:
-                if not self._connection.is_connected:
-                    await self._connection.connect()  # type: ignore[no-untyped-call]  # redis-py
+                connection = self._connection
+                if self._ready is not connection:
+                    await connection.connect()  # type: ignore[no-untyped-call]  # redis-py
+                    self._ready = connection
         # No await from here to the write: replies come in the order of `waiting`.
         connection, waiting = self._connection, self._waiting
         reply = asyncio.get_running_loop().create_future()

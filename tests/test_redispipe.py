@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+from urllib.parse import urlsplit
 
 import pytest
 import redis.asyncio
@@ -98,6 +99,77 @@ async def test_a_caller_that_gives_up_leaves_the_order_of_the_others_intact(
     await client.rpush("pipe:list", "x")  # the BLPOP's reply comes, for nobody
     assert await behind == b"mine"
     assert gone.cancelled()
+
+
+class HeldReplies:
+    """A TCP relay to Redis that holds Redis's bytes until released: the handshake redis-py
+    makes on connecting (HELLO, CLIENT SETINFO, ...) stays unanswered meanwhile."""
+
+    def __init__(self, redis_url: str) -> None:
+        self._target = urlsplit(redis_url)
+        self.released = asyncio.Event()
+        self.received = asyncio.Event()  # the client sent its first bytes
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._writers: list[asyncio.StreamWriter] = []
+
+    async def start(self) -> int:
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+        port: int = self._server.sockets[0].getsockname()[1]
+        return port
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        host, port = self._target.hostname or "127.0.0.1", self._target.port or 6379
+        upstream_reader, upstream_writer = await asyncio.open_connection(host, port)
+        self._writers += [writer, upstream_writer]
+        for task in (
+            self._pump(reader, upstream_writer, self.received, None),
+            self._pump(upstream_reader, writer, None, self.released),
+        ):
+            self._tasks.add(asyncio.create_task(task))
+
+    @staticmethod
+    async def _pump(
+        source: asyncio.StreamReader,
+        sink: asyncio.StreamWriter,
+        seen: asyncio.Event | None,
+        gate: asyncio.Event | None,
+    ) -> None:
+        while data := await source.read(65536):
+            if seen is not None:
+                seen.set()
+            if gate is not None:
+                await gate.wait()
+            sink.write(data)
+        sink.close()
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for writer in self._writers:
+            writer.close()
+        self._server.close()
+        await self._server.wait_closed()
+
+
+async def test_a_command_waits_for_the_handshake_of_a_connection_being_opened(
+    redis_url: str,
+) -> None:
+    """redis-py says connected once the socket opens, before its handshake's replies are read:
+    a command written then would take one of them, and every reply after would be off by one."""
+    relay = HeldReplies(redis_url)
+    client = redis.asyncio.Redis(host="127.0.0.1", port=await relay.start())
+    pipe = Pipe(client.connection_pool, TIMEOUT_S)
+    try:
+        first = asyncio.ensure_future(pipe.execute(pipe.pack("ECHO", "first")))
+        async with asyncio.timeout(TIMEOUT_S):
+            await relay.received.wait()  # the handshake is sent, its replies held
+        second = asyncio.ensure_future(pipe.execute(pipe.pack("ECHO", "second")))
+        relay.released.set()
+        assert await first == b"first" and await second == b"second"
+    finally:
+        await pipe.aclose()
+        await client.aclose()
+        await relay.close()
 
 
 async def test_a_silent_server_fails_the_call_at_the_timeout() -> None:
