@@ -45,6 +45,7 @@ log = logging.getLogger("spproxy")
 
 ConfigLoader = Callable[[], Config]  # re-reads the config (and secret files) for a reload
 FAILURES_SHOWN = 100  # accounts /_spproxy/ready names the failure of, at most
+NAMES_SHOWN = 20  # accounts an unknown account's 400 names, at most (there may be thousands)
 
 
 @dataclass
@@ -139,7 +140,10 @@ class Proxy:
             account = next(iter(accounts.values()), None)
         if account is None:
             unknown = f"Unknown account {name!r} in {ACCOUNT_HEADER}" if name else "No account yet"
-            raise BadRequest(f"{unknown}.", f"Configured: {', '.join(accounts) or 'none'}.")
+            shown = ", ".join(itertools.islice(accounts, NAMES_SHOWN)) or "none"
+            if len(accounts) > NAMES_SHOWN:
+                shown += f" and {len(accounts) - NAMES_SHOWN:,} more"
+            raise BadRequest(f"{unknown}.", f"Configured: {shown}.")
         return account
 
     def reload(self) -> list[str]:
