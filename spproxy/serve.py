@@ -18,7 +18,7 @@ from spproxy import __version__
 from spproxy.addresses import is_loopback, redact_url
 from spproxy.app import make_app
 from spproxy.config import Config
-from spproxy.proxy import PROXY, ConfigLoader
+from spproxy.proxy import PROXY, ConfigLoader, first_names
 from spproxy.server import ProxyRunner, serving, tls_context
 
 log = logging.getLogger("spproxy")
@@ -96,8 +96,9 @@ def base_url(config: Config) -> str:
 
 def announce_serve(config: Config, worker: tuple[int, int] | None = None) -> None:
     """The start-up line; `worker`: (which, of how many) with --workers."""
-    accounts = ", ".join(
-        f"{a.name} ({a.region}, {redact_url(a.endpoint)})" for a in config.accounts.values()
+    accounts = first_names(
+        (f"{a.name} ({a.region}, {redact_url(a.endpoint)})" for a in config.accounts.values()),
+        len(config.accounts),
     )
     if config.account_store is not None:
         accounts = f"{accounts or 'none yet'} (account store {config.account_store.url})"

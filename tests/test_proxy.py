@@ -16,7 +16,7 @@ from spproxy.config import Account, Client, Secret
 from spproxy.configread import parse_config
 from spproxy.configyaml import load_yaml
 from spproxy.emulator import DEMO_REFRESH_TOKEN, EmulatorConfig, make_emulator_app
-from spproxy.proxy import NAMES_SHOWN, PROXY, Proxy
+from spproxy.proxy import NAMES_SHOWN, PROXY, Proxy, first_names
 from tests.harness import StartHarness, proxy_config
 
 ADDRESS = "/orders/v0/orders/902-1845936-5435065/address"
@@ -181,3 +181,10 @@ async def test_an_account_costs_little_memory() -> None:
     # about 500 bytes each now; PyYAML's node graph alone was 2.9 KiB an account at its peak
     assert (many_held - one_held) / 1000 < 1024
     assert (many_peak - one_peak) / 1000 < 1024
+
+
+def test_a_message_or_log_line_names_20_accounts_and_counts_the_rest() -> None:
+    assert first_names(["a", "b"], 2) == "a, b"
+    assert first_names([], 0) == ""
+    names = [f"a{i}" for i in range(10_000)]
+    assert first_names(iter(names), 10_000) == f"{', '.join(names[:20])} and 9,980 more"
