@@ -28,6 +28,10 @@ COMMON = [
     "? complex\n: value\n",
     "a: {b: {c: {d: {e: [[[]]]}}}}\n",
     "--- {a: 1}\n...\n",
+    "---\n",
+    "a: 1\nb: 2\na: 3\n",
+    "b: &b {x: 1}\nm: &m {<<: *b, y: 2}\nz: {<<: *m, w: 3}\n",
+    "accounts:\n  main: {refresh_token: r, region: na}\n  main: {refresh_token: s, region: eu}\n",
 ]
 # Rarer, refused or ambiguous: read by yaml.load itself, with its answer or its error.
 RARE = [
