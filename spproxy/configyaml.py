@@ -52,7 +52,7 @@ def load_yaml(text: str) -> Any:
     return yaml.load(text, Loader=YAML_LOADER)  # noqa: S506 - a safe loader
 
 
-class _EventLoader(YAML_LOADER):  # type: ignore[misc]  # PyYAML is untyped
+class _EventLoader(YAML_LOADER):  # type: ignore[misc]  # a base chosen at run time
     def __init__(self, text: str) -> None:
         super().__init__(text)
         self._anchors: dict[str, Any] = {}
