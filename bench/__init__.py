@@ -3,7 +3,7 @@
     python -m bench [--seconds S] [--concurrency C] [--signing] [--json]
                     [--only PHASES | --skip PHASES] [--soak]
     python -m bench --only soak [--soak-seconds S] [--soak-documents N]
-    python -m bench --only accounts [--accounts 1000,10000]
+    python -m bench --only accounts [--accounts 1,1000,10000]
     python -m bench --only replicas [--quota-calls N] [--latency-requests N] [--round S]
     python -m bench --only saturation [--saturation-round S] [--saturation-repetitions N]
                     [--saturation-threads N] [--profile]
@@ -37,7 +37,8 @@ The phases, one module each, run in this order:
     quota       Amazon's 429s per 1,000 over-quota calls, spproxy (paced) against bare
     rdt         RDT mints per 1,000 restricted calls over ten fake hours, bundled and not
     soak        memory and /_spproxy/status under 20,000 distinct restricted documents
-    accounts    a real `spproxy serve` with 1,000 and 10,000 accounts: ready, all tokens, RSS
+    accounts    a real `spproxy serve` with 1, 1,000 and 10,000 accounts: load, ready, all
+                tokens, RSS per account, CPU per request
     replicas    1 vs 3 replicas, memory vs Redis: Amazon's 429s per 1,000 over-quota calls, LWA
                 exchanges, RDT mints; latency Redis adds; `serve --workers 2` against 1
     saturation  wrk (C) through direct, nginx, bare and spproxy (info/warning, asyncio/uvloop)

@@ -8,7 +8,7 @@ replicas phases), --rdt-calls,
 --rdt-step, --only/--skip PHASES, --soak, --soak-seconds (default 180), --soak-documents
 (default 20000), --soak-concurrency (default 8), --soak-document-rdts (spproxy's
 `limits.document_rdts` for the soak; default: spproxy's own), --accounts (counts for the
-accounts phase, default 1000,10000), --accounts-timeout (default 600), --saturation-round
+accounts phase, default 1,1000,10000), --accounts-timeout (default 600), --saturation-round
 (default 5), --saturation-repetitions (default 3), --saturation-threads (default 1), --profile
 (the saturation phase), --json (one JSON document on stdout instead of the table).
 """
@@ -152,9 +152,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--accounts",
         type=_counts,
-        default=(1000, 10_000),
+        default=(1, 1000, 10_000),
         metavar="COUNTS",
-        help="accounts phase: comma-separated account counts (default 1000,10000)",
+        help="accounts phase: comma-separated account counts (default 1,1000,10000)",
     )
     parser.add_argument(
         "--accounts-timeout", type=float, default=600.0, help="accounts phase: s per count at most"

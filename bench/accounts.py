@@ -1,12 +1,24 @@
-"""Phase `accounts` (only with `--only accounts`; about 4 minutes): start-up with many accounts.
+"""Phase `accounts` (only with `--only accounts`; about 4 minutes): what many accounts cost.
 
-For each of `--accounts` (1000,10000), on 127.0.0.1 only: the emulator (in the bench's process,
+For each of `--accounts` (1,1000,10000), on 127.0.0.1 only: the emulator (in the bench's process,
 with a middleware that counts LWA exchanges in flight and per second) and a real
 `python -m spproxy serve --config FILE` whose file names that many accounts (all the emulator's
-seller). Measured from the process's start: when `/_spproxy/ready` first answers 200 (the
-default rule: the default account holds a token), when every account holds a token (the ready
-body's count), spproxy's RSS at both, the most LWA exchanges in flight at once and the most
-started in one second. Bounded: each count gives up after `--accounts-timeout` seconds.
+seller). Measured:
+
+    load s        `load_config` of the file, in the bench's process (the best of 3)
+    ready s       from the process's start until `/_spproxy/ready` first answers 200 (the
+                  default rule: the default account holds a token); spproxy's RSS then
+    all tokens s  until every account holds a token (the ready body's count; the keeper warms
+                  50 a second); spproxy's RSS then
+    KiB/account   RSS at ready and with every token held, over the fewest accounts' RSS, per
+                  account more (goal: under 3 KiB)
+    CPU us/req    spproxy's CPU time (/proc/PID/stat) per request, once every token is held:
+                  LOAD_ROUNDS rounds of LOAD_REQUESTS calls of getMarketplaceParticipations for
+                  the default account, LOAD_CONCURRENCY at a time; the least round (the machine
+                  is shared: others only add) (goal: the same at every count)
+    LWA           the most exchanges in flight at once and the most started in one second
+
+Bounded: each count gives up after `--accounts-timeout` seconds.
 """
 
 from __future__ import annotations
@@ -25,8 +37,9 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bench.common import HOST, free_port
-from bench.processes import Children, rss_mib
+from bench.common import HOST, PARTICIPATIONS, BenchError, free_port
+from bench.processes import Children, cpu_seconds, rss_mib
+from spproxy.configload import load_config
 from spproxy.emulator import (
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
@@ -37,9 +50,26 @@ from spproxy.emulator import (
 ROOT = Path(__file__).resolve().parents[1]
 
 
+LOAD_ROUNDS, LOAD_REQUESTS = 5, 2000  # per round: CPU ticks are 10 ms, a request ~0.2 ms
+LOAD_CONCURRENCY = 16
+WARM_UP_REQUESTS = 400
+
+
 def accounts(args: argparse.Namespace, children: Children) -> list[dict[str, Any]]:
-    """Each count of `--accounts` in turn (`children` unused: spproxy runs as `spproxy serve`)."""
-    return [asyncio.run(measure(count, args.accounts_timeout)) for count in args.accounts]
+    """Each count of `--accounts` in turn (`children` unused: spproxy runs as `spproxy serve`),
+    then what each account more costs than with the fewest."""
+    rows = [asyncio.run(measure(count, args.accounts_timeout)) for count in args.accounts]
+    fewest = min(rows, key=lambda row: row["accounts"])
+    for row in rows:
+        more = row["accounts"] - fewest["accounts"]
+        if more > 0:
+            for rss, per in (("rss_at_ready_mib", "ready"), ("rss_all_tokens_mib", "all_tokens")):
+                added_kib = (row[rss] - fewest[rss]) * 1024
+                row[f"kib_per_account_{per}"] = round(added_kib / more, 2)
+            row["cpu_vs_fewest"] = round(
+                row["cpu_us_per_request"] / fewest["cpu_us_per_request"], 3
+            )
+    return rows
 
 
 class LwaLoad:
@@ -94,6 +124,7 @@ async def measure(accounts: int, timeout_s: float) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as folder:
         config = Path(folder) / "spproxy.yaml"
         config.write_text(config_text(accounts, port, emulator))
+        figures["load_s"] = load_seconds(config)
         started = time.monotonic()
         process = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -120,6 +151,16 @@ async def measure(accounts: int, timeout_s: float) -> dict[str, Any]:
     return figures
 
 
+def load_seconds(config: Path) -> float:
+    """`load_config` of the file in this process, the best of 3 (s)."""
+    times = []
+    for _ in range(3):
+        began = time.perf_counter()
+        load_config(str(config), {})
+        times.append(time.perf_counter() - began)
+    return round(min(times), 3)
+
+
 async def _watch(
     process: asyncio.subprocess.Process, base: str, started: float, timeout_s: float
 ) -> dict[str, Any]:
@@ -135,7 +176,35 @@ async def _watch(
                     if body["accounts_holding_a_token"] == body["accounts_total"]:
                         figures["all_tokens_s"] = round(time.monotonic() - started, 2)
                         figures["rss_all_tokens_mib"] = rss_mib(process.pid)["VmRSS"]
+                        figures["cpu_us_per_request"] = await _cpu_per_request(
+                            session, base, process.pid
+                        )
                         return figures
             except aiohttp.ClientConnectionError:
                 pass  # not listening yet: the config is still loading
             await asyncio.sleep(0.05)
+
+
+async def _cpu_per_request(session: aiohttp.ClientSession, base: str, pid: int) -> float:
+    """spproxy's CPU time per request (us), the default account's, after a warm-up: the least
+    of LOAD_ROUNDS rounds."""
+    await _calls(session, f"{base}{PARTICIPATIONS}", WARM_UP_REQUESTS)
+    rounds = []
+    for _ in range(LOAD_ROUNDS):
+        before = cpu_seconds(pid)
+        await _calls(session, f"{base}{PARTICIPATIONS}", LOAD_REQUESTS)
+        rounds.append((cpu_seconds(pid) - before) / LOAD_REQUESTS)
+    return round(min(rounds) * 1e6, 1)
+
+
+async def _calls(session: aiohttp.ClientSession, url: str, count: int) -> None:
+    remaining = iter(range(count))  # shared: each worker takes the next until none is left
+
+    async def worker() -> None:
+        for _ in remaining:
+            async with session.get(url) as answer:
+                await answer.read()
+                if answer.status != 200:
+                    raise BenchError(f"{url} answered {answer.status} with every token held")
+
+    await asyncio.gather(*(worker() for _ in range(LOAD_CONCURRENCY)))

@@ -323,15 +323,28 @@ def print_accounts(results: list[Message]) -> None:
     print()
     print("Many accounts: a real `spproxy serve` with this many accounts, from the process's start")
     print(
-        "  accounts  ready s  RSS MiB  all tokens s  RSS MiB  LWA exchanges  most in flight  "
-        "most per second"
+        "  accounts  load s  ready s  RSS MiB  all tokens s  RSS MiB  KiB/account  CPU us/req  "
+        "LWA exchanges  in flight  per second"
     )
     for r in results:
-        print(
-            f"  {r['accounts']:>8,}  {r['ready_s']:>7}  {r['rss_at_ready_mib']:>7}  "
-            f"{r['all_tokens_s']:>12}  {r['rss_all_tokens_mib']:>7}  {r['lwa_exchanges']:>13,}  "
-            f"{r['most_lwa_in_flight']:>14}  {r['most_lwa_per_second']:>15}"
+        per_account = (
+            f"{r['kib_per_account_ready']:.2f}/{r['kib_per_account_all_tokens']:.2f}"
+            if "kib_per_account_ready" in r
+            else "-"
         )
+        cpu = f"{r['cpu_us_per_request']:.0f}"
+        if "cpu_vs_fewest" in r:
+            cpu += f" x{r['cpu_vs_fewest']:.2f}"
+        print(
+            f"  {r['accounts']:>8,}  {r['load_s']:>6.2f}  {r['ready_s']:>7}  "
+            f"{r['rss_at_ready_mib']:>7}  {r['all_tokens_s']:>12}  {r['rss_all_tokens_mib']:>7}  "
+            f"{per_account:>11}  {cpu:>10}  {r['lwa_exchanges']:>13,}  "
+            f"{r['most_lwa_in_flight']:>9}  {r['most_lwa_per_second']:>10}"
+        )
+    print(
+        "  KiB/account: RSS over the fewest accounts' at ready / with every token held; "
+        "CPU us/req: spproxy's, x that with the fewest"
+    )
 
 
 REPLICA_CONFIGURATIONS = {

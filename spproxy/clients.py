@@ -149,7 +149,7 @@ class ClientAccess:
         """403 naming what the client may not do."""
         if client is None:
             return
-        if client.accounts is not None and account.name not in client.accounts:
+        if client.granted is not None and account.name not in client.granted:
             raise Forbidden(f"Client '{client.name}' may not act for account '{account.name}'.")
         name = operation.name if operation else "unknown"
         if not _may_call(client, name):

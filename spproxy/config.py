@@ -77,7 +77,7 @@ class AwsConfig:
     sts_region: str = setting("us-east-1", "the STS endpoint's signing region")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: thousands of accounts, no dict each
 class Account:
     name: str = setting(derived=True)
     refresh_token: Secret = setting(doc="the seller's LWA refresh token")
@@ -146,6 +146,11 @@ class Client:
     onboarding: bool = setting(
         False, "may it start a seller's onboarding (POST /_spproxy/onboarding)"
     )
+
+    @cached_property
+    def granted(self) -> frozenset[str] | None:
+        """`accounts` as a set, made once: each request looks its account up in it."""
+        return None if self.accounts is None else frozenset(self.accounts)
 
 
 @dataclass(frozen=True)

@@ -46,3 +46,43 @@ def strip_optional(hint: Any) -> Any:
         args = [arg for arg in get_args(hint) if arg is not type(None)]
         return args[0] if len(args) == 1 else hint
     return hint
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Key:
+    """A key as the reader goes by it."""
+
+    spec: dataclasses.Field[Any]
+    kind: Any  # its type, `X | None` read as X
+    required: bool
+    secret: bool  # also readable from NAME_file
+    section: bool  # a nested section (a dataclass)
+    origin: Any  # Mapping, tuple, ...: get_origin(kind)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Section:
+    """A section's keys, worked out once per class (a file may hold thousands of accounts)."""
+
+    keys: tuple[Key, ...]
+    accepted: frozenset[str]  # the keys' names, and NAME_file for each secret
+    expected: str  # the keys' names, for the unknown-key message
+
+
+_SECTIONS: dict[type, Section] = {}
+
+
+def keys_of(cls: type[Any]) -> Section:
+    found = _SECTIONS.get(cls)
+    if found is None:
+        keys = tuple(_key(spec, cls) for spec in section_keys(cls))
+        names = sorted(key.spec.name for key in keys)
+        files = {f"{key.spec.name}_file" for key in keys if key.secret}
+        found = _SECTIONS[cls] = Section(keys, frozenset(names) | files, ", ".join(names))
+    return found
+
+
+def _key(spec: dataclasses.Field[Any], cls: type) -> Key:
+    kind = strip_optional(hints(cls)[spec.name])
+    secret = is_secret(spec, cls)
+    return Key(spec, kind, is_required(spec), secret, is_section(kind), get_origin(kind))

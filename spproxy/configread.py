@@ -11,7 +11,7 @@ import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, get_args, get_origin
+from typing import Any, get_args
 from urllib.parse import urlsplit
 
 from spproxy.addresses import is_loopback
@@ -25,14 +25,7 @@ from spproxy.config import (
     Secret,
     regional,
 )
-from spproxy.configkeys import (
-    hints,
-    is_required,
-    is_secret,
-    is_section,
-    section_keys,
-    strip_optional,
-)
+from spproxy.configkeys import Key, keys_of
 from spproxy.configstorage import SQLITE_URL, OnboardingConfig
 from spproxy.configvalues import UNSET, ValueReader
 
@@ -63,61 +56,54 @@ class _DocumentReader(ValueReader):
         if not isinstance(raw, dict):
             self.problem(key or "config", "must be a mapping of keys to values")
             return None
-        fields = section_keys(cls)
-        allowed = {f.name for f in fields}
-        files = {f"{f.name}_file" for f in fields if is_secret(f, cls)}
+        keys = keys_of(cls)
         for name in raw:
-            if name not in allowed and name not in files:
+            if name not in keys.accepted:
                 where = f"{key}.{name}" if key else str(name)
-                self.problem(where, f"unknown key (expected one of {', '.join(sorted(allowed))})")
-        field_types = hints(cls)
+                self.problem(where, f"unknown key (expected one of {keys.expected})")
         values: dict[str, Any] = {}
         complete = True
-        for spec in fields:
-            where = f"{key}.{spec.name}" if key else spec.name
-            value = self.value(spec, field_types[spec.name], raw, where, cls)
+        for each in keys.keys:
+            name = each.spec.name
+            value = self.value(each, raw, f"{key}.{name}" if key else name)
             if value is UNSET:
                 complete = False
             elif value is not dataclasses.MISSING:
-                values[spec.name] = value
+                values[name] = value
         return values if complete or partial else None
 
-    def value(
-        self, spec: dataclasses.Field[Any], hint: Any, raw: dict[str, Any], key: str, cls: type
-    ) -> Any:
-        """The field's value; MISSING to take the default; UNSET after a problem."""
-        name = spec.name
-        required = is_required(spec)
-        if is_secret(spec, cls):
+    def value(self, each: Key, raw: dict[str, Any], key: str) -> Any:
+        """The key's value; MISSING to take the default; UNSET after a problem."""
+        spec, name, required = each.spec, each.spec.name, each.required
+        if each.secret:
             secret = self.secret(raw, name, key, required)
             if secret is UNSET or secret is None:
                 return UNSET if (secret is UNSET or required) else dataclasses.MISSING
-            return secret.reveal() if strip_optional(hint) is str else secret
+            return secret.reveal() if each.kind is str else secret
         if raw.get(name) is None:
             if required:
                 choices = spec.metadata.get("choices")
                 hint_text = f" (one of {', '.join(choices)})" if choices else ""
-                kind = strip_optional(hint)
-                section = is_section(kind) or get_origin(kind) is Mapping
+                is_mapping = each.section or each.origin is Mapping
                 self.problem(
-                    key, "required section is missing" if section else f"required{hint_text}"
+                    key, "required section is missing" if is_mapping else f"required{hint_text}"
                 )
                 return UNSET
             return dataclasses.MISSING
-        return self.typed(spec, strip_optional(hint), raw[name], key)
+        return self.typed(each, raw[name], key)
 
-    def typed(self, spec: dataclasses.Field[Any], kind: Any, raw: object, key: str) -> Any:
-        rules = spec.metadata
-        if is_section(kind):
+    def typed(self, each: Key, raw: object, key: str) -> Any:
+        rules, kind = each.spec.metadata, each.kind
+        if each.section:
             if kind is AuditLogConfig and isinstance(raw, str):
                 raw = {"path": raw}  # `audit_log: PATH` alone
             values = self.section(kind, raw, key)
             if values is None:
                 return UNSET
             return kind(**values)
-        if get_origin(kind) is Mapping:
+        if each.origin is Mapping:
             return self.named(get_args(kind)[1], raw, key)
-        if get_origin(kind) is tuple:
+        if each.origin is tuple:
             return self.names(raw, key, rules.get("choices"))
         expanded = self.expand(raw, key)
         if expanded is UNSET:

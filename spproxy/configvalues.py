@@ -24,6 +24,8 @@ class ValueReader:
         self.env = env
         self.base_dir = base_dir
         self.problems: list[str] = []
+        # Each URL checked once, and one copy kept: thousands of accounts share an endpoint.
+        self._urls: dict[tuple[str, bool], str] = {}
 
     def problem(self, key: str, message: str) -> None:
         self.problems.append(f"{key}: {message}")
@@ -34,7 +36,7 @@ class ValueReader:
         A variable that is not set is reported here, and `UNSET` returned, so that callers
         do not report the same key again.
         """
-        if not isinstance(value, str):
+        if not isinstance(value, str) or "${" not in value:
             return value
         missing = []
 
@@ -71,19 +73,22 @@ class ValueReader:
             return self.url(value, key, path_allowed=rules["url"] == "any")
         if rules.get("path"):
             return str(self.base_dir / value)
-        return value
+        return choices[choices.index(value)] if choices else value  # one copy for all accounts
 
     def url(self, value: str, key: str, *, path_allowed: bool) -> Any:
+        checked = self._urls.get((value, path_allowed))
+        if checked is not None:
+            return checked
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             self.problem(key, f"must be an http(s) URL, got {value!r}")
             return UNSET
-        if path_allowed:
-            return value
-        if parts.path not in ("", "/"):
+        if parts.path not in ("", "/") and not path_allowed:
             self.problem(key, "must be scheme://host[:port] without a path")
             return UNSET
-        return f"{parts.scheme}://{parts.netloc}"
+        checked = value if path_allowed else f"{parts.scheme}://{parts.netloc}"
+        self._urls[value, path_allowed] = checked
+        return checked
 
     def secret(self, raw: dict[str, Any], name: str, key: str, required: bool) -> Secret | Any:
         """`name:` holds the secret itself, `name_file:` a file holding it (Docker secrets)."""

@@ -10,7 +10,10 @@ request to retry would never become ready again. So each account is scheduled:
                  `max_retry_s`, with jitter so many accounts do not retry in step
 
 and at most `concurrency` exchanges run at once, so start-up with thousands of accounts does not
-burst Amazon's LWA. Requests never wait for the keeper: a request that needs a token nobody holds
+burst Amazon's LWA. One timer and a heap of due times serve every account; a refresh becomes a
+task only when one of those `concurrency` slots is free, so an LWA slower than the schedule (or
+down, answering after a timeout) leaves accounts waiting in the heap, not thousands of tasks
+waiting for a slot. Requests never wait for the keeper: a request that needs a token nobody holds
 yet exchanges for it (joining the keeper's exchange when one is in flight).
 """
 
@@ -45,7 +48,7 @@ class TokenKeeper:
         jitter: Callable[[], float] = random.random,
     ) -> None:
         self._tokens = tokens
-        self._slots = asyncio.Semaphore(concurrency)
+        self._concurrency = concurrency
         self._start_rate = start_rate
         self._refresh_ahead_s = refresh_ahead_s
         self._first_retry_s = first_retry_s
@@ -84,8 +87,10 @@ class TokenKeeper:
         await asyncio.gather(*tasks, return_exceptions=True)
 
     async def idle(self) -> None:
-        """Until the refreshes started so far have finished."""
-        await asyncio.gather(*self._running, return_exceptions=True)
+        """Until no refresh runs and none is due (a test's clock stands still meanwhile)."""
+        while self._running or (self._due and self._due[0][0] <= self._clock()):
+            await asyncio.gather(*self._running, return_exceptions=True)
+            await asyncio.sleep(0)  # the timer starts what is due
 
     def _schedule(self, name: str, when: float) -> None:
         self._order += 1
@@ -95,17 +100,19 @@ class TokenKeeper:
     async def _run(self) -> None:
         while True:
             now = self._clock()
-            while self._due and self._due[0][0] <= now:
+            free = self._concurrency - len(self._running)
+            while free > 0 and self._due and self._due[0][0] <= now:
                 _, _, name = heapq.heappop(self._due)
                 account = self._accounts.get(name)
                 if account is not None:
                     task = asyncio.create_task(self._refresh(account))
                     self._running.add(task)
-                    task.add_done_callback(self._running.discard)
-            # Sleep until the next due time, or until something new is scheduled.
+                    task.add_done_callback(self._finished)
+                    free -= 1
+            # Sleep until the next due time, or until something new is scheduled or a slot frees.
             self._rescheduled.clear()
             waits: set[asyncio.Future[object]] = {asyncio.ensure_future(self._rescheduled.wait())}
-            if self._due:
+            if self._due and free > 0:
                 waits.add(asyncio.ensure_future(self._sleep(max(self._due[0][0] - now, 0.0))))
             try:
                 await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
@@ -113,18 +120,21 @@ class TokenKeeper:
                 for wait in waits:
                     wait.cancel()
 
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        self._rescheduled.set()  # a slot is free: the timer starts what is due
+
     async def _refresh(self, account: Account) -> None:
-        async with self._slots:
-            if self._accounts.get(account.name) != account:
-                return  # changed or removed while it waited for a slot
-            try:
-                await self._tokens.refresh(account)
-            except TokenExchangeError:  # logged, and shown by /ready, by LwaTokens
-                failed = self._failures.get(account.name, 0) + 1
-                self._failures[account.name] = failed
-                backoff = min(self._max_retry_s, self._first_retry_s * 2 ** (failed - 1))
-                self._schedule(account.name, self._clock() + backoff * (0.5 + self._jitter() / 2))
-                return
+        if self._accounts.get(account.name) != account:
+            return  # changed or removed since it was due (a reload in between)
+        try:
+            await self._tokens.refresh(account)
+        except TokenExchangeError:  # logged, and shown by /ready, by LwaTokens
+            failed = self._failures.get(account.name, 0) + 1
+            self._failures[account.name] = failed
+            backoff = min(self._max_retry_s, self._first_retry_s * 2 ** (failed - 1))
+            self._schedule(account.name, self._clock() + backoff * (0.5 + self._jitter() / 2))
+            return
         self._failures.pop(account.name, None)
         expiry = self._tokens.expiry(account) or self._clock()
         ahead = self._refresh_ahead_s * (1 + self._jitter() / 10)

@@ -52,7 +52,7 @@ _REMEDIES = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one held per account
 class AccessToken:
     value: str
     expires_at: float  # time.time() when LWA says it expires

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +45,7 @@ log = logging.getLogger("spproxy")
 
 ConfigLoader = Callable[[], Config]  # re-reads the config (and secret files) for a reload
 FAILURES_SHOWN = 100  # accounts /_spproxy/ready names the failure of, at most
+NAMES_SHOWN = 20  # accounts a message or a log line names, at most (there may be thousands)
 
 
 @dataclass
@@ -139,7 +140,8 @@ class Proxy:
             account = next(iter(accounts.values()), None)
         if account is None:
             unknown = f"Unknown account {name!r} in {ACCOUNT_HEADER}" if name else "No account yet"
-            raise BadRequest(f"{unknown}.", f"Configured: {', '.join(accounts) or 'none'}.")
+            shown = first_names(accounts, len(accounts)) or "none"
+            raise BadRequest(f"{unknown}.", f"Configured: {shown}.")
         return account
 
     def reload(self) -> list[str]:
@@ -158,7 +160,9 @@ class Proxy:
         self.reconfigure(config)
         self.loaded_at, self.reloads = time.time(), self.reloads + 1
         log.info(
-            "reloaded the config from %s; accounts: %s", config.source, ", ".join(config.accounts)
+            "reloaded the config from %s; accounts: %s",
+            config.source,
+            first_names(config.accounts, len(config.accounts)),
         )
         return []
 
@@ -260,3 +264,10 @@ class Proxy:
 
 
 PROXY = web.AppKey("proxy", Proxy)
+
+
+def first_names(names: Iterable[str], count: int) -> str:
+    """The first NAMES_SHOWN of `count` names, and how many more: a message or a log line stays
+    short with thousands of accounts."""
+    shown = ", ".join(itertools.islice(names, NAMES_SHOWN))
+    return f"{shown} and {count - NAMES_SHOWN:,} more" if count > NAMES_SHOWN else shown

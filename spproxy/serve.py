@@ -19,7 +19,7 @@ from spproxy.addresses import is_loopback, redact_url
 from spproxy.app import make_app
 from spproxy.config import Config
 from spproxy.eventloop import running
-from spproxy.proxy import PROXY, ConfigLoader
+from spproxy.proxy import PROXY, ConfigLoader, first_names
 from spproxy.server import ProxyRunner, serving, tls_context
 
 log = logging.getLogger("spproxy")
@@ -98,8 +98,9 @@ def base_url(config: Config) -> str:
 def announce_serve(config: Config, worker: tuple[int, int] | None = None) -> None:
     """The start-up line (with the event loop that runs: uvloop or asyncio); `worker`: (which,
     of how many) with --workers."""
-    accounts = ", ".join(
-        f"{a.name} ({a.region}, {redact_url(a.endpoint)})" for a in config.accounts.values()
+    accounts = first_names(
+        (f"{a.name} ({a.region}, {redact_url(a.endpoint)})" for a in config.accounts.values()),
+        len(config.accounts),
     )
     if config.account_store is not None:
         accounts = f"{accounts or 'none yet'} (account store {config.account_store.url})"

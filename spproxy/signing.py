@@ -261,7 +261,8 @@ def _sts_error(text: str) -> tuple[str, str]:
 def signers(
     session: aiohttp.ClientSession, aws: AwsConfig, accounts: Mapping[str, Account]
 ) -> dict[str, tuple[ClientMiddlewareType, ...]]:
-    """A SigV4 signing middleware per account (its endpoint's region), sharing one credential."""
+    """Each account's SigV4 signing middleware: its endpoint's region's, one per region, all
+    sharing one credential."""
     keys = AwsCredentials(
         aws.access_key_id.reveal(),
         aws.secret_access_key.reveal(),
@@ -276,7 +277,6 @@ def signers(
             sts_endpoint=aws.sts_endpoint,
             sts_region=aws.sts_region,
         )
-    return {
-        name: (SigV4Signer(credentials, region=account.aws_region),)
-        for name, account in accounts.items()
-    }
+    regions = {account.aws_region for account in accounts.values()}
+    chains = {region: (SigV4Signer(credentials, region=region),) for region in regions}
+    return {name: chains[account.aws_region] for name, account in accounts.items()}

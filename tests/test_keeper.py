@@ -96,6 +96,10 @@ async def _settle(kept: Kept) -> None:
         await kept.keeper.idle()
 
 
+def _refreshes() -> list[asyncio.Task[object]]:
+    return [t for t in asyncio.all_tasks() if "TokenKeeper._refresh" in repr(t.get_coro())]
+
+
 async def test_warm_up_is_spread_and_bounded(kept: Kept) -> None:
     hold = kept.amazon.faults.hold(times=None, path=LWA_PATH)
     kept.keeper.start(accounts(kept.url, 6))
@@ -108,6 +112,8 @@ async def test_warm_up_is_spread_and_bounded(kept: Kept) -> None:
     for _ in range(50):
         await asyncio.sleep(0)
     assert hold.waiting == 2
+    # the four others wait in the schedule, not as tasks waiting for a slot
+    assert len(_refreshes()) == 2
     hold.release()
     await _settle(kept)
     assert kept.amazon.lwa_exchanges["refresh_token"] == 6
