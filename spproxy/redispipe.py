@@ -54,10 +54,7 @@ class Pipe:
                 return await self._send(command)
         except TimeoutError:
             failure = redis.exceptions.TimeoutError("Redis did not answer in time")
-            reader = self._reader
-            await self._retire(self._connection, self._waiting, failure)
-            if reader is not None:  # blocked on a silent Redis
-                reader.cancel()
+            await self._drop(failure)
             raise failure from None
 
     async def _send(self, command: bytes) -> Any:
@@ -133,10 +130,12 @@ class Pipe:
         await connection.disconnect(nowait=True)
 
     async def aclose(self) -> None:
+        await self._drop(redis.exceptions.ConnectionError("closed"))
+
+    async def _drop(self, failure: redis.exceptions.RedisError) -> None:
+        """Retire the connection in use, and stop its reader (it may wait on a silent Redis)."""
         reader = self._reader
-        await self._retire(
-            self._connection, self._waiting, redis.exceptions.ConnectionError("closed")
-        )
+        await self._retire(self._connection, self._waiting, failure)
         if reader is not None:
             reader.cancel()
 
