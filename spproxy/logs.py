@@ -24,7 +24,6 @@ line goes through logging as any other.
 from __future__ import annotations
 
 import asyncio
-import atexit
 import json
 import logging
 import sys
@@ -141,8 +140,14 @@ class OrderedHandler(logging.StreamHandler):  # type: ignore[type-arg]
         self._lines.flush()
         super().emit(record)
 
+    def flush(self) -> None:
+        """Also what logging.shutdown calls at exit, a worker's too: no access line is lost."""
+        self._lines.flush()
+        super().flush()
+
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S"
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"  # AccessLines writes the same
 ACCESS_ENTRY = {"level": "info", "logger": ACCESS_LOGGER}
 _access_lines: AccessLines | None = None  # set by configure_logging: `spproxy serve`'s own
 
@@ -185,7 +190,7 @@ def configure_logging(level: str = "info", fmt: LogFormat = "text") -> None:
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        formatter = TextFormatter("%(asctime)s %(levelname)s %(name)s %(message)s")
+        formatter = TextFormatter(TEXT_FORMAT)
         formatter.converter = time.gmtime
         formatter.default_time_format = TIME_FORMAT
         formatter.default_msec_format = "%s.%03dZ"
@@ -195,7 +200,6 @@ def configure_logging(level: str = "info", fmt: LogFormat = "text") -> None:
     root.setLevel(level.upper())
     quiet_third_party_loggers()
     _access_lines = lines if access_log.isEnabledFor(logging.INFO) else None
-    atexit.register(lines.flush)  # what the last turn of the loop left
 
 
 def quiet_third_party_loggers() -> None:

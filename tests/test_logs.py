@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from urllib.parse import quote
@@ -22,7 +25,17 @@ from spproxy.emulator import (
     EmulatorConfig,
     make_emulator_app,
 )
-from spproxy.logs import TextFormatter
+from spproxy.logs import (
+    ACCESS_LOGGER,
+    TEXT_FORMAT,
+    TIME_FORMAT,
+    AccessLines,
+    AccessRecord,
+    JsonFormatter,
+    LogFormat,
+    OrderedHandler,
+    TextFormatter,
+)
 from tests.harness import AWS_KEY_ID, AWS_SECRET, MARKETPLACE, serve
 
 CLIENT_SENT_SECRET = "Bearer client-side-secret-value-123"
@@ -190,3 +203,86 @@ def test_the_text_format_escapes_whatever_could_start_a_line_or_drive_a_terminal
         "INFO spproxy.access /x\\r\\n2099-01-01T00:00:00.000Z INFO spproxy.access FORGED"
         "\\x1b[2J\\u2028\\x85\\udcff é"
     )
+
+
+HOSTILE_PATH = "/x\r\n2099-01-01T00:00:00.000Z INFO spproxy.access FORGED\x1b[2J\u2028"
+
+
+def a_record() -> AccessRecord:
+    return AccessRecord(
+        "GET",
+        HOSTILE_PATH,
+        account="main",
+        operation="getOrders",
+        token_kind="lwa",
+        credential="lwa",
+        status=200,
+        upstream_ms=12.34,
+        request_id="rid-1",
+        data_elements=("buyerInfo",),
+    )
+
+
+def logging_line(record: AccessRecord, fmt: LogFormat) -> str:
+    """The line logging itself writes for the record (the way before AccessLines)."""
+    formatter = JsonFormatter() if fmt == "json" else TextFormatter(TEXT_FORMAT)
+    if isinstance(formatter, TextFormatter):
+        formatter.converter = time.gmtime
+        formatter.default_time_format = TIME_FORMAT
+        formatter.default_msec_format = "%s.%03dZ"
+    entry = logging.LogRecord(ACCESS_LOGGER, logging.INFO, __file__, 1, "%s", None, None)
+    entry.msg, entry.args, entry.access = "%s", (record.message(),), record
+    return formatter.format(entry)
+
+
+def without_time(line: str, fmt: LogFormat) -> object:
+    if fmt == "json":
+        entry = json.loads(line)
+        del entry["time"]
+        return entry
+    return line.split(" ", 1)[1]
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_the_access_line_is_the_one_logging_would_write(fmt: LogFormat) -> None:
+    stream = io.StringIO()
+    lines = AccessLines(stream, fmt)
+    lines.write(a_record())  # no event loop runs: written at once
+    (written,) = stream.getvalue().splitlines()
+    assert without_time(written, fmt) == without_time(logging_line(a_record(), fmt), fmt)
+    assert written.isprintable() and "FORGED" in written  # escaped, on its one line
+    stamp = json.loads(written)["time"] if fmt == "json" else written.split(" ", 1)[0]
+    assert time.strptime(stamp, TIME_FORMAT + ".%fZ")
+
+
+async def test_lines_wait_for_the_end_of_the_loops_turn_and_keep_their_order() -> None:
+    stream = io.StringIO()
+    lines = AccessLines(stream, "text")
+    handler = OrderedHandler(stream, lines)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    lines.write(a_record())
+    lines.write(a_record())
+    assert stream.getvalue() == ""  # one write for the turn's lines
+    handler.emit(logging.LogRecord("spproxy", logging.WARNING, __file__, 1, "later", None, None))
+    assert stream.getvalue().splitlines()[2] == "later"  # the access lines went first
+    lines.write(a_record())
+    await asyncio.sleep(0)  # the loop's next turn
+    assert len(stream.getvalue().splitlines()) == 4
+
+
+def test_what_is_buffered_is_written_when_logging_shuts_down() -> None:
+    """logging.shutdown flushes every handler, in a worker that leaves by os._exit too."""
+    stream = io.StringIO()
+    lines = AccessLines(stream, "text")
+    handler = OrderedHandler(stream, lines)
+
+    loop = asyncio.new_event_loop()
+    try:  # the line is written in the loop's last turn: its flush is scheduled, never run
+        loop.call_soon(lines.write, a_record())
+        loop.call_soon(loop.stop)
+        loop.run_forever()
+    finally:
+        loop.close()
+    assert stream.getvalue() == ""
+    handler.flush()
+    assert len(stream.getvalue().splitlines()) == 1
