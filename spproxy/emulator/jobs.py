@@ -60,6 +60,15 @@ class Jobs:
         job.cancelled = True
         return True
 
+    def answer(self, job: Job, id_field: str, document_field: str) -> dict[str, Any]:
+        """The job in the model's Report or Feed shape (`reportId`/`reportDocumentId` or
+        `feedId`/`resultFeedDocumentId`), as of the clock's now: its document once it ends."""
+        status = self.status(job)
+        answer = {id_field: job.job_id, **job.spec, "processingStatus": status, **self.times(job)}
+        if status in ("DONE", "FATAL"):
+            answer[document_field] = job.document_id
+        return answer
+
     def times(self, job: Job) -> dict[str, str]:
         """createdTime, and processingStartTime and processingEndTime once they are reached."""
         status = self.status(job)

@@ -96,16 +96,6 @@ async def create_feed(request: web.Request) -> web.Response:
     return web.json_response({"feedId": feed_id}, status=202)
 
 
-def feed_answer(feeds: Jobs, job: Job) -> JsonObject:
-    """A feed in the model's Feed shape, as of the emulator's clock."""
-    status = feeds.status(job)
-    answer: JsonObject = {"feedId": job.job_id, **job.spec, "processingStatus": status}
-    answer.update(feeds.times(job))
-    if status in ("DONE", "FATAL"):
-        answer["resultFeedDocumentId"] = job.document_id
-    return answer
-
-
 def _feed(request: web.Request) -> tuple[Jobs, Job]:
     feeds = request.app[STATE_KEY].feeds
     job = feeds.jobs.get(request.match_info["feedId"])
@@ -116,7 +106,7 @@ def _feed(request: web.Request) -> tuple[Jobs, Job]:
 
 async def get_feed(request: web.Request) -> web.Response:
     feeds, job = _feed(request)
-    return web.json_response(feed_answer(feeds, job))
+    return web.json_response(feeds.answer(job, "feedId", "resultFeedDocumentId"))
 
 
 async def cancel_feed(request: web.Request) -> web.Response:

@@ -38,7 +38,6 @@ from spproxy.emulator.fixtures import (
     REPORTS,
     JsonObject,
 )
-from spproxy.emulator.jobs import Job, Jobs
 from spproxy.emulator.operations import Operation
 from spproxy.emulator.state import STATE_KEY, EmulatorState
 
@@ -149,21 +148,11 @@ def _report_content(report_type: str, fatal: bool) -> tuple[bytes, bool]:
     return rows.encode(), report_type in COMPRESSED_REPORT_TYPES
 
 
-def report_answer(reports: Jobs, job: Job) -> JsonObject:
-    """A created report in the model's Report shape, as of the emulator's clock."""
-    status = reports.status(job)
-    answer: JsonObject = {"reportId": job.job_id, **job.spec, "processingStatus": status}
-    answer.update(reports.times(job))
-    if status in ("DONE", "FATAL"):
-        answer["reportDocumentId"] = job.document_id
-    return answer
-
-
 async def get_report(request: web.Request) -> web.Response:
     report_id = request.match_info["reportId"]
     reports = request.app[STATE_KEY].reports
     if job := reports.jobs.get(report_id):
-        return web.json_response(report_answer(reports, job))
+        return web.json_response(reports.answer(job, "reportId", "reportDocumentId"))
     report = next((report for report in REPORTS if report["reportId"] == report_id), None)
     if report is None:
         raise not_found("Report not found.", f"No report has the id {report_id}.")
