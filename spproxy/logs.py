@@ -108,14 +108,13 @@ class AccessLines:
         else:
             line = f"{stamp} INFO {ACCESS_LOGGER} {access.message()}"
             line = line if line.isprintable() else escape_unprintable(line)
-        if not self._pending:
+        first = not self._pending
+        self._pending.append(line)
+        if first:
             try:
                 asyncio.get_running_loop().call_soon(self.flush)
             except RuntimeError:  # no loop runs: no later turn to wait for
-                self._pending.append(line)
                 self.flush()
-                return
-        self._pending.append(line)
 
     def flush(self) -> None:
         if not self._pending:
