@@ -113,6 +113,8 @@ async def _sent(
 ) -> tuple[CIMultiDictProxy[str], bytes]:
     """The headers and body to send Amazon: the request's, or `json_body` as application/json."""
     if json_body is None:
+        if not request.body_exists:  # a GET's: no coroutine to read nothing
+            return request.headers, b""
         config = request.app[PROXY].config
         limit, timeout_s = config.upstream.max_body_bytes, config.listen.body_timeout_s
         return request.headers, await read_body(request, limit, timeout_s)

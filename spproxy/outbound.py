@@ -1,16 +1,18 @@
-"""What calls go out through, as `Proxy.build` wires it: the one session every outbound call
-shares, the shared state (Redis) when configured, and the forwarding layer with its signers."""
+"""What calls go out through, as `Proxy.build` wires it: the session LWA, STS and document
+calls share, the shared state (Redis) when configured, and the forwarding layer (its own lean
+HTTP/1.1 client, `http1pool`) with its signers."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 import aiohttp
-from aiohttp.client_middlewares import ClientMiddlewareType
 
 from spproxy import signing
 from spproxy.config import Config
+from spproxy.http1pool import Http1Client
 from spproxy.ratelimit import RateLimiter
+from spproxy.signing import SigV4Signer
 from spproxy.upstream import Upstream, default_user_agent
 
 if TYPE_CHECKING:
@@ -18,7 +20,7 @@ if TYPE_CHECKING:
 
 
 def session(config: Config) -> aiohttp.ClientSession:
-    """The one session every outbound call shares (SP-API, LWA, Tokens, STS)."""
+    """The session LWA, STS and document calls share (SP-API's go through `upstream`)."""
     # No session-wide timeout: each caller (upstream, LWA, STS) passes its own, from the
     # current config.
     session = aiohttp.ClientSession(
@@ -48,16 +50,17 @@ def shared_state(config: Config) -> SharedState | None:
 
 
 def upstream(session: aiohttp.ClientSession, config: Config, limiter: RateLimiter) -> Upstream:
+    """SP-API's calls: through upstream.proxy (or, with trust_env, the environment's), like the
+    session's, with the aws: signers (whose STS calls take `session`)."""
+    client = Http1Client(proxy=config.upstream.proxy, trust_env=config.upstream.trust_env)
     return Upstream(
-        session,
+        client,
         config=config.upstream,
         user_agent=config.user_agent or default_user_agent(),
-        middlewares=signers(session, config),
+        signers=signers(session, config),
         limiter=limiter,
     )
 
 
-def signers(
-    session: aiohttp.ClientSession, config: Config
-) -> dict[str, tuple[ClientMiddlewareType, ...]]:
+def signers(session: aiohttp.ClientSession, config: Config) -> dict[str, SigV4Signer]:
     return signing.signers(session, config.aws, config.accounts) if config.aws else {}

@@ -200,7 +200,7 @@ class Proxy:
         self.upstream.reconfigure(
             config.upstream,
             config.user_agent or default_user_agent(),
-            self.upstream.middlewares if same_signers else outbound.signers(self.session, config),
+            self.upstream.signers if same_signers else outbound.signers(self.session, config),
         )
         self.config = config
 
@@ -236,6 +236,7 @@ class Proxy:
             self.audit.close()
         await self.rdts.aclose()
         await self.tokens.aclose()
+        await self.upstream.aclose()
         await self.session.close()
         if self.state is not None:
             await self.state.aclose()

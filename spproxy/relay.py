@@ -18,6 +18,7 @@ from aiohttp import hdrs, web
 from multidict import CIMultiDict
 
 from spproxy.errors import UpstreamUnreachable
+from spproxy.http1 import Http1Response
 from spproxy.upstream import HOP_BY_HOP
 from spproxy.wire import UpstreamAnswer
 
@@ -49,7 +50,7 @@ async def relay(
             body = answer.body if answer.body is not None else await upstream.read()
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise UpstreamUnreachable(
-                f"{upstream.url.host} broke off its answer ({type(exc).__name__}).", "Retry."
+                f"{upstream.host} broke off its answer ({type(exc).__name__}).", "Retry."
             ) from None
         finally:
             upstream.release()
@@ -62,7 +63,7 @@ async def relay(
     return await _stream(request, answer, headers, observe)
 
 
-def _small(request: web.Request, upstream: aiohttp.ClientResponse) -> bool:
+def _small(request: web.Request, upstream: Http1Response) -> bool:
     """Worth reading whole: a known small length, and a Content-Type web.Response will keep."""
     length = upstream.content_length
     return (

@@ -1,4 +1,6 @@
-"""AWS Signature Version 4 for outgoing requests, as an aiohttp client middleware.
+"""AWS Signature Version 4 for outgoing requests: `SigV4Signer.sign` puts the signature into
+the headers of a call about to go out (upstream's, over `http1pool`); the signer is an aiohttp
+client middleware too (STS's AssumeRole call, through the session).
 
 Spec: AWS SigV4, "Create a signed AWS API request"
 (https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html), computed by
@@ -6,10 +8,9 @@ botocore's `SigV4Auth`. SP-API has ignored signatures since 2023-10-02, so signi
 compatibility option that is on only when `aws:` is configured; botocore is imported on first
 use, never by `import spproxy.signing`, and so never on the unsigned path.
 
-The signer signs the request as it stands when the middleware runs: method, URL (path and
-query exactly as they will go on the wire), every header but those botocore leaves out
-(user-agent, hop-by-hop), and the body. Put it last in the chain, after every middleware
-that changes the request.
+The signer signs the request as it stands: method, URL (path and query exactly as they will go
+on the wire), every header but those botocore leaves out (user-agent, hop-by-hop; Host comes
+from the URL), and the body. Sign last, after every change to the request.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from xml.etree import ElementTree
 
 import aiohttp
 from aiohttp import ClientHandlerType, ClientRequest, ClientResponse
-from aiohttp.client_middlewares import ClientMiddlewareType
 from aiohttp.payload import Payload
 from multidict import CIMultiDict
 
@@ -69,7 +69,7 @@ class StaticCredentials:
 
 
 class SigV4Signer:
-    """Client middleware adding `Authorization`, `X-Amz-Date` (and the session token)."""
+    """Adds `Authorization`, `X-Amz-Date` (and the session token) to a request's headers."""
 
     def __init__(
         self, credentials: CredentialsProvider, *, region: str, service: str = "execute-api"
@@ -79,26 +79,29 @@ class SigV4Signer:
         self._service = service
 
     async def __call__(self, request: ClientRequest, handler: ClientHandlerType) -> ClientResponse:
-        credentials = await self._credentials.get()
+        """As an aiohttp client middleware (STS's AssumeRole call)."""
         # SigV4 hashes the whole body, so a streamed body is read here; aiohttp payloads
         # cache what they read and send the same bytes afterwards.
         body = await request.body.as_bytes() if isinstance(request.body, Payload) else b""
-        headers = CIMultiDict(request.headers)
+        await self.sign(request.method, str(request.url), request.headers, body)
+        return await handler(request)
+
+    async def sign(self, method: str, url: str, headers: CIMultiDict[str], body: bytes) -> None:
+        """Put this request's signature into `headers`, replacing any stale one."""
+        credentials = await self._credentials.get()
         for name in _SIGNATURE_HEADERS:
             headers.popall(name, None)
-        signed = _sign(
-            credentials,
-            method=request.method,
-            url=str(request.url),
-            headers=headers,
-            body=body,
-            region=self._region,
-            service=self._service,
+        headers.update(
+            _sign(
+                credentials,
+                method=method,
+                url=url,
+                headers=headers,
+                body=body,
+                region=self._region,
+                service=self._service,
+            )
         )
-        for name in _SIGNATURE_HEADERS:
-            request.headers.popall(name, None)
-        request.headers.update(signed)
-        return await handler(request)
 
 
 def _sign(
@@ -260,9 +263,9 @@ def _sts_error(text: str) -> tuple[str, str]:
 
 def signers(
     session: aiohttp.ClientSession, aws: AwsConfig, accounts: Mapping[str, Account]
-) -> dict[str, tuple[ClientMiddlewareType, ...]]:
-    """Each account's SigV4 signing middleware: its endpoint's region's, one per region, all
-    sharing one credential."""
+) -> dict[str, SigV4Signer]:
+    """Each account's SigV4 signer: its endpoint's region's, one per region, all sharing one
+    credential (`session` carries STS's AssumeRole calls)."""
     keys = AwsCredentials(
         aws.access_key_id.reveal(),
         aws.secret_access_key.reveal(),
@@ -278,5 +281,5 @@ def signers(
             sts_region=aws.sts_region,
         )
     regions = {account.aws_region for account in accounts.values()}
-    chains = {region: (SigV4Signer(credentials, region=region),) for region in regions}
-    return {name: chains[account.aws_region] for name, account in accounts.items()}
+    by_region = {region: SigV4Signer(credentials, region=region) for region in regions}
+    return {name: by_region[account.aws_region] for name, account in accounts.items()}

@@ -79,7 +79,7 @@ class TokensApi:
         async with answer.response as response:
             status = response.status
             try:
-                payload = await response.json(content_type=None)
+                payload = json.loads(await response.read())
             except ValueError:
                 payload = None
         if status == 200:

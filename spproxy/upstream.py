@@ -10,30 +10,33 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import io
 import logging
 import platform
 import random
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import aiohttp
 from aiohttp import hdrs
-from aiohttp.client_middlewares import ClientMiddlewareType
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from spproxy import __version__
 from spproxy.config import Account, UpstreamConfig
-from spproxy.errors import GatewayTimeout, UpstreamUnreachable
+from spproxy.errors import BadRequest, GatewayTimeout, UpstreamUnreachable
 from spproxy.headers import ACCESS_TOKEN_HEADER, RATE_LIMIT_HEADER, SPPROXY_PREFIX
+from spproxy.http1 import ConnectFailed
+from spproxy.http1pool import Http1Client
 from spproxy.operations import UNKNOWN, usage_plan
 from spproxy.ratelimit import BucketKey, RateLimiter
 from spproxy.wire import UpstreamAnswer, UpstreamRequest
+
+if TYPE_CHECKING:
+    from spproxy.signing import SigV4Signer
 
 log = logging.getLogger("spproxy.upstream")
 
@@ -50,8 +53,10 @@ HOP_BY_HOP = frozenset(
         "upgrade",
     }
 )
-# Client-sent credentials, proxy-identifying headers and what aiohttp derives from the URL/body.
+# Client-sent credentials, proxy-identifying headers, what is derived from the URL and body, and
+# Expect (spproxy has read the whole body already: waiting for a 100 again only costs a trip).
 NOT_FORWARDED = HOP_BY_HOP | {
+    "expect",
     "authorization",
     "x-amz-access-token",
     "x-amz-date",
@@ -67,15 +72,14 @@ NOT_FORWARDED = HOP_BY_HOP | {
     "x-real-ip",
     "via",
 }
-# aiohttp adds these unless told not to; we forward exactly what the client sent.
-SKIP_AUTO_HEADERS = frozenset({hdrs.ACCEPT, hdrs.ACCEPT_ENCODING, hdrs.CONTENT_TYPE})
+_PLAIN_CONNECTION = frozenset({"keep-alive", "close"})  # name no header to drop
+REFUSALS = frozenset({401, 403})  # the only answers a credential's renewal can change
 PEEK_LIMIT = 64 * 1024
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE"})
 # Amazon throttles a call before acting on it (SP-API's 429 QuotaExceeded; RFC 6585 4): any
 # method may go again, a POST too.
 NOT_ACTED_ON = frozenset({429})
-LARGE_BODY = 1024 * 1024
 
 
 def default_user_agent() -> str:
@@ -87,17 +91,16 @@ def default_user_agent() -> str:
 
 
 def forwarded_headers(client: CIMultiDictProxy[str]) -> CIMultiDict[str]:
-    named = {
-        name.strip().lower()
-        for value in client.getall(hdrs.CONNECTION, ())
-        for name in value.split(",")
-    }
+    connection = client.getall(hdrs.CONNECTION, ())
+    dropped = NOT_FORWARDED
+    if connection and not (len(connection) == 1 and connection[0].lower() in _PLAIN_CONNECTION):
+        dropped = dropped | {name.strip().lower() for v in connection for name in v.split(",")}
     return CIMultiDict(
-        (name, value)
-        for name, value in client.items()
-        if (lower := name.lower()) not in NOT_FORWARDED
-        and lower not in named
-        and not lower.startswith(SPPROXY_PREFIX)
+        [
+            (name, value)
+            for name, value in client.items()
+            if (lower := name.lower()) not in dropped and not lower.startswith(SPPROXY_PREFIX)
+        ]
     )
 
 
@@ -147,35 +150,32 @@ def _retry_after_seconds(value: str) -> float | None:
 class Upstream:
     def __init__(
         self,
-        session: aiohttp.ClientSession,
+        client: Http1Client,
         *,
         config: UpstreamConfig,
         user_agent: str,
-        middlewares: Mapping[str, Sequence[ClientMiddlewareType]],  # by account name (signing)
+        signers: Mapping[str, SigV4Signer],  # by account name, when aws: is configured
         limiter: RateLimiter,
     ) -> None:
-        self._session = session
+        self._client = client
         self._limiter = limiter
         self.throttled: Counter[BucketKey] = Counter()  # Amazon's 429s, each attempt
         self.retries: Counter[str] = Counter()  # by reason: a status, or "connection"
-        self.reconfigure(config, user_agent, middlewares)
+        self.reconfigure(config, user_agent, signers)
 
     def reconfigure(
-        self,
-        config: UpstreamConfig,
-        user_agent: str,
-        middlewares: Mapping[str, Sequence[ClientMiddlewareType]],
+        self, config: UpstreamConfig, user_agent: str, signers: Mapping[str, SigV4Signer]
     ) -> None:
         """A reloaded config applies from the next attempt on."""
         self._user_agent = user_agent
-        self.middlewares = middlewares
-        self._timeout_s = config.timeout_s
+        self.signers = signers
         # Connecting, and each wait for bytes (the answer's headers first), within timeout_s.
-        self._timeout = aiohttp.ClientTimeout(
-            total=None, sock_connect=config.timeout_s, sock_read=config.timeout_s
-        )
+        self._timeout_s = config.timeout_s
         self._pacing = config.pacing
         self._retry = RetryPolicy(config.retries, config.backoff_s, config.max_backoff_s)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
 
     async def send_renewing(
         self,
@@ -191,6 +191,8 @@ class Upstream:
         "Send, see the refusal, renew, resend once", as httpx's auth_flow: written here only.
         """
         answer = await self.send(request, token(credential))
+        if answer.response.status not in REFUSALS:
+            return credential, answer
         renewed = await renew(credential, answer)
         if renewed is None:
             return credential, answer
@@ -210,7 +212,7 @@ class Upstream:
         headers = forwarded_headers(request.headers)
         headers[ACCESS_TOKEN_HEADER] = access_token
         headers[hdrs.USER_AGENT] = self._user_agent
-        url = URL(account.endpoint + request.target.path_and_query, encoded=True)
+        target = request.target.path_and_query
         bucket = (account.name, operation.qualified if operation else UNKNOWN)
         idempotent = method in IDEMPOTENT
         retry = 0
@@ -221,7 +223,7 @@ class Upstream:
             headers["x-amz-date"] = amz_date()
             retry += 1
             try:
-                answer = await self._attempt(account, method, url, headers, body)
+                answer = await self._attempt(account, method, target, headers, body)
             except UpstreamUnreachable as exc:
                 delay = self._retry.delay(retry, None)
                 if delay is None or not (idempotent or exc.before_sending):
@@ -251,43 +253,36 @@ class Upstream:
                     await asyncio.sleep(delay)
                     continue
             await self._limiter.learn(bucket, response.headers.get(RATE_LIMIT_HEADER))
-            if response.status in (401, 403) and (response.content_length or 0) <= PEEK_LIMIT:
+            if response.status in REFUSALS and (response.content_length or 0) <= PEEK_LIMIT:
                 answer.body = await response.read()
             return answer
 
     async def _attempt(
-        self, account: Account, method: str, url: URL, headers: CIMultiDict[str], body: bytes
+        self, account: Account, method: str, target: str, headers: CIMultiDict[str], body: bytes
     ) -> UpstreamAnswer:
+        signer = self.signers.get(account.name)
+        if signer is not None:
+            await signer.sign(method, account.endpoint + target, headers, body)
         started = time.perf_counter()
         try:
-            response = await self._session.request(
-                method,
-                url,
-                headers=headers,
-                data=_payload(body),
-                allow_redirects=False,
-                skip_auto_headers=SKIP_AUTO_HEADERS,
-                middlewares=self.middlewares.get(account.name, ()),
-                timeout=self._timeout,
+            response = await self._client.request(
+                account.endpoint, method, target, headers, body, timeout_s=self._timeout_s
             )
-        except TimeoutError:  # aiohttp's connect and read timeouts are TimeoutErrors too
+        except TimeoutError:  # connecting, or waiting for the answer
             raise GatewayTimeout(
-                f"{url.host} did not answer within {self._timeout_s:g} s.",
+                f"{URL(account.endpoint).host} did not answer within {self._timeout_s:g} s.",
                 "Amazon may be slow; retry, or raise upstream.timeout_s.",
             ) from None
         except aiohttp.ClientError as exc:
             raise UpstreamUnreachable(
-                f"{url.host} could not be reached ({type(exc).__name__}).",
+                f"{URL(account.endpoint).host} could not be reached ({type(exc).__name__}).",
                 "Check the account's endpoint and the network.",
                 # The connection never opened: nothing was sent, so even a POST may go again.
-                before_sending=isinstance(exc, aiohttp.ClientConnectorError),
+                before_sending=isinstance(exc, ConnectFailed),
+            ) from None
+        except ValueError:  # a header value with a line break: never on the wire
+            raise BadRequest(
+                "A request header holds a line break or a control character.",
+                "Send each header on one line.",
             ) from None
         return UpstreamAnswer(response, time.perf_counter() - started)
-
-
-def _payload(body: bytes) -> bytes | io.BytesIO | None:
-    # aiohttp warns that writing a large bytes object at once can hold the event loop; a
-    # BytesIO is written in chunks (and still re-readable for signing).
-    if len(body) > LARGE_BODY:
-        return io.BytesIO(body)
-    return body or None

@@ -13,10 +13,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-import aiohttp
 from multidict import CIMultiDictProxy
 
 from spproxy.config import Account
+from spproxy.http1 import Http1Response
 from spproxy.operations import Operation
 from spproxy.target import Target
 
@@ -41,7 +41,7 @@ class UpstreamRequest:
 
 @dataclass
 class UpstreamAnswer:
-    response: aiohttp.ClientResponse
+    response: Http1Response
     latency_s: float  # from sending to the answer's headers, the last attempt's
     body: bytes | None = None  # read ahead: the short error body of a 401/403, for credentials
 

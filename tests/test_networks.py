@@ -1,5 +1,6 @@
-"""Networks users have: an outbound forward proxy for every call to Amazon, and a TLS listener
-(mutual TLS optional), each with real components on loopback (proxy.py, trustme certificates)."""
+"""Networks users have: an outbound forward proxy for every call to Amazon, Amazon over https
+(directly or through the proxy's tunnel), and a TLS listener (mutual TLS optional), each with
+real components on loopback (proxy.py, trustme certificates)."""
 
 from __future__ import annotations
 
@@ -167,3 +168,59 @@ async def test_unusable_tls_files_are_config_errors(tmp_path: Path) -> None:
     assert process.returncode == 2
     (line,) = err.decode().splitlines()
     assert line.startswith("spproxy: config: listen.tls_cert_file: cannot load it with its key:")
+
+
+@pytest.mark.parametrize("through_the_proxy", [False, True], ids=["direct", "tunnel"])
+async def test_amazon_over_https_direct_and_through_the_proxys_tunnel(
+    aiohttp_server: ServerFactory,
+    tmp_path: Path,
+    forward_proxy: tuple[str, Path],
+    through_the_proxy: bool,
+) -> None:
+    """Amazon's endpoints are https: the certificate checked against the system's trust store
+    (here SSL_CERT_FILE names the test's CA), directly or inside a CONNECT tunnel."""
+    authority = trustme.CA()
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("localhost").configure_cert(tls)
+    authority.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    server = await aiohttp_server(make_emulator_app(), ssl=tls)  # type: ignore[call-arg]
+    url = f"https://localhost:{server.port}"
+    proxy_url, proxy_log = forward_proxy
+    upstream = f"  proxy: {proxy_url}" if through_the_proxy else ""
+    trusted = {"SSL_CERT_FILE": str(tmp_path / "ca.pem")}
+    async with (
+        serve(tmp_path, lambda port: serve_yaml(url, port, upstream=upstream), env=trusted) as sp,
+        aiohttp.ClientSession(sp.base) as session,
+    ):
+        for _ in range(2):  # the second over the kept connection
+            async with session.get(ADDRESS) as answer:  # LWA, the Tokens API, getOrderAddress
+                assert answer.status == 200
+    assert [r.raw_path for r in server.app[STATE_KEY].requests] == [TOKENS, ADDRESS, ADDRESS]
+    if through_the_proxy:
+        async with asyncio.timeout(20):
+            while "CONNECT localhost" not in _read(proxy_log):  # noqa: ASYNC110 - another process
+                await asyncio.sleep(0.1)
+
+
+async def test_an_untrusted_certificate_is_refused_before_anything_is_sent(
+    aiohttp_server: ServerFactory, tmp_path: Path
+) -> None:
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    trustme.CA().issue_cert("localhost").configure_cert(tls)  # a CA nobody trusts
+    server = await aiohttp_server(make_emulator_app(), ssl=tls)  # type: ignore[call-arg]
+    lwa = str((await aiohttp_server(make_emulator_app())).make_url("/auth/o2/token"))
+    url = f"https://localhost:{server.port}"
+
+    def config(port: int) -> str:
+        return serve_yaml(url, port, upstream="  retries: 0").replace(f"{url}/auth/o2/token", lwa)
+
+    async with (
+        serve(tmp_path, config) as sp,
+        aiohttp.ClientSession(sp.base) as session,
+        session.get("/sellers/v1/marketplaceParticipations") as answer,
+    ):
+        assert answer.status == 502
+        assert (
+            "could not be reached (ConnectFailed)" in (await answer.json())["errors"][0]["message"]
+        )
+    assert server.app[STATE_KEY].requests == []

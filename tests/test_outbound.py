@@ -46,7 +46,8 @@ async def test_signers_and_shared_state_only_when_configured() -> None:
         assert state is not None and state.namespace  # not connected until its first call
         await state.aclose()
         upstream = outbound.upstream(session, config, RateLimiter(queue_timeout_s=1))
-        assert upstream.middlewares == {}
+        assert upstream.signers == {}
+        await upstream.aclose()
     finally:
         await session.close()
 

@@ -25,6 +25,7 @@ from spproxy.emulator import (
 )
 from spproxy.emulator.fixtures import LISTINGS_DOCUMENT, SHIPPING_ORDERS_DOCUMENT
 from spproxy.errors import RdtRefused, TokensApiUnavailable
+from spproxy.http1pool import Http1Client
 from spproxy.lwa import LwaTokens
 from spproxy.ratelimit import RateLimiter
 from spproxy.rdt import RestrictedDataTokens
@@ -266,8 +267,19 @@ class FakeClock:
         return self.now
 
 
+@asynccontextmanager
+async def outbound() -> AsyncIterator[tuple[aiohttp.ClientSession, Http1Client]]:
+    """LWA's session and the Tokens API's client, closed after the test."""
+    async with aiohttp.ClientSession() as session:
+        client = Http1Client(proxy=None, trust_env=False)
+        try:
+            yield session, client
+        finally:
+            await client.aclose()
+
+
 def _rdts(
-    session: aiohttp.ClientSession,
+    calls: tuple[aiohttp.ClientSession, Http1Client],
     url: str,
     clock: FakeClock,
     shared: SharedState | None = None,
@@ -275,6 +287,7 @@ def _rdts(
 ) -> RestrictedDataTokens:
     """The real RDT machinery against the emulator at `url`, on a fake clock; with `shared`,
     LWA tokens and RDTs shared with other replicas."""
+    session, client = calls
     lwa = LwaTokens(
         session,
         LwaConfig(DEMO_CLIENT_ID, Secret(DEMO_CLIENT_SECRET), f"{url}/auth/o2/token"),
@@ -283,10 +296,10 @@ def _rdts(
         shared=shared,
     )
     upstream = Upstream(
-        session,
+        client,
         config=UpstreamConfig(pacing=False),
         user_agent="t/1 (Language=Python/3)",
-        middlewares={},
+        signers={},
         limiter=RateLimiter(queue_timeout_s=1),
     )
     mint = TokensApi(upstream, lwa, operation=None, clock=clock).mint
@@ -304,8 +317,8 @@ async def _minted_per_hour(aiohttp_server: ServerFactory, bundle_limit: int) -> 
         Resource("GET", "/orders/v0/orders/{orderId}/address"),
         Resource("GET", "/mfn/v0/shipments/{shipmentId}"),
     ]
-    async with aiohttp.ClientSession() as session:
-        rdts = _rdts(session, url, clock, bundle_limit=bundle_limit)
+    async with outbound() as calls:
+        rdts = _rdts(calls, url, clock, bundle_limit=bundle_limit)
         for _hour in range(3):
             for resource in resources:
                 await rdts.token(account, resource)
@@ -329,8 +342,8 @@ async def test_the_tokens_api_down_keeps_serving_a_still_valid_rdt(
     clock = FakeClock()
     account = Account("main", Secret(DEMO_REFRESH_TOKEN), "na", url, REGIONS["na"].aws_region)
     resource = Resource("GET", "/orders/v0/orders/{orderId}/address")
-    async with aiohttp.ClientSession() as session:
-        rdts = _rdts(session, url, clock, margin_s=60, refresh_ahead_s=300)
+    async with outbound() as calls:
+        rdts = _rdts(calls, url, clock, margin_s=60, refresh_ahead_s=300)
         first, _ = await rdts.token(account, resource)
         amazon.faults.tokens_api_down()
         clock.now += 3600 - 30  # inside the margin: a mint is due, and the Tokens API fails
@@ -351,8 +364,8 @@ async def test_the_cache_is_bounded_least_recently_used_first_and_drops_expired_
         Resource("GET", f"/reports/2021-06-30/documents/{document}")
         for document in (LISTINGS_DOCUMENT, SHIPPING_ORDERS_DOCUMENT, "doc-3", "doc-4", "doc-5")
     ]
-    async with aiohttp.ClientSession() as session:
-        rdts = _rdts(session, url, clock, document_limit=3)
+    async with outbound() as calls:
+        rdts = _rdts(calls, url, clock, document_limit=3)
         for document in documents:
             await rdts.token(account, document)
             await rdts.token(account, documents[0])  # kept in use: never the one to go
@@ -394,8 +407,8 @@ async def rdt_replicas(
     url = str(server.make_url("")).rstrip("/")
     clock = FakeClock()
     account = Account("main", Secret(DEMO_REFRESH_TOKEN), "na", url, REGIONS["na"].aws_region)
-    async with aiohttp.ClientSession() as session, shared_states(redis_url, count) as states:
-        rdts = [_rdts(session, url, clock, state) for state in states]
+    async with outbound() as calls, shared_states(redis_url, count) as states:
+        rdts = [_rdts(calls, url, clock, state) for state in states]
         yield Replicas(rdts, server.app[STATE_KEY], account)
 
 
@@ -492,8 +505,8 @@ async def test_redis_down_leaves_each_replica_minting_alone(aiohttp_server: Serv
     account = Account("main", Secret(DEMO_REFRESH_TOKEN), "na", url, REGIONS["na"].aws_region)
     state = shared_state(unreachable_url())
     try:
-        async with aiohttp.ClientSession() as session:
-            rdts = _rdts(session, url, clock, state)
+        async with outbound() as calls:
+            rdts = _rdts(calls, url, clock, state)
             rdt, minted = await rdts.token(account, ADDRESS)
             assert minted and await rdts.token(account, ADDRESS) == (rdt, False)
         assert len(server.app[STATE_KEY].rdt_mints) == rdts.mints == 1

@@ -23,6 +23,7 @@ from spproxy.emulator import (
     make_emulator_app,
 )
 from spproxy.errors import RdtRefused, TokensApiUnavailable
+from spproxy.http1pool import Http1Client
 from spproxy.lwa import LwaTokens
 from spproxy.ratelimit import RateLimiter
 from spproxy.regions import REGIONS
@@ -51,20 +52,24 @@ async def minting(
     url = str(server.make_url("")).rstrip("/")
     account = Account("main", Secret(DEMO_REFRESH_TOKEN), "na", url, REGIONS["na"].aws_region)
     async with aiohttp.ClientSession() as session:
+        client = Http1Client(proxy=None, trust_env=False)
         lwa = LwaTokens(
             session,
             LwaConfig(DEMO_CLIENT_ID, Secret(DEMO_CLIENT_SECRET), f"{url}/auth/o2/token"),
             timeout_s=5,
         )
         upstream = Upstream(
-            session,
+            client,
             config=UpstreamConfig(pacing=False),
             user_agent="t/1 (Language=Python/3)",
-            middlewares={},
+            signers={},
             limiter=RateLimiter(queue_timeout_s=1),
         )
         tokens_api = TokensApi(upstream, lwa, operation=None, clock=lambda: NOW)
-        yield Minting(tokens_api, lwa, account, server.app[STATE_KEY])
+        try:
+            yield Minting(tokens_api, lwa, account, server.app[STATE_KEY])
+        finally:
+            await upstream.aclose()
 
 
 async def test_a_mint_names_every_resource_and_expires_when_amazon_says(
