@@ -80,7 +80,10 @@ class Connection(BaseProtocol):
         self._payload = None
         self._timeout_s = timeout_s
         self._deadline = self._loop.time() + timeout_s
-        if self._timer is None:
+        timer = self._timer
+        if timer is None or timer.when() > self._deadline:  # none, or set for a longer timeout
+            if timer is not None:
+                timer.cancel()
             self._timer = self._loop.call_at(self._deadline, self._on_deadline)
         self.transport.write(head + body if len(body) < 2**16 else head)
         if len(body) >= 2**16:

@@ -37,7 +37,7 @@ class Http1Client:
         self._proxy = proxy
         self._trust_env = trust_env
         self._slots = Slots(limit)
-        self._tls = ssl.create_default_context()  # the system's trust store, as aiohttp's
+        self._tls: ssl.SSLContext | None = None
         self._endpoints: OrderedDict[str, Endpoint] = OrderedDict()
 
     def request(
@@ -59,7 +59,11 @@ class Http1Client:
     def _add(self, endpoint: str) -> Endpoint:
         url = URL(endpoint)
         proxy = URL(self._proxy) if self._proxy else _environment_proxy(url, self._trust_env)
-        added = self._endpoints[endpoint] = Endpoint(url, proxy, self._slots, self._tls)
+        tls = None
+        if url.scheme == "https" or (proxy is not None and proxy.scheme == "https"):
+            # The system's trust store, as aiohttp's; loaded for the first https endpoint only.
+            tls = self._tls = self._tls or ssl.create_default_context()
+        added = self._endpoints[endpoint] = Endpoint(url, proxy, self._slots, tls)
         if len(self._endpoints) > MAX_ENDPOINTS:
             _, dropped = self._endpoints.popitem(last=False)
             dropped.close()
@@ -121,11 +125,14 @@ class Slots:
 class Endpoint:
     """One endpoint's idle connections (the newest reused first), and how to open one."""
 
-    def __init__(self, url: URL, proxy: URL | None, slots: Slots, tls: ssl.SSLContext) -> None:
+    def __init__(
+        self, url: URL, proxy: URL | None, slots: Slots, tls: ssl.SSLContext | None
+    ) -> None:
         self.host = url.host or ""
         self._port = url.port or 80  # yarl gives the scheme's default
         self._loop = asyncio.get_running_loop()
         self._tls = tls if url.scheme == "https" else None
+        self._proxy_tls = tls if proxy is not None and proxy.scheme == "https" else None
         self._proxy = proxy
         self._slots = slots
         self._idle: deque[Connection] = deque()
@@ -227,9 +234,12 @@ class Endpoint:
                         server_hostname=self.host if self._tls else None,
                     )
                 else:
-                    proxy_tls = self._tls if proxy.scheme == "https" else None
                     await loop.create_connection(
-                        lambda: connection, proxy.host or "", proxy.port or 80, ssl=proxy_tls
+                        lambda: connection,
+                        proxy.host or "",
+                        proxy.port or 80,
+                        ssl=self._proxy_tls,
+                        server_hostname=proxy.host if self._proxy_tls else None,
                     )
                     if self._tls is not None:
                         await self._tunnel(connection, timeout_s)
@@ -251,12 +261,15 @@ class Endpoint:
         lines = f"CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n"
         if self._proxy is not None and self._proxy.user is not None:
             lines += f"Proxy-Authorization: {self._proxy_authorization}\r\n"
-        answer = connection.send(f"{lines}\r\n".encode(), b"", with_body=False, timeout_s=timeout_s)
+        # Read as an answer with a body: a refusal's (407, 403) runs to its length or the close.
+        answer = connection.send(f"{lines}\r\n".encode(), b"", with_body=True, timeout_s=timeout_s)
         message, _ = await answer
         if not 200 <= message.code < 300:
             raise ConnectFailed(f"the proxy refused a tunnel to {self.host} (HTTP {message.code})")
-        connection.transport = await self._loop.start_tls(
-            connection.transport, connection, self._tls, server_hostname=self.host
+        connection.tunnelled(
+            await self._loop.start_tls(
+                connection.transport, connection, self._tls, server_hostname=self.host
+            )
         )
 
     def close(self) -> None:

@@ -282,7 +282,7 @@ class Upstream:
             ) from None
         except ValueError:  # a header value with a line break: never on the wire
             raise BadRequest(
-                "A request header holds a line break or a control character.",
+                "A header to forward holds a line break or a control character; nothing was sent.",
                 "Send each header on one line.",
             ) from None
         return UpstreamAnswer(response, time.perf_counter() - started)

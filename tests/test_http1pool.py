@@ -646,7 +646,7 @@ async def test_proxy_credentials_go_to_the_proxy_and_never_to_the_origin(
     for proxy in (proxy_py, proxy_py.replace("http://", "http://user:wrong@")):
         client = Http1Client(proxy=proxy, trust_env=False)
         try:
-            with pytest.raises(ConnectFailed):  # proxy.py's 407
+            with pytest.raises(ConnectFailed, match="HTTP 407"):  # proxy.py's, with a body
                 await client.request(endpoint, "GET", "/", {}, b"", timeout_s=10)
         finally:
             await client.aclose()

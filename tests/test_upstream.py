@@ -16,9 +16,16 @@ from dataclasses import replace
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from multidict import CIMultiDict, CIMultiDictProxy
 
-from spproxy.config import UpstreamConfig
+from spproxy.config import Account, Secret, UpstreamConfig
 from spproxy.emulator import EmulatorConfig
+from spproxy.errors import BadRequest
+from spproxy.http1pool import Http1Client
+from spproxy.ratelimit import RateLimiter
+from spproxy.target import parse_target
+from spproxy.upstream import Upstream
+from spproxy.wire import UpstreamRequest
 from tests.harness import MARKETPLACE, Harness, StartHarness
 
 PARTICIPATIONS = "/sellers/v1/marketplaceParticipations"
@@ -411,3 +418,36 @@ async def test_a_post_is_retried_when_the_connection_never_opened(
     assert response.status == 502
     retries = [r for r in caplog.records if r.getMessage().startswith("retry ")]
     assert len(retries) == QUICK_RETRIES.retries
+
+
+async def test_a_header_with_a_line_break_never_reaches_the_wire() -> None:
+    """aiohttp's server refuses such a header from a client; a value from elsewhere (a token
+    source gone wrong) is refused here too, before a byte is sent."""
+    connections: list[int] = []
+
+    async def count(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(1)
+        writer.close()
+
+    server = await asyncio.start_server(count, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    account = Account("main", Secret("Atzr|x"), "na", f"http://127.0.0.1:{port}", "us-east-1")
+    upstream = Upstream(
+        Http1Client(proxy=None, trust_env=False),
+        config=UpstreamConfig(pacing=False, retries=0),
+        user_agent="t/1 (Language=Python/3)",
+        signers={},
+        limiter=RateLimiter(queue_timeout_s=1),
+    )
+    headers = CIMultiDictProxy(CIMultiDict({"x-note": "a\r\nx-amz-access-token: forged"}))
+    try:
+        with pytest.raises(BadRequest, match="line break"):
+            await upstream.send(
+                UpstreamRequest(account, None, "GET", parse_target("GET", "/x"), headers),
+                "Atza|token",
+            )
+    finally:
+        await upstream.aclose()
+        server.close()
+        await server.wait_closed()
+    assert connections == []
