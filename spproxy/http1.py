@@ -149,6 +149,9 @@ class Connection(BaseProtocol):
         self.lost(self)
 
     def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         if self.transport is not None:
             self.transport.close()
             self.transport = None

@@ -59,21 +59,22 @@ class ProxyRequestHandler(RequestHandler):
         super().__init__(manager, **kwargs)
         self._header_timeout_s = header_timeout_s
         self._too_slow = too_slow  # the 408, written as it is
-        self._header_deadline: asyncio.TimerHandle | None = None
         self._awaiting_headers = True  # between requests: the next byte starts the clock
+        # One timer per connection, not one per request: the deadline moves, and the timer,
+        # when it fires, sleeps on to the current one (0: no headers awaited).
+        self._headers_by = 0.0
+        self._header_timer: asyncio.TimerHandle | None = None
 
     def data_received(self, data: bytes) -> None:
-        if self._awaiting_headers and self._header_deadline is None and data:
-            self._header_deadline = asyncio.get_running_loop().call_later(
-                self._header_timeout_s, self._headers_too_slow
-            )
+        if self._awaiting_headers and not self._headers_by and data:
+            self._headers_by = self._loop.time() + self._header_timeout_s
+            if self._header_timer is None:
+                self._header_timer = self._loop.call_at(self._headers_by, self._headers_due)
         super().data_received(data)
 
     def headers_received(self) -> None:
         self._awaiting_headers = False
-        if self._header_deadline is not None:
-            self._header_deadline.cancel()
-            self._header_deadline = None
+        self._headers_by = 0.0
 
     async def finish_response(
         self, request: web.BaseRequest, resp: web.StreamResponse, start_time: float | None
@@ -88,9 +89,9 @@ class ProxyRequestHandler(RequestHandler):
                 self.force_close()
 
     def connection_lost(self, exc: BaseException | None) -> None:
-        if self._header_deadline is not None:
-            self._header_deadline.cancel()
-            self._header_deadline = None
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
         super().connection_lost(exc)
 
     def handle_error(
@@ -116,8 +117,14 @@ class ProxyRequestHandler(RequestHandler):
         response.force_close()
         return response
 
-    def _headers_too_slow(self) -> None:
-        self._header_deadline = None
+    def _headers_due(self) -> None:
+        self._header_timer = None
+        if not self._headers_by:
+            return
+        if self._loop.time() < self._headers_by:  # a later request's deadline: sleep on
+            self._header_timer = self._loop.call_at(self._headers_by, self._headers_due)
+            return
+        self._headers_by = 0.0
         if not self._awaiting_headers or self.transport is None:
             return
         AccessRecord("-", "-", status=408, origin="proxy").emit()

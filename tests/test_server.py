@@ -57,6 +57,21 @@ async def test_keep_alive_requests_are_served_and_slow_headers_get_408(port: int
     assert json.loads(body)["errors"][0]["code"] == "RequestTimeout"
 
 
+async def test_a_request_right_after_another_still_gets_its_408(port: int) -> None:
+    """The connection's one timer, set for the first request's deadline, sleeps on to the next
+    request's when it fires."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    async with asyncio.timeout(10):
+        writer.write(b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert (await reader.readuntil(b"\r\n\r\n")).startswith(b"HTTP/1.1 200 OK")
+        await reader.readexactly(len(b'{"hello": "world"}'))
+        writer.write(b"GET /hello HTTP/1.1\r\n")  # at once: the first timer is still set
+        answer = await reader.read()  # until the server closes the connection
+    writer.close()
+    await writer.wait_closed()
+    assert answer.startswith(b"HTTP/1.1 408 Request Timeout")
+
+
 async def test_what_aiohttp_cannot_parse_gets_an_sp_api_error_that_quotes_nothing(
     port: int, caplog: pytest.LogCaptureFixture
 ) -> None:
