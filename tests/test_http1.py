@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from types import TracebackType
 
 import aiohttp
@@ -22,6 +22,18 @@ from spproxy.http1pool import Http1Client
 
 Handler = Callable[["RawServer", asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+
+
+@contextlib.asynccontextmanager
+async def opened(
+    proxy: str | None = None, *, trust_env: bool = False, limit: int = 256
+) -> AsyncIterator[Http1Client]:
+    """An Http1Client, closed afterwards."""
+    client = Http1Client(proxy=proxy, trust_env=trust_env, limit=limit)
+    try:
+        yield client
+    finally:
+        await client.aclose()
 
 
 class RawServer:
@@ -137,17 +149,13 @@ async def test_interim_answers_are_skipped_and_the_connection_is_kept() -> None:
         b"HTTP/1.1 100 Continue\r\n\r\n"
         b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"
     )
-    async with RawServer(answering(interim + OK, OK)) as server:
-        client = Http1Client(proxy=None, trust_env=False)
-        try:
-            async with await client.request(
-                server.endpoint, "POST", "/feeds", {}, b"{}", timeout_s=5
-            ) as response:
-                assert response.status == 200
-                assert await response.read() == b"ok"
-            assert await get(client, server) == b"ok"
-        finally:
-            await client.aclose()
+    async with RawServer(answering(interim + OK, OK)) as server, opened() as client:
+        async with await client.request(
+            server.endpoint, "POST", "/feeds", {}, b"{}", timeout_s=5
+        ) as response:
+            assert response.status == 200
+            assert await response.read() == b"ok"
+        assert await get(client, server) == b"ok"
     assert server.connections == 1
 
 
@@ -161,12 +169,8 @@ async def test_an_interim_answer_split_from_the_final_one_is_skipped() -> None:
         writer.write(OK)
         await server.until_client_closes(reader)
 
-    async with RawServer(handle) as server:
-        client = Http1Client(proxy=None, trust_env=False)
-        try:
-            assert await get(client, server) == b"ok"
-        finally:
-            await client.aclose()
+    async with RawServer(handle) as server, opened() as client:
+        assert await get(client, server) == b"ok"
 
 
 async def test_an_answer_nobody_asked_for_closes_the_connection() -> None:
@@ -186,15 +190,11 @@ async def test_an_answer_nobody_asked_for_closes_the_connection() -> None:
         else:
             await keep_answering(server, reader, writer)
 
-    async with RawServer(handle) as server:
-        client = Http1Client(proxy=None, trust_env=False)
-        try:
-            assert await get(client, server) == b"ok"
-            async with asyncio.timeout(5):
-                await server.client_closed.wait()
-            assert await get(client, server) == b"ok"
-        finally:
-            await client.aclose()
+    async with RawServer(handle) as server, opened() as client:
+        assert await get(client, server) == b"ok"
+        async with asyncio.timeout(5):
+            await server.client_closed.wait()
+        assert await get(client, server) == b"ok"
     assert server.connections == 2
 
 
@@ -212,17 +212,13 @@ async def test_a_body_delimited_by_the_close_is_read_whole(size: int) -> None:
         else:
             await keep_answering(server, reader, writer)
 
-    async with RawServer(handle) as server:
-        client = Http1Client(proxy=None, trust_env=False)
-        try:
-            async with await client.request(
-                server.endpoint, "GET", "/", {}, b"", timeout_s=5
-            ) as response:
-                assert response.content_length is None
-                assert await response.read() == body
-            assert await get(client, server) == b"ok"  # on a new connection
-        finally:
-            await client.aclose()
+    async with RawServer(handle) as server, opened() as client:
+        async with await client.request(
+            server.endpoint, "GET", "/", {}, b"", timeout_s=5
+        ) as response:
+            assert response.content_length is None
+            assert await response.read() == body
+        assert await get(client, server) == b"ok"  # on a new connection
     assert server.connections == 2
 
 
@@ -242,18 +238,14 @@ async def test_a_chunked_body_is_read_whole_and_the_connection_kept() -> None:
             await writer.drain()
         await keep_answering(server, reader, writer)
 
-    async with RawServer(handle) as server:
-        client = Http1Client(proxy=None, trust_env=False)
-        try:
-            async with await client.request(
-                server.endpoint, "GET", "/", {}, b"", timeout_s=5
-            ) as response:
-                assert response.content_length is None
-                assert response.headers["Transfer-Encoding"] == "chunked"
-                assert await response.read() == b"hello 0123456789"
-            assert await get(client, server) == b"ok"
-        finally:
-            await client.aclose()
+    async with RawServer(handle) as server, opened() as client:
+        async with await client.request(
+            server.endpoint, "GET", "/", {}, b"", timeout_s=5
+        ) as response:
+            assert response.content_length is None
+            assert response.headers["Transfer-Encoding"] == "chunked"
+            assert await response.read() == b"hello 0123456789"
+        assert await get(client, server) == b"ok"
     assert server.connections == 1
 
 
@@ -265,37 +257,33 @@ async def test_a_chunked_body_broken_off_mid_chunk_fails_its_read() -> None:
         writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\na\r\n01234")
         await writer.drain()  # then closed
 
-    async with RawServer(handle) as server:
-        client = Http1Client(proxy=None, trust_env=False)
-        try:
-            async with await client.request(
-                server.endpoint, "GET", "/", {}, b"", timeout_s=5
-            ) as response:
-                with pytest.raises(aiohttp.ClientPayloadError):
-                    await response.read()
-        finally:
-            await client.aclose()
+    async with (
+        RawServer(handle) as server,
+        opened() as client,
+        await client.request(server.endpoint, "GET", "/", {}, b"", timeout_s=5) as response,
+    ):
+        with pytest.raises(aiohttp.ClientPayloadError):
+            await response.read()
 
 
 async def test_content_length_of_real_answers() -> None:
-    async with RawServer(
-        answering(
-            b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
-            b"HTTP/1.1 204 No Content\r\n\r\n",
-            b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
-        )
-    ) as server:
-        client = Http1Client(proxy=None, trust_env=False)
-        try:
-            lengths = []
-            for _ in range(3):
-                async with await client.request(
-                    server.endpoint, "GET", "/", {}, b"", timeout_s=5
-                ) as response:
-                    lengths.append(response.content_length)
-                    await response.read()
-        finally:
-            await client.aclose()
+    async with (
+        RawServer(
+            answering(
+                b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
+                b"HTTP/1.1 204 No Content\r\n\r\n",
+                b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+            )
+        ) as server,
+        opened() as client,
+    ):
+        lengths = []
+        for _ in range(3):
+            async with await client.request(
+                server.endpoint, "GET", "/", {}, b"", timeout_s=5
+            ) as response:
+                lengths.append(response.content_length)
+                await response.read()
     assert lengths == [5, None, 0]
     assert server.connections == 1
 
@@ -351,26 +339,18 @@ async def test_an_answer_with_a_malformed_content_length_fails_the_call(
     method: str, value: bytes
 ) -> None:
     answer = b"HTTP/1.1 200 OK\r\nContent-Length: " + value + b"\r\n\r\n"
-    async with RawServer(answering(answer)) as server:
-        client = Http1Client(proxy=None, trust_env=False)
-        try:
-            with pytest.raises(aiohttp.ClientPayloadError):
-                await client.request(server.endpoint, method, "/", {}, b"", timeout_s=5)
-        finally:
-            await client.aclose()
+    async with RawServer(answering(answer)) as server, opened() as client:
+        with pytest.raises(aiohttp.ClientPayloadError):
+            await client.request(server.endpoint, method, "/", {}, b"", timeout_s=5)
 
 
 async def test_a_response_dropped_unreleased_frees_its_slot() -> None:
-    async with RawServer(keep_answering) as server:
-        client = Http1Client(proxy=None, trust_env=False, limit=1)
-        try:
-            response = await client.request(server.endpoint, "GET", "/", {}, b"", timeout_s=5)
-            assert response.status == 200
-            del response
-            gc.collect()
-            assert await get(client, server) == b"ok"  # times out if the slot stayed taken
-        finally:
-            await client.aclose()
+    async with RawServer(keep_answering) as server, opened(limit=1) as client:
+        response = await client.request(server.endpoint, "GET", "/", {}, b"", timeout_s=5)
+        assert response.status == 200
+        del response
+        gc.collect()
+        assert await get(client, server) == b"ok"  # times out if the slot stayed taken
 
 
 async def test_a_body_that_stalls_fails_its_read_with_a_timeout() -> None:
@@ -382,15 +362,12 @@ async def test_a_body_that_stalls_fails_its_read_with_a_timeout() -> None:
         await server.until_client_closes(reader)
 
     async with RawServer(handle) as server:
-        client = Http1Client(proxy=None, trust_env=False)
-        try:
-            async with await client.request(
-                server.endpoint, "GET", "/", {}, b"", timeout_s=0.05
-            ) as response:
-                with pytest.raises(TimeoutError):
-                    await response.read()
-        finally:
-            await client.aclose()
+        async with (
+            opened() as client,
+            await client.request(server.endpoint, "GET", "/", {}, b"", timeout_s=0.05) as response,
+        ):
+            with pytest.raises(TimeoutError):
+                await response.read()
         async with asyncio.timeout(5):
             await server.client_closed.wait()  # the timed out connection was closed
 
@@ -408,39 +385,32 @@ async def test_a_reader_slower_than_the_timeout_is_not_timed_out() -> None:
         await writer.drain()
         await server.until_client_closes(reader)
 
-    async with RawServer(handle) as server:
-        client = Http1Client(proxy=None, trust_env=False)
-        try:
-            async with await client.request(
-                server.endpoint, "GET", "/", {}, b"", timeout_s=0.1
-            ) as response:
-                await asyncio.sleep(0.6)  # the caller is busy elsewhere, six timeouts long
-                assert await response.read() == body
-        finally:
-            await client.aclose()
+    async with (
+        RawServer(handle) as server,
+        opened() as client,
+        await client.request(server.endpoint, "GET", "/", {}, b"", timeout_s=0.1) as response,
+    ):
+        await asyncio.sleep(0.6)  # the caller is busy elsewhere, six timeouts long
+        assert await response.read() == body
 
 
 async def test_an_answer_that_is_not_http_fails_the_call() -> None:
-    async with RawServer(answering(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")) as server:
-        client = Http1Client(proxy=None, trust_env=False)
-        try:
-            with pytest.raises(aiohttp.ClientPayloadError):
-                await client.request(server.endpoint, "GET", "/", {}, b"", timeout_s=5)
-            async with asyncio.timeout(5):
-                await server.client_closed.wait()
-        finally:
-            await client.aclose()
+    async with (
+        RawServer(answering(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")) as server,
+        opened() as client,
+    ):
+        with pytest.raises(aiohttp.ClientPayloadError):
+            await client.request(server.endpoint, "GET", "/", {}, b"", timeout_s=5)
+        async with asyncio.timeout(5):
+            await server.client_closed.wait()
 
 
 async def test_a_response_knows_its_host() -> None:
-    async with RawServer(keep_answering) as server:
-        client = Http1Client(proxy=None, trust_env=False)
-        try:
-            async with await client.request(
-                server.endpoint, "GET", "/", {}, b"", timeout_s=5
-            ) as response:
-                assert response.host == URL(server.endpoint).host == "127.0.0.1"
-                assert response.reason == "OK"
-                assert await response.read() == b"ok"
-        finally:
-            await client.aclose()
+    async with (
+        RawServer(keep_answering) as server,
+        opened() as client,
+        await client.request(server.endpoint, "GET", "/", {}, b"", timeout_s=5) as response,
+    ):
+        assert response.host == URL(server.endpoint).host == "127.0.0.1"
+        assert response.reason == "OK"
+        assert await response.read() == b"ok"

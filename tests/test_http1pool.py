@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import ssl
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -21,8 +20,9 @@ from multidict import CIMultiDict
 from spproxy import http1pool
 from spproxy.http1 import ConnectFailed
 from spproxy.http1pool import Http1Client
+from tests.forward_proxy import forward_proxy
 from tests.harness import free_port
-from tests.test_http1 import OK, RawServer, answering, get, keep_answering
+from tests.test_http1 import OK, RawServer, answering, get, keep_answering, opened
 
 ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
 
@@ -56,8 +56,7 @@ async def test_get_and_post_send_the_headers_given_with_host_and_content_length(
     large = b"L" * (2**20 + 1)  # written apart from the head, with the transport's flow control
     async with RawServer(handle) as server:
         authority = f"127.0.0.1:{server.port}"
-        client = Http1Client(proxy=None, trust_env=False)
-        try:
+        async with opened() as client:
             calls = [
                 ("GET", "/orders/v0/orders?MarketplaceIds=A1&x=%20", b""),
                 ("POST", "/feeds/2021-06-30/feeds", posted),
@@ -71,8 +70,6 @@ async def test_get_and_post_send_the_headers_given_with_host_and_content_length(
                 ) as response:
                     assert response.status == 200
                     assert await response.read() == b"ok"
-        finally:
-            await client.aclose()
     assert server.connections == 1
     given = list(headers.items())
     expected_lengths = [None, str(len(posted)), "0", str(len(large)), "1"]
@@ -88,29 +85,28 @@ async def test_get_and_post_send_the_headers_given_with_host_and_content_length(
 
 
 async def test_a_head_answer_has_a_length_but_no_body_and_the_connection_is_reused() -> None:
-    async with RawServer(
-        answering(
-            b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n",  # HEAD: the length a GET would get
-            b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
-            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
-            OK,
-        )
-    ) as server:
-        client = Http1Client(proxy=None, trust_env=False)
-        try:
-            for method, body, length in [
-                ("HEAD", b"", 5),
-                ("GET", b"hello", 5),
-                ("HEAD", b"", None),
-                ("GET", b"ok", 2),
-            ]:
-                async with await client.request(
-                    server.endpoint, method, "/documents/1", {}, b"", timeout_s=5
-                ) as response:
-                    assert response.content_length == length
-                    assert await response.read() == body
-        finally:
-            await client.aclose()
+    async with (
+        RawServer(
+            answering(
+                b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n",  # HEAD: the length a GET would get
+                b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+                OK,
+            )
+        ) as server,
+        opened() as client,
+    ):
+        for method, body, length in [
+            ("HEAD", b"", 5),
+            ("GET", b"hello", 5),
+            ("HEAD", b"", None),
+            ("GET", b"ok", 2),
+        ]:
+            async with await client.request(
+                server.endpoint, method, "/documents/1", {}, b"", timeout_s=5
+            ) as response:
+                assert response.content_length == length
+                assert await response.read() == body
     assert server.connections == 1
     assert b"HEAD /documents/1 HTTP/1.1\r\n" in server.received
     assert b"Content-Length" not in server.received
@@ -128,16 +124,13 @@ async def test_sequential_requests_share_one_connection(aiohttp_server: ServerFa
     app.router.add_route("*", "/{path:.*}", answer)
     server = await aiohttp_server(app)
     endpoint = str(server.make_url("")).rstrip("/")
-    client = Http1Client(proxy=None, trust_env=False)
-    try:
+    async with opened() as client:
         for method in ("GET", "POST", "GET"):
             async with await client.request(
                 endpoint, method, "/sellers/v1/x", {}, b"", timeout_s=5
             ) as response:
                 assert response.status == 200
                 assert await response.read() == b"{}"
-    finally:
-        await client.aclose()
     assert len(peers) == 3 and len(set(peers)) == 1
 
 
@@ -152,17 +145,13 @@ async def test_a_response_released_before_its_body_arrived_closes_the_connection
         else:
             await keep_answering(server, reader, writer)
 
-    async with RawServer(handle) as server:
-        client = Http1Client(proxy=None, trust_env=False)
-        try:
-            response = await client.request(server.endpoint, "GET", "/", {}, b"", timeout_s=5)
-            assert response.status == 200
-            response.release()
-            async with asyncio.timeout(5):
-                await server.client_closed.wait()
-            assert await get(client, server) == b"ok"
-        finally:
-            await client.aclose()
+    async with RawServer(handle) as server, opened() as client:
+        response = await client.request(server.endpoint, "GET", "/", {}, b"", timeout_s=5)
+        assert response.status == 200
+        response.release()
+        async with asyncio.timeout(5):
+            await server.client_closed.wait()
+        assert await get(client, server) == b"ok"
     assert server.connections == 2
 
 
@@ -186,15 +175,11 @@ async def test_an_answer_that_closes_is_not_reused(answer: bytes) -> None:
         else:
             await keep_answering(server, reader, writer)
 
-    async with RawServer(handle) as server:
-        client = Http1Client(proxy=None, trust_env=False)
-        try:
-            assert await get(client, server) == b"ok"
-            async with asyncio.timeout(5):
-                await server.client_closed.wait()
-            assert await get(client, server) == b"ok"
-        finally:
-            await client.aclose()
+    async with RawServer(handle) as server, opened() as client:
+        assert await get(client, server) == b"ok"
+        async with asyncio.timeout(5):
+            await server.client_closed.wait()
+        assert await get(client, server) == b"ok"
     assert server.connections == 2
 
 
@@ -218,15 +203,11 @@ REFUSED_TARGETS = ["/a b", "/a\r\nInjected: 1", "/a\n", "/a\r", "/a\0", "/a\t", 
 async def test_a_line_break_or_control_is_refused_before_anything_is_sent(
     method: str, target: str, headers: dict[str, str]
 ) -> None:
-    async with RawServer(keep_answering) as server:
-        client = Http1Client(proxy=None, trust_env=False)
-        try:
-            with pytest.raises(ValueError, match="line break or control"):
-                await client.request(server.endpoint, method, target, headers, b"", timeout_s=5)
-            assert server.connections == 0
-            assert await get(client, server) == b"ok"  # the slot and the endpoint still work
-        finally:
-            await client.aclose()
+    async with RawServer(keep_answering) as server, opened() as client:
+        with pytest.raises(ValueError, match="line break or control"):
+            await client.request(server.endpoint, method, target, headers, b"", timeout_s=5)
+        assert server.connections == 0
+        assert await get(client, server) == b"ok"  # the slot and the endpoint still work
     assert server.connections == 1
     assert bytes(server.received) == (
         f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n\r\n".encode()
@@ -234,15 +215,12 @@ async def test_a_line_break_or_control_is_refused_before_anything_is_sent(
 
 
 async def test_a_port_nobody_listens_on_fails_to_connect() -> None:
-    client = Http1Client(proxy=None, trust_env=False)
-    try:
+    async with opened() as client:
         with pytest.raises(ConnectFailed) as failed:
             await client.request(
                 f"http://127.0.0.1:{free_port()}", "GET", "/", {}, b"", timeout_s=5
             )
         assert isinstance(failed.value, aiohttp.ClientError)
-    finally:
-        await client.aclose()
 
 
 async def test_a_server_that_never_answers_times_out() -> None:
@@ -255,17 +233,13 @@ async def test_a_server_that_never_answers_times_out() -> None:
         else:
             await keep_answering(server, reader, writer)
 
-    async with RawServer(handle) as server:
-        client = Http1Client(proxy=None, trust_env=False, limit=1)
-        try:
-            with pytest.raises(TimeoutError) as failed:
-                await client.request(server.endpoint, "GET", "/", {}, b"", timeout_s=0.05)
-            assert isinstance(failed.value, aiohttp.ServerTimeoutError)
-            async with asyncio.timeout(5):
-                await server.client_closed.wait()  # not kept for the next call
-            assert await get(client, server, timeout_s=0.5) == b"ok"  # and its slot is free
-        finally:
-            await client.aclose()
+    async with RawServer(handle) as server, opened(limit=1) as client:
+        with pytest.raises(TimeoutError) as failed:
+            await client.request(server.endpoint, "GET", "/", {}, b"", timeout_s=0.05)
+        assert isinstance(failed.value, aiohttp.ServerTimeoutError)
+        async with asyncio.timeout(5):
+            await server.client_closed.wait()  # not kept for the next call
+        assert await get(client, server, timeout_s=0.5) == b"ok"  # and its slot is free
     assert server.connections == 2
 
 
@@ -273,13 +247,9 @@ async def test_a_server_that_never_answers_times_out() -> None:
 async def test_a_target_not_in_origin_form_is_refused(target: str) -> None:
     """Through a proxy the target follows http://host: "@evil.example/x" would make that
     http://127.0.0.1@evil.example/x, another host; an empty one breaks the request line."""
-    async with RawServer(keep_answering) as proxy:
-        client = Http1Client(proxy=proxy.endpoint, trust_env=False)
-        try:
-            with pytest.raises(ValueError):
-                await client.request("http://127.0.0.1", "GET", target, {}, b"", timeout_s=5)
-        finally:
-            await client.aclose()
+    async with RawServer(keep_answering) as proxy, opened(proxy.endpoint) as client:
+        with pytest.raises(ValueError):
+            await client.request("http://127.0.0.1", "GET", target, {}, b"", timeout_s=5)
     assert proxy.received == b""
 
 
@@ -295,47 +265,37 @@ async def test_https_proxy_from_the_environment_is_used_for_https(
 
     async with RawServer(handle) as proxy, RawServer(keep_answering) as plain:
         _environment(monkeypatch, HTTPS_PROXY=proxy.endpoint)
-        client = Http1Client(proxy=None, trust_env=True)
-        try:
+        async with opened(proxy=None, trust_env=True) as client:
             with pytest.raises(ConnectFailed):
                 await client.request(
                     "https://sellingpartnerapi-fe.amazon.com", "GET", "/", {}, b"", timeout_s=5
                 )
             assert await get(client, plain) == b"ok"  # http: HTTPS_PROXY is not its proxy
-        finally:
-            await client.aclose()
     assert proxy.received.startswith(b"CONNECT sellingpartnerapi-fe.amazon.com:443 HTTP/1.1\r\n")
     assert plain.connections == 1
 
 
 async def test_at_the_limit_a_call_waits_for_a_slot_within_its_timeout() -> None:
-    async with RawServer(keep_answering) as server:
-        client = Http1Client(proxy=None, trust_env=False, limit=1)
-        try:
-            held = await client.request(server.endpoint, "GET", "/", {}, b"", timeout_s=5)
-            with pytest.raises(TimeoutError):
-                await client.request(server.endpoint, "GET", "/", {}, b"", timeout_s=0.05)
-            waiting = asyncio.create_task(get(client, server))
-            await asyncio.sleep(0)
-            assert not waiting.done()
-            assert await held.read() == b"ok"
-            held.release()
-            assert await waiting == b"ok"
-        finally:
-            await client.aclose()
+    async with RawServer(keep_answering) as server, opened(limit=1) as client:
+        held = await client.request(server.endpoint, "GET", "/", {}, b"", timeout_s=5)
+        with pytest.raises(TimeoutError):
+            await client.request(server.endpoint, "GET", "/", {}, b"", timeout_s=0.05)
+        waiting = asyncio.create_task(get(client, server))
+        await asyncio.sleep(0)
+        assert not waiting.done()
+        assert await held.read() == b"ok"
+        held.release()
+        assert await waiting == b"ok"
     assert server.connections == 1
 
 
 async def test_a_slot_is_freed_when_connecting_fails() -> None:
-    client = Http1Client(proxy=None, trust_env=False, limit=1)
-    try:
+    async with opened(limit=1) as client:
         for _ in range(3):
             with pytest.raises(ConnectFailed):
                 await client.request(
                     f"http://127.0.0.1:{free_port()}", "GET", "/", {}, b"", timeout_s=0.5
                 )
-    finally:
-        await client.aclose()
 
 
 async def test_a_slot_is_freed_when_a_call_fails() -> None:
@@ -347,14 +307,10 @@ async def test_a_slot_is_freed_when_a_call_fails() -> None:
         else:
             await keep_answering(server, reader, writer)
 
-    async with RawServer(handle) as server:
-        client = Http1Client(proxy=None, trust_env=False, limit=1)
-        try:
-            with pytest.raises(aiohttp.ServerDisconnectedError):
-                await client.request(server.endpoint, "GET", "/", {}, b"", timeout_s=5)
-            assert await get(client, server, timeout_s=0.5) == b"ok"
-        finally:
-            await client.aclose()
+    async with RawServer(handle) as server, opened(limit=1) as client:
+        with pytest.raises(aiohttp.ServerDisconnectedError):
+            await client.request(server.endpoint, "GET", "/", {}, b"", timeout_s=5)
+        assert await get(client, server, timeout_s=0.5) == b"ok"
 
 
 async def test_a_cancelled_call_frees_its_slot_and_closes_its_connection() -> None:
@@ -367,22 +323,18 @@ async def test_a_cancelled_call_frees_its_slot_and_closes_its_connection() -> No
         else:
             await keep_answering(server, reader, writer)
 
-    async with RawServer(handle) as server:
-        client = Http1Client(proxy=None, trust_env=False, limit=1)
-        try:
-            call = asyncio.create_task(
-                client.request(server.endpoint, "GET", "/", {}, b"", timeout_s=5)
-            )
-            async with asyncio.timeout(5):
-                await server.requested.wait()  # the request is out: the call awaits its answer
-            call.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await call
-            async with asyncio.timeout(5):
-                await server.client_closed.wait()
-            assert await get(client, server, timeout_s=0.5) == b"ok"
-        finally:
-            await client.aclose()
+    async with RawServer(handle) as server, opened(limit=1) as client:
+        call = asyncio.create_task(
+            client.request(server.endpoint, "GET", "/", {}, b"", timeout_s=5)
+        )
+        async with asyncio.timeout(5):
+            await server.requested.wait()  # the request is out: the call awaits its answer
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+        async with asyncio.timeout(5):
+            await server.client_closed.wait()
+        assert await get(client, server, timeout_s=0.5) == b"ok"
     assert server.connections == 2
 
 
@@ -394,17 +346,14 @@ async def test_an_answer_broken_off_mid_body_fails_its_read() -> None:
         writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n012")
         await writer.drain()  # then closed
 
-    async with RawServer(handle) as server:
-        client = Http1Client(proxy=None, trust_env=False)
-        try:
-            async with await client.request(
-                server.endpoint, "GET", "/", {}, b"", timeout_s=5
-            ) as response:
-                assert response.status == 200
-                with pytest.raises(aiohttp.ClientPayloadError):
-                    await response.read()
-        finally:
-            await client.aclose()
+    async with (
+        RawServer(handle) as server,
+        opened() as client,
+        await client.request(server.endpoint, "GET", "/", {}, b"", timeout_s=5) as response,
+    ):
+        assert response.status == 200
+        with pytest.raises(aiohttp.ClientPayloadError):
+            await response.read()
 
 
 @pytest.mark.parametrize("partial", [b"", b"HTTP/1.1 200 OK\r\nContent-Le"])
@@ -416,13 +365,9 @@ async def test_a_server_that_closes_before_answering_fails_the_call(partial: byt
         writer.write(partial)
         await writer.drain()  # then closed
 
-    async with RawServer(handle) as server:
-        client = Http1Client(proxy=None, trust_env=False)
-        try:
-            with pytest.raises(aiohttp.ServerDisconnectedError):
-                await client.request(server.endpoint, "GET", "/", {}, b"", timeout_s=5)
-        finally:
-            await client.aclose()
+    async with RawServer(handle) as server, opened() as client:
+        with pytest.raises(aiohttp.ServerDisconnectedError):
+            await client.request(server.endpoint, "GET", "/", {}, b"", timeout_s=5)
 
 
 async def test_an_idle_connection_the_server_closed_is_not_reused() -> None:
@@ -433,28 +378,21 @@ async def test_an_idle_connection_the_server_closed_is_not_reused() -> None:
         writer.write(OK)
         await writer.drain()  # then closed: the server's idle timeout
 
-    async with RawServer(handle) as server:
-        client = Http1Client(proxy=None, trust_env=False)
-        try:
-            assert await get(client, server) == b"ok"
-            idle = client._endpoints[server.endpoint]._idle
-            async with asyncio.timeout(5):
-                while idle:  # noqa: ASYNC110 - until the client read the server's FIN
-                    await asyncio.sleep(0)
-            assert await get(client, server) == b"ok"
-        finally:
-            await client.aclose()
+    async with RawServer(handle) as server, opened() as client:
+        assert await get(client, server) == b"ok"
+        idle = client._endpoints[server.endpoint]._idle
+        async with asyncio.timeout(5):
+            while idle:  # noqa: ASYNC110 - until the client read the server's FIN
+                await asyncio.sleep(0)
+        assert await get(client, server) == b"ok"
     assert server.connections == 2
 
 
 async def test_aclose_closes_idle_connections() -> None:
     async with RawServer(answering(OK)) as server:
-        client = Http1Client(proxy=None, trust_env=False)
-        try:
+        async with opened() as client:
             assert await get(client, server) == b"ok"
             assert not server.client_closed.is_set()
-        finally:
-            await client.aclose()
         async with asyncio.timeout(5):
             await server.client_closed.wait()
 
@@ -476,28 +414,9 @@ async def test_a_response_released_after_aclose_closes_its_connection() -> None:
 @pytest.fixture
 async def proxy_py(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     """proxy.py, a real forward proxy, on loopback (with --basic-auth when parametrized)."""
-    extra: list[str] = list(getattr(request, "param", []))
-    port, log = free_port(), tmp_path / "proxy.log"
-    process = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "proxy", "--hostname", "127.0.0.1", "--port", str(port)),
-        *("--log-level", "INFO", "--log-file", str(log), "--num-workers", "1", *extra),
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    try:
-        async with asyncio.timeout(30):
-            while True:
-                try:
-                    _, writer = await asyncio.open_connection("127.0.0.1", port)
-                    writer.close()
-                    await writer.wait_closed()
-                    break
-                except OSError:
-                    await asyncio.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        await process.wait()
+    options: list[str] = list(getattr(request, "param", []))
+    async with forward_proxy(tmp_path / "proxy.log", *options) as url:
+        yield url
 
 
 @pytest.fixture
@@ -542,12 +461,9 @@ async def _call(client: Http1Client, endpoint: str, target: str = "/a?b=c") -> b
 
 async def test_plain_http_through_proxy_py(aiohttp_server: ServerFactory, proxy_py: str) -> None:
     endpoint, seen = await _origin(aiohttp_server)
-    client = Http1Client(proxy=proxy_py, trust_env=False)
-    try:
+    async with opened(proxy=proxy_py, trust_env=False) as client:
         assert await _call(client, endpoint) == b"origin"
         assert await _call(client, endpoint, "/second") == b"origin"
-    finally:
-        await client.aclose()
     assert [request[":target"] for request in seen] == ["/a?b=c", "/second"]
     assert seen[0]["Via"].startswith("1.1 proxy.py")  # it went through the proxy
 
@@ -555,12 +471,9 @@ async def test_plain_http_through_proxy_py(aiohttp_server: ServerFactory, proxy_
 async def test_plain_http_through_a_proxy_uses_the_absolute_form_with_credentials() -> None:
     async with RawServer(keep_answering) as proxy:
         proxy_url = f"http://user:p%40ss@127.0.0.1:{proxy.port}"
-        client = Http1Client(proxy=proxy_url, trust_env=False)
-        try:
+        async with opened(proxy=proxy_url, trust_env=False) as client:
             assert await _call(client, "http://sellingpartnerapi-eu.amazon.com") == b"ok"
             assert await _call(client, "http://sellingpartnerapi-eu.amazon.com:8080") == b"ok"
-        finally:
-            await client.aclose()
     heads = bytes(proxy.received).split(b"\r\n\r\n")[:2]
     first, fields = _lines(heads[0] + b"\r\n\r\n")
     assert first == "GET http://sellingpartnerapi-eu.amazon.com/a?b=c HTTP/1.1"
@@ -581,12 +494,9 @@ async def test_https_through_proxy_py_tunnels_to_a_trusted_origin(
     endpoint, seen = await _origin(aiohttp_server, authority)
     assert endpoint.startswith("https://")
     monkeypatch.setenv("SSL_CERT_FILE", str(pem))
-    client = Http1Client(proxy=proxy_py, trust_env=False)
-    try:
+    async with opened(proxy=proxy_py, trust_env=False) as client:
         assert await _call(client, endpoint) == b"origin"
         assert await _call(client, endpoint, "/again") == b"origin"  # the same tunnel
-    finally:
-        await client.aclose()
     assert [request[":target"] for request in seen] == ["/a?b=c", "/again"]
     assert "Via" not in seen[0]  # inside the tunnel, the proxy sees nothing to add to
 
@@ -601,12 +511,9 @@ async def test_https_to_an_untrusted_origin_fails_to_connect(
     endpoint, seen = await _origin(aiohttp_server, authority)
     monkeypatch.delenv("SSL_CERT_FILE", raising=False)
     for proxy in (None, proxy_py):
-        client = Http1Client(proxy=proxy, trust_env=False)
-        try:
+        async with opened(proxy=proxy, trust_env=False) as client:
             with pytest.raises(ConnectFailed):
                 await client.request(endpoint, "GET", "/", {}, b"", timeout_s=10)
-        finally:
-            await client.aclose()
     assert seen == []
 
 
@@ -616,12 +523,9 @@ async def test_https_direct_to_a_trusted_origin(
     authority, pem = ca
     endpoint, seen = await _origin(aiohttp_server, authority)
     monkeypatch.setenv("SSL_CERT_FILE", str(pem))
-    client = Http1Client(proxy=None, trust_env=False)
-    try:
+    async with opened() as client:
         assert await _call(client, endpoint) == b"origin"
         assert await _call(client, endpoint.replace("127.0.0.1", "localhost")) == b"origin"
-    finally:
-        await client.aclose()
     assert len(seen) == 2
 
 
@@ -636,20 +540,14 @@ async def test_proxy_credentials_go_to_the_proxy_and_never_to_the_origin(
     endpoint, seen = await _origin(aiohttp_server, authority)
     monkeypatch.setenv("SSL_CERT_FILE", str(pem))
     with_credentials = proxy_py.replace("http://", "http://user:secret@")
-    client = Http1Client(proxy=with_credentials, trust_env=False)
-    try:
+    async with opened(proxy=with_credentials, trust_env=False) as client:
         assert await _call(client, endpoint) == b"origin"
-    finally:
-        await client.aclose()
     assert len(seen) == 1
     assert "Proxy-Authorization" not in seen[0]
     for proxy in (proxy_py, proxy_py.replace("http://", "http://user:wrong@")):
-        client = Http1Client(proxy=proxy, trust_env=False)
-        try:
+        async with opened(proxy=proxy, trust_env=False) as client:
             with pytest.raises(ConnectFailed, match="HTTP 407"):  # proxy.py's, with a body
                 await client.request(endpoint, "GET", "/", {}, b"", timeout_s=10)
-        finally:
-            await client.aclose()
     assert len(seen) == 1
 
 
@@ -669,15 +567,14 @@ async def test_the_connect_request_carries_the_proxy_credentials() -> None:
         writer.write(b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n")
         await server.until_client_closes(reader)
 
-    async with RawServer(handle) as proxy:
-        client = Http1Client(proxy=f"http://user:secret@127.0.0.1:{proxy.port}", trust_env=False)
-        try:
-            with pytest.raises(ConnectFailed, match="HTTP 407"):
-                await client.request(
-                    "https://sellingpartnerapi-na.amazon.com", "GET", "/", {}, b"", timeout_s=5
-                )
-        finally:
-            await client.aclose()
+    async with (
+        RawServer(handle) as proxy,
+        opened(f"http://user:secret@127.0.0.1:{proxy.port}") as client,
+    ):
+        with pytest.raises(ConnectFailed, match="HTTP 407"):
+            await client.request(
+                "https://sellingpartnerapi-na.amazon.com", "GET", "/", {}, b"", timeout_s=5
+            )
     line, fields = _lines(connects[0])
     assert line == "CONNECT sellingpartnerapi-na.amazon.com:443 HTTP/1.1"
     assert fields == [
@@ -716,11 +613,8 @@ async def test_the_environment_proxy_only_with_trust_env(
         if no_proxy is not None:
             values["NO_PROXY"] = no_proxy
         _environment(monkeypatch, **values)
-        client = Http1Client(proxy=None, trust_env=trust_env)
-        try:
+        async with opened(proxy=None, trust_env=trust_env) as client:
             assert await get(client, origin) == b"ok"
-        finally:
-            await client.aclose()
     if through_proxy:
         assert (proxy.connections, origin.connections) == (1, 0)
         assert proxy.received.startswith(f"GET {origin.endpoint}/ HTTP/1.1\r\n".encode())
@@ -738,11 +632,8 @@ async def test_a_configured_proxy_wins_over_the_environment(
         RawServer(keep_answering) as origin,
     ):
         _environment(monkeypatch, HTTP_PROXY=environment.endpoint, NO_PROXY="127.0.0.1")
-        client = Http1Client(proxy=configured.endpoint, trust_env=True)
-        try:
+        async with opened(proxy=configured.endpoint, trust_env=True) as client:
             assert await get(client, origin) == b"ok"
-        finally:
-            await client.aclose()
     assert (configured.connections, environment.connections, origin.connections) == (1, 0, 0)
 
 
@@ -759,16 +650,12 @@ async def test_an_idle_connection_past_keep_alive_is_closed_not_reused(
         else:
             await keep_answering(server, reader, writer)
 
-    async with RawServer(handle) as server:
-        client = Http1Client(proxy=None, trust_env=False)
-        try:
-            assert await get(client, server) == b"ok"
-            monkeypatch.setattr(http1pool, "KEEP_ALIVE_S", -1.0)  # every idle one is too old
-            assert await get(client, server) == b"ok"
-            async with asyncio.timeout(5):
-                await server.client_closed.wait()
-        finally:
-            await client.aclose()
+    async with RawServer(handle) as server, opened() as client:
+        assert await get(client, server) == b"ok"
+        monkeypatch.setattr(http1pool, "KEEP_ALIVE_S", -1.0)  # every idle one is too old
+        assert await get(client, server) == b"ok"
+        async with asyncio.timeout(5):
+            await server.client_closed.wait()
     assert server.connections == 2
 
 
@@ -776,13 +663,13 @@ async def test_the_oldest_endpoint_past_the_bound_is_dropped_and_closed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(http1pool, "MAX_ENDPOINTS", 1)
-    async with RawServer(answering(OK)) as first, RawServer(keep_answering) as second:
-        client = Http1Client(proxy=None, trust_env=False)
-        try:
-            assert await get(client, first) == b"ok"
-            assert await get(client, second) == b"ok"
-            async with asyncio.timeout(5):
-                await first.client_closed.wait()
-            assert not second.client_closed.is_set()
-        finally:
-            await client.aclose()
+    async with (
+        RawServer(answering(OK)) as first,
+        RawServer(keep_answering) as second,
+        opened() as client,
+    ):
+        assert await get(client, first) == b"ok"
+        assert await get(client, second) == b"ok"
+        async with asyncio.timeout(5):
+            await first.client_closed.wait()
+        assert not second.client_closed.is_set()

@@ -17,6 +17,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from spproxy.emulator import STATE_KEY, make_emulator_app
+from tests.forward_proxy import forward_proxy
 from tests.harness import free_port, serve, serve_yaml
 
 ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
@@ -24,29 +25,11 @@ ADDRESS = "/orders/v0/orders/902-1845936-5435065/address"
 TOKENS = "/tokens/2021-03-01/restrictedDataToken"
 
 
-@pytest.fixture
-async def forward_proxy(tmp_path: Path) -> AsyncIterator[tuple[str, Path]]:
-    """proxy.py, a real forward proxy, on loopback; its log records every request it carried."""
-    port, log = free_port(), tmp_path / "proxy.log"
-    process = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "proxy", "--hostname", "127.0.0.1", "--port", str(port)),
-        *("--log-level", "INFO", "--log-file", str(log), "--num-workers", "1"),
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    try:
-        async with asyncio.timeout(30):
-            while True:
-                try:
-                    _, writer = await asyncio.open_connection("127.0.0.1", port)
-                    writer.close()
-                    break
-                except OSError:
-                    await asyncio.sleep(0.1)
-        yield f"http://127.0.0.1:{port}", log
-    finally:
-        process.terminate()
-        await process.wait()
+@pytest.fixture(name="forward_proxy")
+async def forward_proxy_fixture(tmp_path: Path) -> AsyncIterator[tuple[str, Path]]:
+    log = tmp_path / "proxy.log"
+    async with forward_proxy(log) as url:
+        yield url, log
 
 
 async def test_lwa_tokens_and_sp_api_go_through_the_configured_proxy(
