@@ -31,6 +31,7 @@ from aiohttp.streams import StreamReader
 from multidict import CIMultiDictProxy
 
 READ_LIMIT = 2**16  # bytes buffered per answer before reading pauses (aiohttp's default)
+LARGE_BODY = 2**16  # a request's body past this is written on its own, and drained
 
 
 class ConnectFailed(aiohttp.ClientConnectionError):
@@ -85,8 +86,10 @@ class Connection(BaseProtocol):
             if timer is not None:
                 timer.cancel()
             self._timer = self._loop.call_at(self._deadline, self._on_deadline)
-        self.transport.write(head + body if len(body) < 2**16 else head)
-        if len(body) >= 2**16:
+        if len(body) <= LARGE_BODY:
+            self.transport.write(head + body)  # one write: most requests in one segment
+        else:
+            self.transport.write(head)
             self.transport.write(body)
         return waiter
 
