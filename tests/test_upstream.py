@@ -143,6 +143,17 @@ async def test_client_credentials_and_local_headers_never_reach_amazon(harness: 
     assert USER_AGENT.match(received.headers["user-agent"])
 
 
+async def test_a_client_that_expects_100_continue_gets_it_from_spproxy(harness: Harness) -> None:
+    """spproxy reads the whole body before it forwards: the 100 is its own, and Amazon is not
+    asked for another."""
+    body = json.dumps({"contentType": "text/tab-separated-values"}).encode()
+    response = await harness.proxy.post("/feeds/2021-06-30/documents", data=body, expect100=True)
+    assert response.status == 201
+    received = harness.amazon.requests[-1]
+    assert "expect" not in received.headers
+    assert received.headers["content-length"] == str(len(body))
+
+
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
 async def test_bodies_go_and_come_back_byte_for_byte(harness: Harness, method: str) -> None:
     body = os.urandom(3 * 1024 * 1024 + 17)
