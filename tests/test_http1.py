@@ -137,6 +137,26 @@ async def keep_answering(
         await writer.drain()
 
 
+def first_connection(*answers: bytes, hold: bool = True) -> Handler:
+    """The first connection reads a request, writes `answers` (each drained), then waits for
+    the client to close it (`hold`) or closes it; every later one keeps answering OK."""
+
+    async def handle(
+        server: RawServer, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        if server.connections > 1:
+            await keep_answering(server, reader, writer)
+            return
+        await server.read_request(reader)
+        for answer in answers:
+            writer.write(answer)
+            await writer.drain()
+        if hold:
+            await server.until_client_closes(reader)
+
+    return handle
+
+
 async def get(client: Http1Client, server: RawServer, timeout_s: float = 5.0) -> bytes:
     async with await client.request(
         server.endpoint, "GET", "/", {}, b"", timeout_s=timeout_s
@@ -178,17 +198,7 @@ async def test_an_answer_nobody_asked_for_closes_the_connection() -> None:
     connection must not carry the next call (which would read that stale answer)."""
     stale = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstale"
 
-    async def handle(
-        server: RawServer, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
-        if server.connections == 1:
-            await server.read_request(reader)
-            writer.write(OK)
-            await writer.drain()
-            writer.write(stale)
-            await server.until_client_closes(reader)
-        else:
-            await keep_answering(server, reader, writer)
+    handle = first_connection(OK, stale)
 
     async with RawServer(handle) as server, opened() as client:
         assert await get(client, server) == b"ok"
@@ -202,15 +212,7 @@ async def test_an_answer_nobody_asked_for_closes_the_connection() -> None:
 async def test_a_body_delimited_by_the_close_is_read_whole(size: int) -> None:
     body = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
 
-    async def handle(
-        server: RawServer, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
-        if server.connections == 1:
-            await server.read_request(reader)
-            writer.write(b"HTTP/1.1 200 OK\r\n\r\n" + body)
-            await writer.drain()  # then closed by RawServer
-        else:
-            await keep_answering(server, reader, writer)
+    handle = first_connection(b"HTTP/1.1 200 OK\r\n\r\n" + body, hold=False)
 
     async with RawServer(handle) as server, opened() as client:
         async with await client.request(

@@ -22,7 +22,15 @@ from spproxy.http1 import ConnectFailed
 from spproxy.http1pool import Http1Client
 from tests.forward_proxy import forward_proxy
 from tests.harness import free_port
-from tests.test_http1 import OK, RawServer, answering, get, keep_answering, opened
+from tests.test_http1 import (
+    OK,
+    RawServer,
+    answering,
+    first_connection,
+    get,
+    keep_answering,
+    opened,
+)
 
 ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
 
@@ -135,15 +143,7 @@ async def test_sequential_requests_share_one_connection(aiohttp_server: ServerFa
 
 
 async def test_a_response_released_before_its_body_arrived_closes_the_connection() -> None:
-    async def handle(
-        server: RawServer, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
-        if server.connections == 1:
-            await server.read_request(reader)
-            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n012")
-            await server.until_client_closes(reader)
-        else:
-            await keep_answering(server, reader, writer)
+    handle = first_connection(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n012")
 
     async with RawServer(handle) as server, opened() as client:
         response = await client.request(server.endpoint, "GET", "/", {}, b"", timeout_s=5)
@@ -165,15 +165,7 @@ async def test_a_response_released_before_its_body_arrived_closes_the_connection
 async def test_an_answer_that_closes_is_not_reused(answer: bytes) -> None:
     """The server keeps its end open: the client must close it, and open another."""
 
-    async def handle(
-        server: RawServer, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
-        if server.connections == 1:
-            await server.read_request(reader)
-            writer.write(answer)
-            await server.until_client_closes(reader)
-        else:
-            await keep_answering(server, reader, writer)
+    handle = first_connection(answer)
 
     async with RawServer(handle) as server, opened() as client:
         assert await get(client, server) == b"ok"
@@ -224,14 +216,7 @@ async def test_a_port_nobody_listens_on_fails_to_connect() -> None:
 
 
 async def test_a_server_that_never_answers_times_out() -> None:
-    async def handle(
-        server: RawServer, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
-        if server.connections == 1:
-            await server.read_request(reader)
-            await server.until_client_closes(reader)
-        else:
-            await keep_answering(server, reader, writer)
+    handle = first_connection()
 
     async with RawServer(handle) as server, opened(limit=1) as client:
         with pytest.raises(TimeoutError) as failed:
@@ -299,13 +284,7 @@ async def test_a_slot_is_freed_when_connecting_fails() -> None:
 
 
 async def test_a_slot_is_freed_when_a_call_fails() -> None:
-    async def handle(
-        server: RawServer, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
-        if server.connections == 1:
-            await server.read_request(reader)  # then closed, unanswered
-        else:
-            await keep_answering(server, reader, writer)
+    handle = first_connection(hold=False)
 
     async with RawServer(handle) as server, opened(limit=1) as client:
         with pytest.raises(aiohttp.ServerDisconnectedError):
@@ -314,14 +293,7 @@ async def test_a_slot_is_freed_when_a_call_fails() -> None:
 
 
 async def test_a_cancelled_call_frees_its_slot_and_closes_its_connection() -> None:
-    async def handle(
-        server: RawServer, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
-        if server.connections == 1:
-            await server.read_request(reader)
-            await server.until_client_closes(reader)  # never answers
-        else:
-            await keep_answering(server, reader, writer)
+    handle = first_connection()
 
     async with RawServer(handle) as server, opened(limit=1) as client:
         call = asyncio.create_task(
@@ -640,15 +612,7 @@ async def test_a_configured_proxy_wins_over_the_environment(
 async def test_an_idle_connection_past_keep_alive_is_closed_not_reused(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    async def handle(
-        server: RawServer, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
-        if server.connections == 1:
-            await server.read_request(reader)
-            writer.write(OK)
-            await server.until_client_closes(reader)
-        else:
-            await keep_answering(server, reader, writer)
+    handle = first_connection(OK)
 
     async with RawServer(handle) as server, opened() as client:
         assert await get(client, server) == b"ok"
