@@ -252,13 +252,9 @@ async def test_a_chunked_body_is_read_whole_and_the_connection_kept() -> None:
 
 
 async def test_a_chunked_body_broken_off_mid_chunk_fails_its_read() -> None:
-    async def handle(
-        server: RawServer, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
-        await server.read_request(reader)
-        writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\na\r\n01234")
-        await writer.drain()  # then closed
-
+    handle = first_connection(
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\na\r\n01234", hold=False
+    )  # then closed
     async with (
         RawServer(handle) as server,
         opened() as client,

@@ -311,13 +311,9 @@ async def test_a_cancelled_call_frees_its_slot_and_closes_its_connection() -> No
 
 
 async def test_an_answer_broken_off_mid_body_fails_its_read() -> None:
-    async def handle(
-        server: RawServer, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
-        await server.read_request(reader)
-        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n012")
-        await writer.drain()  # then closed
-
+    handle = first_connection(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n012", hold=False
+    )  # then closed
     async with (
         RawServer(handle) as server,
         opened() as client,
@@ -330,26 +326,14 @@ async def test_an_answer_broken_off_mid_body_fails_its_read() -> None:
 
 @pytest.mark.parametrize("partial", [b"", b"HTTP/1.1 200 OK\r\nContent-Le"])
 async def test_a_server_that_closes_before_answering_fails_the_call(partial: bytes) -> None:
-    async def handle(
-        server: RawServer, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
-        await server.read_request(reader)
-        writer.write(partial)
-        await writer.drain()  # then closed
-
+    handle = first_connection(partial, hold=False)  # then closed
     async with RawServer(handle) as server, opened() as client:
         with pytest.raises(aiohttp.ServerDisconnectedError):
             await client.request(server.endpoint, "GET", "/", {}, b"", timeout_s=5)
 
 
 async def test_an_idle_connection_the_server_closed_is_not_reused() -> None:
-    async def handle(
-        server: RawServer, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
-        await server.read_request(reader)
-        writer.write(OK)
-        await writer.drain()  # then closed: the server's idle timeout
-
+    handle = first_connection(OK, hold=False)  # then closed
     async with RawServer(handle) as server, opened() as client:
         assert await get(client, server) == b"ok"
         idle = client._endpoints[server.endpoint]._idle
