@@ -26,6 +26,7 @@ from spproxy.http1 import LARGE_BODY, ConnectFailed, Connection, Http1Response
 
 KEEP_ALIVE_S = 15.0  # aiohttp's default; well inside servers' own (nginx 75 s, AWS's ALB 60 s)
 MAX_ENDPOINTS = 64
+_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})  # Content-Length: 0 even when empty (no 411)
 _NOT_IN_TARGET = re.compile(r"[\x00-\x20\x7f]")  # whitespace and controls: a request smuggled in
 
 
@@ -142,11 +143,10 @@ class Endpoint:
         fixed = {"Host": authority}
         if url.user is not None:  # credentials in the endpoint's URL, sent as aiohttp sent them
             fixed["Authorization"] = aiohttp.BasicAuth(url.user, url.password or "").encode()
-        if proxy is not None and proxy.user is not None:
-            credentials = aiohttp.BasicAuth.from_url(proxy)
-            self._proxy_authorization = credentials.encode() if credentials else ""
-            if not self._tls:
-                fixed["Proxy-Authorization"] = self._proxy_authorization
+        credentials = aiohttp.BasicAuth.from_url(proxy) if proxy is not None else None
+        self._proxy_authorization = credentials.encode() if credentials else None
+        if self._proxy_authorization and not self._tls:  # a tunnel's CONNECT carries it instead
+            fixed["Proxy-Authorization"] = self._proxy_authorization
         self._fixed_lines = "".join(f"{name}: {value}\r\n" for name, value in fixed.items())
 
     async def request(
@@ -258,7 +258,7 @@ class Endpoint:
         assert self._tls is not None and connection.transport is not None
         authority = f"{self.host}:{self._port}"
         lines = f"CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n"
-        if self._proxy is not None and self._proxy.user is not None:
+        if self._proxy_authorization:
             lines += f"Proxy-Authorization: {self._proxy_authorization}\r\n"
         # Read as an answer with a body: a refusal's (407, 403) runs to its length or the close.
         answer = connection.send(f"{lines}\r\n".encode(), b"", with_body=True, timeout_s=timeout_s)
@@ -275,6 +275,3 @@ class Endpoint:
         self._closed = True
         while self._idle:
             self._idle.pop().close()
-
-
-_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})  # Content-Length: 0 even when empty (no 411)

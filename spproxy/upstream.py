@@ -33,7 +33,7 @@ from spproxy.http1 import ConnectFailed
 from spproxy.http1pool import Http1Client
 from spproxy.operations import UNKNOWN, usage_plan
 from spproxy.ratelimit import BucketKey, RateLimiter
-from spproxy.wire import UpstreamAnswer, UpstreamRequest
+from spproxy.wire import REFUSALS, UpstreamAnswer, UpstreamRequest
 
 if TYPE_CHECKING:
     from spproxy.signing import SigV4Signer
@@ -73,7 +73,6 @@ NOT_FORWARDED = HOP_BY_HOP | {
     "via",
 }
 _PLAIN_CONNECTION = frozenset({"keep-alive", "close"})  # name no header to drop
-REFUSALS = frozenset({401, 403})  # the only answers a credential's renewal can change
 PEEK_LIMIT = 64 * 1024
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE"})

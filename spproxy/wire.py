@@ -27,6 +27,9 @@ TOKEN_REJECTED = re.compile(
 )
 
 
+REFUSALS = frozenset({401, 403})  # Amazon's refusals: the only answers renewing a token can change
+
+
 @dataclass(frozen=True, slots=True)
 class UpstreamRequest:
     """One call to the account's SP-API endpoint, as the client made it (headers unfiltered)."""
@@ -48,7 +51,7 @@ class UpstreamAnswer:
     @property
     def token_rejected(self) -> bool:
         """Amazon says the access token (LWA or RDT) expired or was revoked."""
-        return self.response.status in (401, 403) and bool(
+        return self.response.status in REFUSALS and bool(
             self.body and TOKEN_REJECTED.search(self.body)
         )
 
